@@ -1,0 +1,15 @@
+//! # mcp-proto: the Sans-IO core of the MCP stack
+//!
+//! Everything about the Model Context Protocol that is not about sockets, processes, clocks or
+//! executors lives here, as plain data transformations and state machines:
+//!
+//! - [`jsonrpc`]: JSON-RPC 2.0 messages, a decoder that classifies every body (and tells what
+//!   to answer for bad input), and a compact encoder;
+//!
+//! The crate performs no IO, reads no clock (time arrives as an `Instant` argument) and draws no
+//! randomness (entropy arrives as bytes). The runtime adapters `mcp-smol` and `mcp-tokio` own
+//! the sockets and timers and drive this crate.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod jsonrpc;

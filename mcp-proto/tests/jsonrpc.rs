@@ -1,5 +1,11 @@
 //! JSON-RPC decoding: the invalid-input table, valid classifications, batches, and the official
 //! 2026-07-28 example messages as round-trip vectors.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -34,7 +40,14 @@ fn invalid_input_table() {
         "[".repeat(100_000),
         "]".repeat(100_000)
     );
-    let cases: Vec<(&str, Vec<u8>, ErrorCode, Option<K>, Option<RequestId>)> = vec![
+    type Case = (
+        &'static str,
+        Vec<u8>,
+        ErrorCode,
+        Option<K>,
+        Option<RequestId>,
+    );
+    let cases: Vec<Case> = vec![
         (
             "empty body",
             b"".to_vec(),
@@ -318,7 +331,7 @@ fn invalid_input_table() {
             br#"{"jsonrpc":"2.0","id":1,"error":"boom"}"#.to_vec(),
             ErrorCode::INVALID_REQUEST,
             None,
-            id1.clone(),
+            id1,
         ),
         (
             "duplicated member",
@@ -473,10 +486,7 @@ fn batches_only_where_negotiated() {
         decode(b" [1,", &options).unwrap_err().code(),
         ErrorCode::PARSE_ERROR
     );
-    let long = format!(
-        "[{}]",
-        vec![r#"{"jsonrpc":"2.0","method":"n"}"#; 3].join(",")
-    );
+    let long = format!("[{}]", [r#"{"jsonrpc":"2.0","method":"n"}"#; 3].join(","));
     let small = DecodeOptions {
         max_batch_len: 2,
         ..options

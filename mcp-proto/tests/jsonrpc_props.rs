@@ -1,5 +1,11 @@
 //! Property tests for the JSON-RPC codec: encode→decode round-trips, arbitrary input never
 //! panics and always yields a well-formed answer, and classification follows the rules.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use mcp_proto::jsonrpc::{
     DecodeOptions, Decoded, ErrorCode, ErrorObject, ErrorResponse, Message, Notification, RawJson,

@@ -13,3 +13,8 @@
 #![deny(missing_docs)]
 
 pub mod jsonrpc;
+
+/// The README's examples, compiled and run as doctests so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

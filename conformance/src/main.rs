@@ -10,7 +10,8 @@ mod probes;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: conformance run\n\n  run    run every probe and print a table; exit 1 if any fails";
+const USAGE: &str =
+    "usage: conformance run\n\n  run    run every probe and print a table; exit 1 if any fails";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,8 +29,13 @@ fn main() -> ExitCode {
 }
 
 fn run() -> ExitCode {
-    let results: Vec<(probes::Probe, Result<(), String>)> =
-        probes::all().into_iter().map(|probe| { let outcome = (probe.check)(); (probe, outcome) }).collect();
+    let results: Vec<(probes::Probe, Result<(), String>)> = probes::all()
+        .into_iter()
+        .map(|probe| {
+            let outcome = (probe.check)();
+            (probe, outcome)
+        })
+        .collect();
     let area_width = results.iter().map(|(p, _)| p.area.len()).max().unwrap_or(0);
     let name_width = results.iter().map(|(p, _)| p.name.len()).max().unwrap_or(0);
     println!("{:area_width$}  {:name_width$}  result", "area", "probe");
@@ -42,9 +48,21 @@ fn run() -> ExitCode {
                 format!("FAIL: {why}")
             }
         };
-        println!("{:area_width$}  {:name_width$}  {verdict}", probe.area, probe.name);
+        println!(
+            "{:area_width$}  {:name_width$}  {verdict}",
+            probe.area, probe.name
+        );
     }
-    println!("\nnot yet covered: protocol engine, Streamable HTTP, smol/tokio transports, official suite");
-    println!("conformance: {} passed, {failed} failed", results.len() - failed);
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    println!(
+        "\nnot yet covered: protocol engine, Streamable HTTP, smol/tokio transports, official suite"
+    );
+    println!(
+        "conformance: {} passed, {failed} failed",
+        results.len() - failed
+    );
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

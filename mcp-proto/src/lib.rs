@@ -5,6 +5,9 @@
 //!
 //! - [`jsonrpc`]: JSON-RPC 2.0 messages, a decoder that classifies every body (and tells what
 //!   to answer for bad input), and a compact encoder;
+//! - [`http`]: the header logic of Streamable HTTP: `Accept` negotiation (RFC 9110 §12.5.1,
+//!   wildcards and q-values), the `Content-Type` check, the 2026-07-28 `Mcp-Name`/`Mcp-Param-*`
+//!   value codec, and legacy `Mcp-Session-Id` values minted from caller-supplied entropy.
 //!
 //! The crate performs no IO, reads no clock (time arrives as an `Instant` argument) and draws no
 //! randomness (entropy arrives as bytes). The runtime adapters `mcp-smol` and `mcp-tokio` own
@@ -12,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod http;
 pub mod jsonrpc;
 
 /// The README's examples, compiled and run as doctests so they cannot drift.

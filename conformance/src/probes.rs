@@ -1,6 +1,7 @@
 //! Wire-level probes: each checks one rule of the protocol against `mcp-proto` and says why it
 //! failed. They are computed on every run, never recorded.
 
+use mcp_proto::http::{self, AcceptError, McpMediaType};
 use mcp_proto::jsonrpc::{self, DecodeOptions, Decoded, ErrorCode, Message};
 
 /// One named check.
@@ -24,6 +25,8 @@ fn probe(
 
 pub(crate) fn all() -> Vec<Probe> {
     let mut probes = jsonrpc_probes();
+    probes.extend(accept_probes());
+    probes.extend(header_probes());
     probes.sort_by(|a, b| (a.area, &a.name).cmp(&(b.area, &b.name)));
     probes
 }
@@ -127,5 +130,162 @@ fn jsonrpc_probes() -> Vec<Probe> {
                 .ok_or_else(|| "the encoding does not decode".into())
             },
         ),
+    ]
+}
+
+/// What a server may answer for one `Accept` header: JSON, SSE, and the preference.
+#[derive(Debug, PartialEq, Eq)]
+struct Answer {
+    json: bool,
+    sse: bool,
+}
+
+const BOTH: Answer = Answer {
+    json: true,
+    sse: true,
+};
+const JSON_ONLY: Answer = Answer {
+    json: true,
+    sse: false,
+};
+const SSE_ONLY: Answer = Answer {
+    json: false,
+    sse: true,
+};
+const NEITHER: Answer = Answer {
+    json: false,
+    sse: false,
+};
+
+fn negotiate(lines: &[&'static str]) -> Result<Answer, AcceptError> {
+    let acceptance = http::parse_accept(lines.iter().map(|l| l.as_bytes()))?;
+    Ok(Answer {
+        json: acceptance.accepts_json(),
+        sse: acceptance.accepts_event_stream(),
+    })
+}
+
+/// The Accept rows other SDKs get wrong (406 on wildcards, q=0 ignored, lookalikes accepted).
+fn accept_probes() -> Vec<Probe> {
+    let rows: Vec<(&'static str, Vec<&'static str>, Answer)> = vec![
+        (
+            "*/* (curl, httpx, browsers) is acceptable",
+            vec!["*/*"],
+            BOTH,
+        ),
+        ("*/*;q=0.8 is acceptable", vec!["*/*;q=0.8"], BOTH),
+        (
+            "application/*, text/* is acceptable",
+            vec!["application/*, text/*"],
+            BOTH,
+        ),
+        (
+            "media types are case-insensitive",
+            vec!["Application/JSON, Text/Event-Stream"],
+            BOTH,
+        ),
+        (
+            "two Accept lines combine",
+            vec!["application/json", "text/event-stream"],
+            BOTH,
+        ),
+        (
+            "application/json alone allows a JSON answer",
+            vec!["application/json"],
+            JSON_ONLY,
+        ),
+        (
+            "a charset parameter is allowed",
+            vec!["application/json; charset=\"utf-8\""],
+            JSON_ONLY,
+        ),
+        (
+            "application/json;q=0 refuses JSON",
+            vec!["application/json;q=0, text/event-stream"],
+            SSE_ONLY,
+        ),
+        (
+            "a specific q=0 beats */*",
+            vec!["application/json;q=0, */*"],
+            SSE_ONLY,
+        ),
+        ("*/*;q=0 refuses everything", vec!["*/*;q=0"], NEITHER),
+        ("text/html is not acceptable", vec!["text/html"], NEITHER),
+        (
+            "lookalike types are refused",
+            vec!["application/jsonx, text/event-stream-bogus"],
+            NEITHER,
+        ),
+        ("an absent Accept allows anything", vec![], BOTH),
+        ("an empty Accept allows anything", vec![""], BOTH),
+    ];
+    let mut probes: Vec<Probe> = rows
+        .into_iter()
+        .map(|(name, lines, expected)| {
+            probe("accept", name, move || match negotiate(&lines) {
+                Ok(answer) if answer == expected => Ok(()),
+                Ok(answer) => Err(format!("{lines:?} gave {answer:?}, expected {expected:?}")),
+                Err(err) => Err(format!("{lines:?} refused: {err}")),
+            })
+        })
+        .collect();
+    probes.push(probe(
+        "accept",
+        "garbage is reported, not guessed",
+        || match negotiate(&[";;;,,"]) {
+            Err(AcceptError::Malformed { .. }) => Ok(()),
+            other => Err(format!("gave {other:?}")),
+        },
+    ));
+    probes.push(probe("accept", "a higher q-value is preferred", || {
+        let acceptance =
+            http::parse_accept([&b"application/json;q=0.4, text/event-stream;q=0.9"[..]])
+                .map_err(|e| e.to_string())?;
+        (acceptance.preferred() == Some(McpMediaType::EventStream))
+            .then_some(())
+            .ok_or_else(|| format!("preferred {:?}", acceptance.preferred()))
+    }));
+    probes
+}
+
+fn header_probes() -> Vec<Probe> {
+    vec![
+        probe(
+            "http",
+            "Content-Type application/json with parameters passes",
+            || {
+                http::check_json_content_type(b"Application/JSON; charset=UTF-8")
+                    .map_err(|e| e.to_string())
+            },
+        ),
+        probe("http", "Content-Type lookalikes are refused (415)", || {
+            match http::check_json_content_type(b"application/jsonx") {
+                Err(_) => Ok(()),
+                Ok(()) => Err("application/jsonx accepted".into()),
+            }
+        }),
+        probe(
+            "http",
+            "non-ASCII Mcp-Name values round-trip through base64",
+            || {
+                let encoded = http::encode_header_value("météo du jour");
+                let decoded =
+                    http::decode_header_value(encoded.as_bytes()).map_err(|e| e.to_string())?;
+                (encoded.starts_with("=?base64?") && decoded == "météo du jour")
+                    .then_some(())
+                    .ok_or_else(|| format!("encoded as {encoded:?}, decoded as {decoded:?}"))
+            },
+        ),
+        probe("http", "session ids need 128 bits of entropy", || {
+            match (
+                http::SessionId::from_entropy(&[7; 15]),
+                http::SessionId::from_entropy(&[7; 16]),
+            ) {
+                (Err(_), Ok(id)) if id.as_str().bytes().all(|b| (0x21..=0x7e).contains(&b)) => {
+                    Ok(())
+                }
+                other => Err(format!("gave {other:?}")),
+            }
+        }),
     ]
 }

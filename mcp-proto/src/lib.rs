@@ -5,6 +5,8 @@
 //!
 //! - [`jsonrpc`]: JSON-RPC 2.0 messages, a decoder that classifies every body (and tells what
 //!   to answer for bad input), and a compact encoder;
+//! - [`framing`]: stdio line framing (bounded, resynchronising after an oversized line) and
+//!   Server-Sent Events (a WHATWG-exact incremental decoder and an encoder);
 //! - [`http`]: the header logic of Streamable HTTP: `Accept` negotiation (RFC 9110 §12.5.1,
 //!   wildcards and q-values), the `Content-Type` check, the 2026-07-28 `Mcp-Name`/`Mcp-Param-*`
 //!   value codec, and legacy `Mcp-Session-Id` values minted from caller-supplied entropy.
@@ -15,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod framing;
 pub mod http;
 pub mod jsonrpc;
 

@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
     let joined: Vec<u8> = lines.join(&b","[..]);
     let split = parse_accept(lines.iter().copied());
     let rejoined = parse_accept([&joined[..]]);
-    if let (Ok(a), Ok(b)) = (&split, &rejoined) {
+    // An unterminated quote ends with its line (so a broken line cannot swallow the next
+    // one); joining lines is therefore equivalent only for input without quotes.
+    let has_quote = data.contains(&b'"');
+    if let (false, Ok(a), Ok(b)) = (has_quote, &split, &rejoined) {
         assert_eq!(
             (a.json(), a.event_stream()),
             (b.json(), b.event_stream()),

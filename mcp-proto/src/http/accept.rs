@@ -9,7 +9,9 @@
 //! Rules, in the order they apply:
 //! - All `Accept` field lines form one comma-separated list; empty members
 //!   (`a,,b`) are ignored (RFC 9110 §5.6.1). Commas and semicolons inside
-//!   quoted strings never split.
+//!   quoted strings never split. An unterminated quote ends with its field
+//!   line, so one broken line never swallows the members of the next (joining
+//!   the lines with commas is equivalent only while every quote is closed).
 //! - Each member is `type/subtype`, `type/*` or `*/*`, parameters, and an
 //!   optional weight `q=` (name case-insensitive, 0 to 1, at most three
 //!   decimals). A quoted weight (`q="0.5"`) reads like the bare one, as

@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+use mcp_proto::framing::{LineDecoder, LineStatus, encode_line};
 use mcp_proto::jsonrpc::{
     DecodeOptions, Decoded, ErrorCode, ErrorObject, ErrorResponse, Message, Notification, RawJson,
     Request, RequestId, Response, decode, decode_message, encode,
@@ -154,5 +155,42 @@ proptest! {
                 }
             }
         }
+    }
+
+    /// The stdio path end to end: messages encoded, framed as lines, delivered in arbitrary
+    /// chunks, unframed and decoded come back equal and in order.
+    #[test]
+    fn stdio_path_survives_any_chunking(
+        messages in prop::collection::vec(message(), 1..8),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        let mut stream = Vec::new();
+        for message in &messages {
+            encode_line(&encode(message), &mut stream).unwrap();
+        }
+        let mut points: Vec<usize> = cuts.iter().map(|i| i.index(stream.len() + 1)).collect();
+        points.push(0);
+        points.push(stream.len());
+        points.sort_unstable();
+        let mut decoder = LineDecoder::new();
+        let mut buffer = Vec::new();
+        let mut received = Vec::new();
+        for pair in points.windows(2) {
+            buffer.extend_from_slice(&stream[pair[0]..pair[1]]);
+            loop {
+                match decoder.decode(&buffer).unwrap() {
+                    LineStatus::Line { line, consumed } => {
+                        received.push(decode_message(line, &DecodeOptions::default()).unwrap());
+                        buffer.drain(..consumed);
+                    }
+                    LineStatus::NeedMore { consumed } => {
+                        buffer.drain(..consumed);
+                        break;
+                    }
+                }
+            }
+        }
+        prop_assert_eq!(decoder.finish(&buffer), Ok(()));
+        prop_assert_eq!(received, messages);
     }
 }

@@ -5,6 +5,8 @@
 //!
 //! - [`jsonrpc`]: JSON-RPC 2.0 messages, a decoder that classifies every body (and tells what
 //!   to answer for bad input), and a compact encoder;
+//! - [`engine`]: the request tables behind the settle-exactly-once guarantee (the client and
+//!   server endpoints build on them);
 //! - [`framing`]: stdio line framing (bounded, resynchronising after an oversized line) and
 //!   Server-Sent Events (a WHATWG-exact incremental decoder and an encoder);
 //! - [`http`]: the header logic of Streamable HTTP: `Accept` negotiation (RFC 9110 §12.5.1,
@@ -17,6 +19,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod engine;
 pub mod framing;
 pub mod http;
 pub mod jsonrpc;

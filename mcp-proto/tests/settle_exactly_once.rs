@@ -107,7 +107,7 @@ proptest! {
         for op in ops {
             match op {
                 Op::Begin { scope, timeout_ms, with_token } => {
-                    let token = with_token.then(|| format!("t{}", model.issued.len()));
+                    let token = with_token.then(|| RequestId::String(format!("t{}", model.issued.len())));
                     match table.begin(now, "tools/call", TransportScope(scope), Some(Duration::from_millis(timeout_ms)), token) {
                         Ok(id) => {
                             prop_assert!(!model.issued.iter().any(|(old, _)| *old == id), "id {} reused", id);
@@ -149,7 +149,7 @@ proptest! {
                 Op::Progress { pick } => {
                     if model.issued.is_empty() { continue; }
                     let index = pick.index(model.issued.len());
-                    table.handle_progress(now, &format!("t{index}"));
+                    table.handle_progress(now, &RequestId::String(format!("t{index}")));
                     prop_assert!(drain(&mut table, &mut model).is_empty(), "progress never settles");
                 }
                 Op::Advance { ms } => {
@@ -216,9 +216,9 @@ fn progress_extends_the_deadline_up_to_the_lifetime_cap() {
         )
         .unwrap();
     assert_eq!(table.poll_timeout(), Some(t0 + Duration::from_secs(10)));
-    assert!(table.handle_progress(t0 + Duration::from_secs(8), "p"));
+    assert!(table.handle_progress(t0 + Duration::from_secs(8), &"p".into()));
     assert_eq!(table.poll_timeout(), Some(t0 + Duration::from_secs(18)));
-    assert!(table.handle_progress(t0 + Duration::from_secs(17), "p"));
+    assert!(table.handle_progress(t0 + Duration::from_secs(17), &"p".into()));
     assert_eq!(
         table.poll_timeout(),
         Some(t0 + Duration::from_secs(25)),
@@ -239,7 +239,7 @@ fn progress_extends_the_deadline_up_to_the_lifetime_cap() {
         "a timed-out request is cancelled at the peer"
     );
     assert!(
-        !table.handle_progress(t0 + Duration::from_secs(26), "p"),
+        !table.handle_progress(t0 + Duration::from_secs(26), &"p".into()),
         "the token died with its request"
     );
 }
@@ -295,9 +295,11 @@ fn inbound_ids_are_a_separate_space() {
         )
         .unwrap();
     // The peer uses the same id value for its own request: both live side by side.
-    inbound.begin(&ours, "sampling/createMessage").unwrap();
+    inbound
+        .begin(&ours, "sampling/createMessage", TransportScope::CONNECTION)
+        .unwrap();
     assert_eq!(
-        inbound.begin(&ours, "roots/list"),
+        inbound.begin(&ours, "roots/list", TransportScope::CONNECTION),
         Err(InboundError::DuplicateId(ours.clone()))
     );
     assert!(outbound.contains(&ours));

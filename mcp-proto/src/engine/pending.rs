@@ -49,7 +49,7 @@ impl Default for PendingLimits {
 /// Which part of a transport carries a request, so that a failure of that part settles exactly
 /// the requests it affected. On stdio every request shares [`TransportScope::CONNECTION`]; on
 /// Streamable HTTP each POST (and its response stream) gets its own scope from the transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct TransportScope(pub u64);
 
 impl TransportScope {
@@ -162,10 +162,16 @@ pub struct Settled {
     pub method: String,
     /// How it ended.
     pub outcome: Outcome,
-    /// Whether the peer should be told to stop working on it (`notifications/cancelled`): true
-    /// for a timeout or a cancel while the transport still works.
+    /// The transport scope that carried it.
+    pub scope: TransportScope,
+    /// Whether the peer should be told to stop working on it (`notifications/cancelled`, or
+    /// closing its stream): true for a timeout or a cancel while the transport still works.
     pub notify_peer: bool,
 }
+
+/// A progress token: a string or an integer, chosen by the requester and echoed by
+/// `notifications/progress`. It has the same shape as a request id.
+pub type ProgressToken = RequestId;
 
 /// A response whose id matches no request in flight (late, duplicated, or never sent). It is
 /// dropped; the value says which id, for logging.
@@ -195,7 +201,7 @@ struct Pending {
     deadline: Option<Instant>,
     hard_deadline: Option<Instant>,
     timeout: Duration,
-    progress_token: Option<String>,
+    progress_token: Option<ProgressToken>,
 }
 
 /// Requests this side sent and is waiting on. See the [module docs](self).
@@ -205,7 +211,7 @@ pub struct OutboundRequests {
     next_id: i64,
     pending: HashMap<RequestId, Pending>,
     deadlines: BTreeSet<(Instant, RequestId)>,
-    by_progress_token: HashMap<String, RequestId>,
+    by_progress_token: HashMap<ProgressToken, RequestId>,
     settled: VecDeque<Settled>,
 }
 
@@ -237,7 +243,7 @@ impl OutboundRequests {
         method: impl Into<String>,
         scope: TransportScope,
         timeout: Option<Duration>,
-        progress_token: Option<String>,
+        progress_token: Option<ProgressToken>,
     ) -> Result<RequestId, BeginError> {
         if self.pending.len() >= self.limits.max_pending {
             return Err(BeginError::TooManyPending {
@@ -310,7 +316,7 @@ impl OutboundRequests {
 
     /// Pushes back the deadline of the request that owns `token` by its timeout, never past its
     /// lifetime cap. Returns whether a request owned the token.
-    pub fn handle_progress(&mut self, now: Instant, token: &str) -> bool {
+    pub fn handle_progress(&mut self, now: Instant, token: &ProgressToken) -> bool {
         let Some(id) = self.by_progress_token.get(token).cloned() else {
             return false;
         };
@@ -423,7 +429,8 @@ impl OutboundRequests {
             .map(|(id, _)| id.clone())
             .collect();
         // Settle in the order the requests were sent, so callers see a stable order.
-        ids.sort_by_key(|id| self.pending.get(id).map(|p| p.sent_at));
+        // Ids come from a counter, so (send time, id) is the order the requests were issued.
+        ids.sort_by_cached_key(|id| (self.pending.get(id).map(|p| p.sent_at), id.clone()));
         for id in ids {
             self.settle(&id, Outcome::Failed(failure.clone()), false);
         }
@@ -443,6 +450,7 @@ impl OutboundRequests {
             id: id.clone(),
             method: pending.method,
             outcome,
+            scope: pending.scope,
             notify_peer,
         });
         Some(())
@@ -480,7 +488,16 @@ pub enum InboundError {
 #[derive(Debug)]
 pub struct InboundRequests {
     max_pending: usize,
-    in_flight: HashMap<RequestId, String>,
+    in_flight: HashMap<RequestId, InboundRequest>,
+}
+
+/// A peer request awaiting our answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundRequest {
+    /// Its method.
+    pub method: String,
+    /// The transport scope it arrived on; the answer goes back there.
+    pub scope: TransportScope,
 }
 
 impl InboundRequests {
@@ -497,7 +514,12 @@ impl InboundRequests {
     ///
     /// # Errors
     /// [`InboundError::DuplicateId`] or [`InboundError::TooManyPending`]; nothing is recorded.
-    pub fn begin(&mut self, id: &RequestId, method: &str) -> Result<(), InboundError> {
+    pub fn begin(
+        &mut self,
+        id: &RequestId,
+        method: &str,
+        scope: TransportScope,
+    ) -> Result<(), InboundError> {
         if self.in_flight.contains_key(id) {
             return Err(InboundError::DuplicateId(id.clone()));
         }
@@ -506,16 +528,22 @@ impl InboundRequests {
                 max: self.max_pending,
             });
         }
-        self.in_flight.insert(id.clone(), method.to_owned());
+        self.in_flight.insert(
+            id.clone(),
+            InboundRequest {
+                method: method.to_owned(),
+                scope,
+            },
+        );
         Ok(())
     }
 
-    /// Marks `id` answered and returns its method; the answer may be sent.
+    /// Marks `id` answered and returns what it was; the answer may be sent.
     ///
     /// # Errors
     /// [`InboundError::NotPending`] when it was already answered, cancelled or never received:
     /// the answer must not be sent.
-    pub fn finish(&mut self, id: &RequestId) -> Result<String, InboundError> {
+    pub fn finish(&mut self, id: &RequestId) -> Result<InboundRequest, InboundError> {
         self.in_flight
             .remove(id)
             .ok_or_else(|| InboundError::NotPending(id.clone()))
@@ -526,7 +554,21 @@ impl InboundRequests {
         self.in_flight.remove(id).is_some()
     }
 
-    /// Forgets every request (the connection is gone; there is no one to answer).
+    /// The peer requests that arrived on `scope` and await an answer.
+    #[must_use]
+    pub fn on_scope(&self, scope: TransportScope) -> Vec<RequestId> {
+        let mut ids: Vec<RequestId> = self
+            .in_flight
+            .iter()
+            .filter(|(_, r)| r.scope == scope)
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Forgets every request (the connection is gone; there is no one to answer) and returns
+    /// how many were abandoned.
     pub fn clear(&mut self) -> usize {
         let abandoned = self.in_flight.len();
         self.in_flight.clear();

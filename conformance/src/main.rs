@@ -54,7 +54,7 @@ fn run() -> ExitCode {
         );
     }
     println!(
-        "\nnot yet covered: protocol engine, Streamable HTTP, smol/tokio transports, official suite"
+        "\nnot yet covered: MCP client/server endpoints, Streamable HTTP, smol/tokio transports, official suite"
     );
     println!(
         "conformance: {} passed, {failed} failed",

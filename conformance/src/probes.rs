@@ -1,6 +1,12 @@
 //! Wire-level probes: each checks one rule of the protocol against `mcp-proto` and says why it
 //! failed. They are computed on every run, never recorded.
 
+use std::time::{Duration, Instant};
+
+use mcp_proto::engine::{
+    Connection, ConnectionConfig, Event, Outcome, RequestFailure, RequestOptions, ScopePolicy,
+    TransportFailure, TransportScope,
+};
 use mcp_proto::http::{self, AcceptError, McpMediaType};
 use mcp_proto::jsonrpc::{self, DecodeOptions, Decoded, ErrorCode, Message};
 
@@ -27,6 +33,7 @@ pub(crate) fn all() -> Vec<Probe> {
     let mut probes = jsonrpc_probes();
     probes.extend(accept_probes());
     probes.extend(header_probes());
+    probes.extend(engine_probes());
     probes.sort_by(|a, b| (a.area, &a.name).cmp(&(b.area, &b.name)));
     probes
 }
@@ -287,5 +294,109 @@ fn header_probes() -> Vec<Probe> {
                 other => Err(format!("gave {other:?}")),
             }
         }),
+    ]
+}
+
+/// Every event the connection has queued.
+fn drain_events(conn: &mut Connection) -> Vec<Event> {
+    std::iter::from_fn(|| conn.poll_event()).collect()
+}
+
+/// The failure modes that made other clients hang: each must settle the pending request at once.
+fn engine_probes() -> Vec<Probe> {
+    vec![
+        probe(
+            "engine",
+            "an HTTP 502 settles the request with the status kept",
+            || {
+                let now = Instant::now();
+                let mut conn = Connection::new(ConnectionConfig {
+                    scopes: ScopePolicy::PerRequest,
+                    ..ConnectionConfig::default()
+                });
+                let id = conn
+                    .request(now, "tools/call", None, RequestOptions::default())
+                    .map_err(|e| e.to_string())?;
+                let failure = TransportFailure::HttpStatus {
+                    status: 502,
+                    www_authenticate: None,
+                    body_excerpt: String::new(),
+                };
+                conn.handle_transport_closed(now, TransportScope(1), failure.clone());
+                match &drain_events(&mut conn)[..] {
+                    [Event::Settled(s)]
+                        if s.id == id
+                            && s.outcome == Outcome::Failed(RequestFailure::Transport(failure)) =>
+                    {
+                        Ok(())
+                    }
+                    other => Err(format!("got {other:?}")),
+                }
+            },
+        ),
+        probe(
+            "engine",
+            "a process exit settles every pending request",
+            || {
+                let now = Instant::now();
+                let mut conn = Connection::new(ConnectionConfig::default());
+                for _ in 0..3 {
+                    conn.request(now, "tools/call", None, RequestOptions::default())
+                        .map_err(|e| e.to_string())?;
+                }
+                conn.handle_transport_closed(
+                    now,
+                    TransportScope::CONNECTION,
+                    TransportFailure::ProcessExited {
+                        code: Some(1),
+                        signal: None,
+                    },
+                );
+                let events = drain_events(&mut conn);
+                let settled = events
+                    .iter()
+                    .filter(|e| matches!(e, Event::Settled(_)))
+                    .count();
+                let closed = events
+                    .iter()
+                    .filter(|e| matches!(e, Event::Closed(_)))
+                    .count();
+                (settled == 3 && closed == 1 && conn.requests_in_flight() == 0)
+                    .then_some(())
+                    .ok_or_else(|| format!("{settled} settled, {closed} closed"))
+            },
+        ),
+        probe(
+            "engine",
+            "a request times out instead of hanging, and is cancelled",
+            || {
+                let now = Instant::now();
+                let mut conn = Connection::new(ConnectionConfig::default());
+                conn.request(
+                    now,
+                    "tools/call",
+                    None,
+                    RequestOptions {
+                        timeout: Some(Duration::from_secs(1)),
+                        ..Default::default()
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+                let _request = conn.poll_transmit();
+                conn.handle_timeout(now + Duration::from_secs(1));
+                let cancelled = conn.poll_transmit().is_some();
+                match &drain_events(&mut conn)[..] {
+                    [Event::Settled(s)]
+                        if matches!(
+                            s.outcome,
+                            Outcome::Failed(RequestFailure::TimedOut { .. })
+                        ) && cancelled =>
+                    {
+                        Ok(())
+                    }
+                    other => Err(format!("got {other:?}, cancel sent: {cancelled}")),
+                }
+            },
+        ),
     ]
 }

@@ -11,7 +11,10 @@
 //!   Server-Sent Events (a WHATWG-exact incremental decoder and an encoder);
 //! - [`http`]: the header logic of Streamable HTTP: `Accept` negotiation (RFC 9110 §12.5.1,
 //!   wildcards and q-values), the `Content-Type` check, the 2026-07-28 `Mcp-Name`/`Mcp-Param-*`
-//!   value codec, and legacy `Mcp-Session-Id` values minted from caller-supplied entropy.
+//!   value codec, and legacy `Mcp-Session-Id` values minted from caller-supplied entropy;
+//! - [`types`]: the MCP types of 2026-07-28 and the legacy line (down to what negotiating
+//!   2024-11-05 needs), `_meta` with its reserved keys, protocol versions and eras, and typed
+//!   dispatch of every method.
 //!
 //! The crate performs no IO, reads no clock (time arrives as an `Instant` argument) and draws no
 //! randomness (entropy arrives as bytes). The runtime adapters `mcp-smol` and `mcp-tokio` own
@@ -23,6 +26,7 @@ pub mod engine;
 pub mod framing;
 pub mod http;
 pub mod jsonrpc;
+pub mod types;
 
 /// The README's examples, compiled and run as doctests so they cannot drift.
 #[cfg(doctest)]

@@ -15,6 +15,7 @@ use mcp_proto::engine::{
     OutboundRequests, Outcome, PendingLimits, RequestFailure, TransportFailure, TransportScope,
 };
 use mcp_proto::jsonrpc::{DecodeOptions, ErrorCode, ErrorObject, RawJson, RequestId, decode};
+use mcp_proto::types::ProgressToken;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -107,7 +108,7 @@ proptest! {
         for op in ops {
             match op {
                 Op::Begin { scope, timeout_ms, with_token } => {
-                    let token = with_token.then(|| RequestId::String(format!("t{}", model.issued.len())));
+                    let token = with_token.then(|| ProgressToken::String(format!("t{}", model.issued.len())));
                     match table.begin(now, "tools/call", TransportScope(scope), Some(Duration::from_millis(timeout_ms)), token) {
                         Ok(id) => {
                             prop_assert!(!model.issued.iter().any(|(old, _)| *old == id), "id {} reused", id);
@@ -149,7 +150,7 @@ proptest! {
                 Op::Progress { pick } => {
                     if model.issued.is_empty() { continue; }
                     let index = pick.index(model.issued.len());
-                    table.handle_progress(now, &RequestId::String(format!("t{index}")));
+                    table.handle_progress(now, &ProgressToken::String(format!("t{index}")));
                     prop_assert!(drain(&mut table, &mut model).is_empty(), "progress never settles");
                 }
                 Op::Advance { ms } => {

@@ -37,24 +37,17 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use super::lifecycle::{self, CloseReason, Input, State};
 use super::pending::{
-    InboundError, InboundRequests, OutboundRequests, Outcome, PendingLimits, ProgressToken,
-    RequestFailure, Settled, TransportFailure, TransportScope,
+    InboundError, InboundRequests, OutboundRequests, Outcome, PendingLimits, RequestFailure,
+    Settled, TransportFailure, TransportScope,
 };
 use crate::jsonrpc::{
     DecodeError, ErrorCode, ErrorObject, ErrorResponse, Message, Notification, RawJson, Request,
     RequestId, Response,
 };
-
-/// Method of the cancellation notification.
-pub const CANCELLED: &str = "notifications/cancelled";
-/// Method of the progress notification.
-pub const PROGRESS: &str = "notifications/progress";
-/// The one request that is never cancelled by notification (legacy lifecycle rule).
-const INITIALIZE: &str = "initialize";
+use crate::types::methods::{INITIALIZE, NOTIFICATION_CANCELLED, NOTIFICATION_PROGRESS};
+use crate::types::{CancelledNotificationParams, ProgressNotificationParams, ProgressToken};
 
 /// The default time a graceful close waits for requests in flight.
 pub const DEFAULT_CLOSE_GRACE: Duration = Duration::from_secs(5);
@@ -211,20 +204,6 @@ pub enum LocalError {
     /// Parameters could not be serialized.
     #[error("parameters could not be serialized: {0}")]
     Serialize(String),
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CancelledParams {
-    request_id: RequestId,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ProgressParams {
-    progress_token: ProgressToken,
 }
 
 /// One JSON-RPC conversation. See the [module docs](self).
@@ -595,23 +574,24 @@ impl Connection {
 
     fn notification_arrived(&mut self, now: Instant, method: String, params: Option<RawJson>) {
         match method.as_str() {
-            CANCELLED => {
-                if let Some(cancel) = params
+            NOTIFICATION_CANCELLED => {
+                if let Some(CancelledNotificationParams {
+                    request_id: Some(id),
+                    reason,
+                    ..
+                }) = params
                     .as_ref()
-                    .and_then(|p| p.parse::<CancelledParams>().ok())
-                    && self.inbound.cancel(&cancel.request_id)
+                    .and_then(|p| p.parse::<CancelledNotificationParams>().ok())
+                    && self.inbound.cancel(&id)
                 {
-                    self.events.push_back(Event::PeerCancelled {
-                        id: cancel.request_id,
-                        reason: cancel.reason,
-                    });
+                    self.events.push_back(Event::PeerCancelled { id, reason });
                 }
                 // A cancel for a request already answered (or unknown) is a normal race: ignored.
             }
-            PROGRESS => {
+            NOTIFICATION_PROGRESS => {
                 if let Some(progress) = params
                     .as_ref()
-                    .and_then(|p| p.parse::<ProgressParams>().ok())
+                    .and_then(|p| p.parse::<ProgressNotificationParams>().ok())
                 {
                     self.outbound.handle_progress(now, &progress.progress_token);
                 }
@@ -654,15 +634,16 @@ impl Connection {
                     Outcome::Failed(RequestFailure::Cancelled { reason }) => reason.clone(),
                     _ => None,
                 };
-                let params = RawJson::from_serialize(&CancelledParams {
-                    request_id: settled.id.clone(),
+                let cancel = CancelledNotificationParams {
+                    meta: None,
+                    request_id: Some(settled.id.clone()),
                     reason,
-                })
-                .ok();
+                };
+                let params = RawJson::from_serialize(&cancel).ok();
                 self.transmits.push_back(Transmit::Send {
                     scope: TransportScope::CONNECTION,
                     message: Message::Notification(Notification {
-                        method: CANCELLED.to_owned(),
+                        method: NOTIFICATION_CANCELLED.to_owned(),
                         params,
                     }),
                 });

@@ -16,6 +16,5 @@ pub use connection::{
 pub use lifecycle::{CloseReason, State};
 pub use pending::{
     BeginError, InboundError, InboundRequest, InboundRequests, OutboundRequests, Outcome,
-    PendingLimits, ProgressToken, RequestFailure, Settled, TransportFailure, TransportScope,
-    Unmatched,
+    PendingLimits, RequestFailure, Settled, TransportFailure, TransportScope, Unmatched,
 };

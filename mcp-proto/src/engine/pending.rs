@@ -16,6 +16,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::jsonrpc::{DecodeError, ErrorObject, RawJson, RequestId};
+use crate::types::ProgressToken;
 
 /// The default time a request may wait for its answer.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -168,10 +169,6 @@ pub struct Settled {
     /// closing its stream): true for a timeout or a cancel while the transport still works.
     pub notify_peer: bool,
 }
-
-/// A progress token: a string or an integer, chosen by the requester and echoed by
-/// `notifications/progress`. It has the same shape as a request id.
-pub type ProgressToken = RequestId;
 
 /// A response whose id matches no request in flight (late, duplicated, or never sent). It is
 /// dropped; the value says which id, for logging.

@@ -436,6 +436,16 @@ macro_rules! dispatch_enum {
             pub fn is_available_in(&self, era: Era) -> bool {
                 self.availability().includes(era)
             }
+
+            /// In which era the method named `method` exists, or `None` for an unknown method;
+            /// answers the -32601 question before any params are parsed.
+            #[must_use]
+            pub fn method_availability(method: &str) -> Option<Availability> {
+                match method {
+                    $( $method => Some(Availability::$avail), )*
+                    _ => None,
+                }
+            }
         }
     };
 }

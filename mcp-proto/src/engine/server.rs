@@ -1,0 +1,618 @@
+//! [`ServerEndpoint`]: the MCP server role on top of a [`Connection`], serving both eras.
+//!
+//! Each request is classified on arrival:
+//! - `initialize` selects **legacy** semantics for this connection: the version is negotiated
+//!   (a supported legacy version is echoed, anything else gets the newest legacy version — a
+//!   dual-era server never answers `initialize` with a modern version);
+//! - a request whose `params._meta` names a protocol version is **modern** and is validated on
+//!   its own, never relying on earlier requests: missing or malformed `_meta` fields answer
+//!   -32602, an unsupported version -32022 with `{supported, requested}`;
+//! - anything else belongs to the legacy session, if there is one, and is refused with -32602
+//!   (missing `_meta`) if there is not.
+//!
+//! The endpoint answers by itself what needs no application: `server/discover`, `initialize`,
+//! `ping`, unknown methods and methods of the other era (-32601), methods behind a capability
+//! the server did not advertise (-32601), and invalid params (-32602). Everything else reaches
+//! the application as a typed [`ServerEvent::Request`] with the [`RequestContext`] it needs.
+//! Answers to modern requests get `resultType: "complete"` when the application left it out.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::CloseReport;
+use super::connection::{
+    Connection, ConnectionConfig, Event, LocalError, RequestOptions, Transmit,
+};
+use super::lifecycle::State;
+use super::pending::{Settled, TransportFailure, TransportScope};
+use crate::jsonrpc::{DecodeError, ErrorCode, ErrorObject, Message, RawJson, RequestId};
+use crate::types::meta::PROTOCOL_VERSION_KEY;
+use crate::types::methods::{
+    ClientNotification, ClientRequest, INITIALIZE, ServerNotification, ServerRequest,
+};
+use crate::types::version::{self, Era, ProtocolVersion};
+use crate::types::{
+    CacheScope, ClientCapabilities, DiscoverResult, Implementation, InitializeResult, LoggingLevel,
+    Meta, ModernRequestMeta, ProgressToken, ServerCapabilities,
+};
+
+/// The default cache lifetime announced by `server/discover`.
+pub const DEFAULT_DISCOVER_TTL_MS: u64 = 60_000;
+
+/// What a server is and says about itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// Name and version, sent as `serverInfo`.
+    pub info: Implementation,
+    /// The capabilities advertised; methods behind capabilities not listed here answer -32601.
+    pub capabilities: ServerCapabilities,
+    /// Guidance for the model.
+    pub instructions: Option<String>,
+    /// Protocol versions served, both eras (defaults to every version this crate implements).
+    pub supported_versions: Vec<ProtocolVersion>,
+    /// `ttlMs` of the `server/discover` result.
+    pub discover_ttl_ms: u64,
+    /// The connection settings (limits, grace, cancellation style).
+    pub connection: ConnectionConfig,
+}
+
+impl ServerConfig {
+    /// A configuration with `info` and `capabilities` and defaults for the rest.
+    #[must_use]
+    pub fn new(info: Implementation, capabilities: ServerCapabilities) -> Self {
+        Self {
+            info,
+            capabilities,
+            instructions: None,
+            supported_versions: version::SUPPORTED.to_vec(),
+            discover_ttl_ms: DEFAULT_DISCOVER_TTL_MS,
+            connection: ConnectionConfig::default(),
+        }
+    }
+}
+
+/// What the application needs to know about the client that sent a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestContext {
+    /// The era the request belongs to.
+    pub era: Era,
+    /// The protocol version it speaks (per request when modern, per session when legacy).
+    pub protocol_version: ProtocolVersion,
+    /// The client's capabilities (from `_meta` when modern, from `initialize` when legacy).
+    pub client_capabilities: ClientCapabilities,
+    /// The client software, when it said.
+    pub client_info: Option<Implementation>,
+    /// The log level the request opted into (modern `_meta.logLevel`), if any.
+    pub log_level: Option<LoggingLevel>,
+    /// The progress token of the request, if it asked for progress.
+    pub progress_token: Option<ProgressToken>,
+    /// The transport scope the request arrived on.
+    pub scope: TransportScope,
+}
+
+/// What the server side reports to the application.
+// Events are drained as soon as they are produced; boxing the request would cost an allocation
+// per request to save stack space in a short-lived queue.
+#[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerEvent {
+    /// A request to answer with [`ServerEndpoint::respond`] (or `respond_error`).
+    Request {
+        /// Its id.
+        id: RequestId,
+        /// The typed request.
+        request: ClientRequest,
+        /// Who asked, and in which era.
+        context: RequestContext,
+    },
+    /// A client notification (cancellations and `notifications/initialized` are handled).
+    Notification(ClientNotification),
+    /// A legacy client finished `initialize`: requests of its session may now flow both ways.
+    Initialized {
+        /// The negotiated version.
+        protocol_version: ProtocolVersion,
+    },
+    /// The client cancelled a request (or its stream closed): do not answer it.
+    Cancelled {
+        /// The cancelled request.
+        id: RequestId,
+    },
+    /// One of our (legacy, server→client) requests ended.
+    Settled(Settled),
+    /// The client sent something that is not a valid message (it has been answered).
+    InvalidMessage(DecodeError),
+    /// The connection closed. Last event.
+    Closed(CloseReport),
+}
+
+/// Why a server command was refused.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServerError {
+    /// The connection refused it.
+    #[error(transparent)]
+    Connection(#[from] LocalError),
+    /// Server→client requests exist only in a legacy session, after `initialize`.
+    #[error("{method} needs a legacy session; modern servers ask through input_required results")]
+    NoLegacySession {
+        /// The method.
+        method: String,
+    },
+    /// The client did not declare the capability this request needs.
+    #[error("the client did not declare the {capability} capability needed by {method}")]
+    CapabilityNotDeclared {
+        /// The method.
+        method: String,
+        /// The missing capability.
+        capability: &'static str,
+    },
+    /// The result could not be serialized.
+    #[error("the result could not be serialized: {0}")]
+    Serialize(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct LegacySession {
+    version: ProtocolVersion,
+    client_capabilities: ClientCapabilities,
+    client_info: Implementation,
+    initialized: bool,
+}
+
+/// Reads only `params._meta`, leaving the rest of the params to the typed request.
+#[derive(Deserialize)]
+struct MetaOnly {
+    #[serde(rename = "_meta", default)]
+    meta: Option<Meta>,
+}
+
+/// The MCP server role. Drive it like a [`Connection`]: every `handle_*` and command, then
+/// drain `poll_transmit` and `poll_event`, then wait for `poll_timeout`.
+#[derive(Debug)]
+pub struct ServerEndpoint {
+    config: ServerConfig,
+    conn: Connection,
+    legacy: Option<LegacySession>,
+    /// The era of each request awaiting our answer (removed when answered or cancelled).
+    answering: HashMap<RequestId, Era>,
+    events: VecDeque<ServerEvent>,
+}
+
+impl ServerEndpoint {
+    /// A server endpoint for one connection.
+    #[must_use]
+    pub fn new(config: ServerConfig) -> Self {
+        let conn = Connection::new(config.connection);
+        Self {
+            config,
+            conn,
+            legacy: None,
+            answering: HashMap::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The negotiated legacy version, once `initialize` was answered.
+    #[must_use]
+    pub fn legacy_version(&self) -> Option<&ProtocolVersion> {
+        self.legacy.as_ref().map(|s| &s.version)
+    }
+
+    /// A decoded message arrived on `scope`.
+    pub fn handle_message(&mut self, now: Instant, scope: TransportScope, message: Message) {
+        self.conn.handle_message(now, scope, message);
+        self.pump();
+    }
+
+    /// A frame on `scope` could not be decoded (it is answered with the JSON-RPC error owed).
+    pub fn handle_invalid_message(
+        &mut self,
+        now: Instant,
+        scope: TransportScope,
+        error: DecodeError,
+    ) {
+        self.conn.handle_invalid_message(now, scope, error);
+        self.pump();
+    }
+
+    /// Time passed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.conn.handle_timeout(now);
+        self.pump();
+    }
+
+    /// A transport scope (a request stream) or the whole connection ended.
+    pub fn handle_transport_closed(
+        &mut self,
+        now: Instant,
+        scope: TransportScope,
+        failure: TransportFailure,
+    ) {
+        self.conn.handle_transport_closed(now, scope, failure);
+        self.pump();
+    }
+
+    /// Answers request `id` with `result`. For a modern request, `resultType: "complete"` is
+    /// added when `result` is an object without one.
+    ///
+    /// # Errors
+    /// [`ServerError`] when the request is not awaiting an answer or the result does not
+    /// serialize; nothing is sent.
+    pub fn respond<R: Serialize>(&mut self, id: &RequestId, result: &R) -> Result<(), ServerError> {
+        let mut value =
+            serde_json::to_value(result).map_err(|e| ServerError::Serialize(e.to_string()))?;
+        if self.answering.get(id) == Some(&Era::Modern)
+            && let Some(object) = value.as_object_mut()
+        {
+            object
+                .entry("resultType")
+                .or_insert_with(|| serde_json::Value::from("complete"));
+        }
+        let raw =
+            RawJson::from_serialize(&value).map_err(|e| ServerError::Serialize(e.to_string()))?;
+        self.conn.respond(id, Ok(raw))?;
+        self.answering.remove(id);
+        Ok(())
+    }
+
+    /// Answers request `id` with an error.
+    ///
+    /// # Errors
+    /// [`ServerError::Connection`] when the request is not awaiting an answer.
+    pub fn respond_error(&mut self, id: &RequestId, error: ErrorObject) -> Result<(), ServerError> {
+        self.conn.respond(id, Err(error))?;
+        self.answering.remove(id);
+        Ok(())
+    }
+
+    /// Sends a notification (progress, log message, list changed…).
+    ///
+    /// # Errors
+    /// [`ServerError`] when closed or the params do not serialize.
+    pub fn notify(&mut self, notification: &ServerNotification) -> Result<(), ServerError> {
+        let params = notification
+            .to_params()
+            .map_err(|e| ServerError::Serialize(e.to_string()))?;
+        self.conn.notify(notification.method(), Some(params))?;
+        Ok(())
+    }
+
+    /// Sends a server→client request (legacy sessions only), refused before it is sent when the
+    /// client did not declare the capability it needs. Its end arrives as
+    /// [`ServerEvent::Settled`].
+    ///
+    /// # Errors
+    /// [`ServerError`]; nothing is sent.
+    pub fn request(
+        &mut self,
+        now: Instant,
+        request: &ServerRequest,
+        options: RequestOptions,
+    ) -> Result<RequestId, ServerError> {
+        let method = request.method();
+        let Some(session) = self.legacy.as_ref() else {
+            return Err(ServerError::NoLegacySession {
+                method: method.to_owned(),
+            });
+        };
+        let capabilities = &session.client_capabilities;
+        let missing = match request {
+            ServerRequest::CreateMessage(_) if capabilities.sampling.is_none() => Some("sampling"),
+            ServerRequest::Elicit(_) if capabilities.elicitation.is_none() => Some("elicitation"),
+            ServerRequest::ListRoots(_) if capabilities.roots.is_none() => Some("roots"),
+            _ => None,
+        };
+        if let Some(capability) = missing {
+            return Err(ServerError::CapabilityNotDeclared {
+                method: method.to_owned(),
+                capability,
+            });
+        }
+        let params = request
+            .to_params()
+            .map_err(|e| ServerError::Serialize(e.to_string()))?;
+        Ok(self.conn.request(now, method, Some(params), options)?)
+    }
+
+    /// Starts a graceful close (see [`Connection::close`]).
+    pub fn close(&mut self, now: Instant) {
+        self.conn.close(now);
+        self.pump();
+    }
+
+    /// Closes at once.
+    pub fn abort(&mut self) {
+        self.conn.abort();
+        self.pump();
+    }
+
+    /// The next thing to put on the wire.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.conn.poll_transmit()
+    }
+
+    /// The next event for the application.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`ServerEndpoint::handle_timeout`] next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.conn.poll_timeout()
+    }
+
+    /// Where the connection is in its life.
+    #[must_use]
+    pub fn state(&self) -> &State {
+        self.conn.state()
+    }
+
+    fn pump(&mut self) {
+        while let Some(event) = self.conn.poll_event() {
+            match event {
+                Event::Request {
+                    id,
+                    method,
+                    params,
+                    scope,
+                } => self.request_arrived(id, &method, params, scope),
+                Event::Notification { method, params } => {
+                    self.notification_arrived(&method, params.as_ref());
+                }
+                Event::PeerCancelled { id, .. } => {
+                    self.answering.remove(&id);
+                    self.events.push_back(ServerEvent::Cancelled { id });
+                }
+                Event::Settled(settled) => self.events.push_back(ServerEvent::Settled(settled)),
+                Event::InvalidMessage(error) => {
+                    self.events.push_back(ServerEvent::InvalidMessage(error));
+                }
+                Event::Closed(report) => {
+                    self.answering.clear();
+                    self.events.push_back(ServerEvent::Closed(report));
+                }
+                // Id-less peer errors and late answers concern only our own (legacy) requests and
+                // need no action here.
+                Event::PeerError(_) | Event::UnmatchedResponse(_) => {}
+            }
+        }
+    }
+
+    fn refuse(&mut self, id: &RequestId, error: ErrorObject) {
+        // The request is in the connection's table (it was just announced), so this succeeds.
+        let _ = self.conn.respond(id, Err(error));
+    }
+
+    fn request_arrived(
+        &mut self,
+        id: RequestId,
+        method: &str,
+        params: Option<RawJson>,
+        scope: TransportScope,
+    ) {
+        let Some(availability) = ClientRequest::method_availability(method) else {
+            return self.refuse(
+                &id,
+                ErrorObject::new(
+                    ErrorCode::METHOD_NOT_FOUND,
+                    format!("method not found: {method}"),
+                ),
+            );
+        };
+        let meta = params
+            .as_ref()
+            .and_then(|p| p.parse::<MetaOnly>().ok())
+            .and_then(|m| m.meta);
+        let declares_modern = meta
+            .as_ref()
+            .is_some_and(|m| m.get(PROTOCOL_VERSION_KEY).is_some());
+        // Era first: a method that does not exist in the request's era is -32601 whatever its
+        // params, and modern `_meta` is validated before the params (which it belongs to).
+        let context = if method == INITIALIZE {
+            None
+        } else if declares_modern || self.legacy.is_none() {
+            match self.modern_context(meta.as_ref(), scope) {
+                Ok(context) => Some(context),
+                Err(error) => return self.refuse(&id, error),
+            }
+        } else {
+            self.legacy.as_ref().map(|session| RequestContext {
+                era: Era::Legacy,
+                protocol_version: session.version.clone(),
+                client_capabilities: session.client_capabilities.clone(),
+                client_info: Some(session.client_info.clone()),
+                log_level: None,
+                progress_token: meta
+                    .as_ref()
+                    .and_then(|m| m.progress_token().ok().flatten()),
+                scope,
+            })
+        };
+        let era = context.as_ref().map_or(Era::Legacy, |c| c.era);
+        if !availability.includes(era) {
+            let era = match era {
+                Era::Modern => "2026-07-28",
+                Era::Legacy => "legacy",
+            };
+            let message = format!("{method} is not part of the {era} protocol");
+            return self.refuse(&id, ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, message));
+        }
+        let request = match ClientRequest::parse(method, params.as_ref()) {
+            Ok(request) => request,
+            Err(error) => return self.refuse(&id, error.to_error_object()),
+        };
+        let context = match (context, &request) {
+            (Some(context), _) => context,
+            (None, ClientRequest::Initialize(init)) => {
+                let (version, capabilities, info) = (
+                    init.protocol_version.as_str().to_owned(),
+                    init.capabilities.clone(),
+                    init.client_info.clone(),
+                );
+                return self.initialize(&id, &version, capabilities, info);
+            }
+            // The context is absent only for `initialize`; answer anyway so nothing is left pending.
+            (None, _) => {
+                return self.refuse(&id, ErrorObject::from_code(ErrorCode::INTERNAL_ERROR));
+            }
+        };
+        if let Some(capability) = missing_server_capability(&request, &self.config.capabilities) {
+            return self.refuse(
+                &id,
+                ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, format!("{method} needs the {capability} capability, which this server does not offer")),
+            );
+        }
+        match request {
+            ClientRequest::Discover(_) => self.answer_discover(&id),
+            ClientRequest::Ping(_) => {
+                let _ = self.conn.respond(
+                    &id,
+                    Ok(RawJson::from_text("{}").unwrap_or_else(|_| RawJson::null())),
+                );
+            }
+            request => {
+                self.answering.insert(id.clone(), context.era);
+                self.events.push_back(ServerEvent::Request {
+                    id,
+                    request,
+                    context,
+                });
+            }
+        }
+    }
+
+    fn modern_context(
+        &self,
+        meta: Option<&Meta>,
+        scope: TransportScope,
+    ) -> Result<RequestContext, ErrorObject> {
+        let fields = ModernRequestMeta::from_params_meta(meta)
+            .map_err(|e| ErrorObject::new(ErrorCode::INVALID_PARAMS, e.to_string()))?;
+        let version = version::check_modern_version(
+            fields.protocol_version.as_str(),
+            &self.config.supported_versions,
+        )
+        .map_err(|data| {
+            let error = ErrorObject::from_code(ErrorCode::UNSUPPORTED_PROTOCOL_VERSION);
+            error.clone().with_data(&data).unwrap_or(error)
+        })?;
+        Ok(RequestContext {
+            era: Era::Modern,
+            protocol_version: version,
+            client_capabilities: fields.client_capabilities,
+            client_info: fields.client_info,
+            log_level: fields.log_level,
+            progress_token: fields.progress_token,
+            scope,
+        })
+    }
+
+    fn initialize(
+        &mut self,
+        id: &RequestId,
+        requested: &str,
+        capabilities: ClientCapabilities,
+        client_info: Implementation,
+    ) {
+        let Some(version) =
+            version::negotiate_legacy_server(requested, &self.config.supported_versions)
+        else {
+            // A modern-only server names what it supports in its refusal.
+            let data = crate::types::errors::UnsupportedProtocolVersionData {
+                supported: self.config.supported_versions.clone(),
+                requested: requested.to_owned(),
+            };
+            let error = ErrorObject::new(
+                ErrorCode::INVALID_PARAMS,
+                "this server speaks no legacy protocol version",
+            );
+            let error = error.clone().with_data(&data).unwrap_or(error);
+            return self.refuse(id, error);
+        };
+        let result = InitializeResult {
+            meta: None,
+            protocol_version: version.clone(),
+            capabilities: self.config.capabilities.clone(),
+            server_info: self.config.info.clone(),
+            instructions: self.config.instructions.clone(),
+        };
+        let answered = RawJson::from_serialize(&result)
+            .is_ok_and(|raw| self.conn.respond(id, Ok(raw)).is_ok());
+        if answered {
+            self.legacy = Some(LegacySession {
+                version,
+                client_capabilities: capabilities,
+                client_info,
+                initialized: false,
+            });
+        }
+    }
+
+    fn answer_discover(&mut self, id: &RequestId) {
+        let mut meta = Meta::new();
+        meta.set_server_info(&self.config.info);
+        let result = DiscoverResult {
+            meta: Some(meta),
+            result_type: Some(crate::types::ResultType::Complete),
+            supported_versions: self.config.supported_versions.clone(),
+            capabilities: self.config.capabilities.clone(),
+            instructions: self.config.instructions.clone(),
+            ttl_ms: self.config.discover_ttl_ms,
+            cache_scope: CacheScope::Public,
+        };
+        if let Ok(raw) = RawJson::from_serialize(&result) {
+            let _ = self.conn.respond(id, Ok(raw));
+        }
+    }
+
+    fn notification_arrived(&mut self, method: &str, params: Option<&RawJson>) {
+        match ClientNotification::parse(method, params) {
+            Ok(ClientNotification::Initialized(_)) => {
+                if let Some(session) = self.legacy.as_mut()
+                    && !session.initialized
+                {
+                    session.initialized = true;
+                    let protocol_version = session.version.clone();
+                    self.events
+                        .push_back(ServerEvent::Initialized { protocol_version });
+                }
+            }
+            // Cancellation and progress were already applied by the connection.
+            Ok(ClientNotification::Cancelled(_) | ClientNotification::Progress(_)) => {}
+            Ok(notification) => self
+                .events
+                .push_back(ServerEvent::Notification(notification)),
+            // Notifications are never answered; an unknown or malformed one is dropped.
+            Err(_) => {}
+        }
+    }
+}
+
+/// The server capability a request needs, if the server does not advertise it.
+fn missing_server_capability(
+    request: &ClientRequest,
+    capabilities: &ServerCapabilities,
+) -> Option<&'static str> {
+    let (needed, offered) = match request {
+        ClientRequest::ListTools(_) | ClientRequest::CallTool(_) => {
+            ("tools", capabilities.tools.is_some())
+        }
+        ClientRequest::ListPrompts(_) | ClientRequest::GetPrompt(_) => {
+            ("prompts", capabilities.prompts.is_some())
+        }
+        ClientRequest::ListResources(_)
+        | ClientRequest::ListResourceTemplates(_)
+        | ClientRequest::ReadResource(_)
+        | ClientRequest::Subscribe(_)
+        | ClientRequest::Unsubscribe(_) => ("resources", capabilities.resources.is_some()),
+        ClientRequest::Complete(_) => ("completions", capabilities.completions.is_some()),
+        ClientRequest::SetLevel(_) => ("logging", capabilities.logging.is_some()),
+        _ => return None,
+    };
+    (!offered).then_some(needed)
+}

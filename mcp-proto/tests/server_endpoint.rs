@@ -1,0 +1,367 @@
+//! The server role: request classification by era, validation with the exact error codes,
+//! built-in answers (discover, initialize, ping), capability gating both ways, typed events.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::Path;
+use std::time::Instant;
+
+use mcp_proto::engine::{
+    RequestOptions, ServerConfig, ServerEndpoint, ServerError, ServerEvent, Transmit,
+    TransportScope,
+};
+use mcp_proto::jsonrpc::{DecodeOptions, ErrorCode, RequestId, decode_message};
+use mcp_proto::types::methods::{ClientRequest, ServerRequest};
+use mcp_proto::types::{
+    DiscoverResult, Era, Implementation, InitializeResult, ProtocolVersion, ServerCapabilities,
+};
+use serde_json::{Value, json};
+
+fn server(capabilities: ServerCapabilities) -> ServerEndpoint {
+    ServerEndpoint::new(ServerConfig::new(
+        Implementation::new("test-server", "1.0.0"),
+        capabilities,
+    ))
+}
+
+fn with_tools() -> ServerCapabilities {
+    ServerCapabilities {
+        tools: Some(Default::default()),
+        ..Default::default()
+    }
+}
+
+fn send(server: &mut ServerEndpoint, message: Value) {
+    let bytes = serde_json::to_vec(&message).unwrap();
+    match decode_message(&bytes, &DecodeOptions::default()) {
+        Ok(message) => server.handle_message(Instant::now(), TransportScope::CONNECTION, message),
+        Err(error) => {
+            server.handle_invalid_message(Instant::now(), TransportScope::CONNECTION, error);
+        }
+    }
+}
+
+/// Everything the server put on the wire, as JSON.
+fn wire(server: &mut ServerEndpoint) -> Vec<Value> {
+    std::iter::from_fn(|| server.poll_transmit())
+        .map(|t| match t {
+            Transmit::Send { message, .. } => {
+                serde_json::from_slice(&mcp_proto::jsonrpc::encode(&message)).unwrap()
+            }
+            Transmit::CloseScope(scope) => panic!("unexpected close of {scope:?}"),
+        })
+        .collect()
+}
+
+fn events(server: &mut ServerEndpoint) -> Vec<ServerEvent> {
+    std::iter::from_fn(|| server.poll_event()).collect()
+}
+
+fn modern_meta(version: &str) -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": version,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"}
+    })
+}
+
+fn error_code(answer: &Value) -> i64 {
+    answer["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("not an error: {answer}"))
+}
+
+#[test]
+fn the_official_modern_tools_call_reaches_the_application_typed() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/examples-2026-07-28/CallToolRequest/call-tool-request.json");
+    let example: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut server = server(with_tools());
+    send(&mut server, example);
+    let [
+        ServerEvent::Request {
+            id,
+            request: ClientRequest::CallTool(call),
+            context,
+        },
+    ] = &events(&mut server)[..]
+    else {
+        panic!("a typed tools/call")
+    };
+    assert_eq!(call.name, "get_weather");
+    assert_eq!(
+        (context.era, &context.protocol_version),
+        (Era::Modern, &ProtocolVersion::V2026_07_28)
+    );
+    assert_eq!(context.client_info.as_ref().unwrap().name, "ExampleClient");
+    // The application's result lacks resultType: a modern answer gets "complete".
+    server
+        .respond(id, &json!({"content": [{"type": "text", "text": "sunny"}]}))
+        .unwrap();
+    let answer = &wire(&mut server)[0];
+    assert_eq!(answer["id"], "call-tool-example");
+    assert_eq!(answer["result"]["resultType"], "complete");
+}
+
+#[test]
+fn modern_validation_answers_with_the_exact_codes() {
+    let mut server = server(with_tools());
+    let cases = [
+        (
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}),
+            ErrorCode::INVALID_PARAMS,
+        ),
+        (
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+            ErrorCode::INVALID_PARAMS,
+        ),
+        (
+            json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}}),
+            ErrorCode::INVALID_PARAMS,
+        ),
+        (
+            json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list", "params": {"_meta": modern_meta("1900-01-01")}}),
+            ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+        ),
+        (
+            json!({"jsonrpc": "2.0", "id": 5, "method": "ping", "params": {"_meta": modern_meta("2026-07-28")}}),
+            ErrorCode::METHOD_NOT_FOUND,
+        ),
+        (
+            json!({"jsonrpc": "2.0", "id": 6, "method": "prompts/list", "params": {"_meta": modern_meta("2026-07-28")}}),
+            ErrorCode::METHOD_NOT_FOUND,
+        ),
+        (
+            json!({"jsonrpc": "2.0", "id": 7, "method": "tools/explode", "params": {"_meta": modern_meta("2026-07-28")}}),
+            ErrorCode::METHOD_NOT_FOUND,
+        ),
+        (
+            json!({"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"_meta": modern_meta("2026-07-28")}}),
+            ErrorCode::INVALID_PARAMS,
+        ),
+    ];
+    for (request, code) in cases {
+        send(&mut server, request.clone());
+        let answers = wire(&mut server);
+        assert_eq!(answers.len(), 1, "{request}");
+        assert_eq!(
+            error_code(&answers[0]),
+            code.0,
+            "{request} → {}",
+            answers[0]
+        );
+        assert_eq!(answers[0]["id"], request["id"]);
+    }
+    assert!(
+        events(&mut server).is_empty(),
+        "nothing invalid reaches the application"
+    );
+    // -32022 names what is supported and what was asked.
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {"_meta": modern_meta("1900-01-01")}}),
+    );
+    let data = &wire(&mut server)[0]["error"]["data"];
+    assert_eq!(data["requested"], "1900-01-01");
+    assert!(
+        data["supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("2026-07-28"))
+    );
+}
+
+#[test]
+fn server_discover_is_answered_by_the_endpoint() {
+    let mut server = server(with_tools());
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": "d", "method": "server/discover", "params": {"_meta": modern_meta("2026-07-28")}}),
+    );
+    let answer = wire(&mut server).remove(0);
+    let result: DiscoverResult = serde_json::from_value(answer["result"].clone()).unwrap();
+    assert!(
+        result
+            .supported_versions
+            .contains(&ProtocolVersion::V2026_07_28)
+    );
+    assert!(
+        result
+            .supported_versions
+            .contains(&ProtocolVersion::V2025_11_25)
+    );
+    assert!(result.capabilities.tools.is_some());
+    assert_eq!(
+        result.meta.unwrap().server_info().unwrap().unwrap().name,
+        "test-server"
+    );
+    assert!(events(&mut server).is_empty());
+}
+
+#[test]
+fn legacy_initialize_negotiates_and_opens_a_session() {
+    for (requested, chosen) in [
+        ("2025-06-18", "2025-06-18"),
+        ("2024-11-05", "2024-11-05"),
+        ("2026-07-28", "2025-11-25"),
+        ("2099-01-01", "2025-11-25"),
+    ] {
+        let mut server = server(with_tools());
+        send(
+            &mut server,
+            json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": requested, "capabilities": {}, "clientInfo": {"name": "old", "version": "0.1"}}}),
+        );
+        let answer = wire(&mut server).remove(0);
+        let result: InitializeResult = serde_json::from_value(answer["result"].clone()).unwrap();
+        assert_eq!(
+            result.protocol_version.as_str(),
+            chosen,
+            "initialize({requested})"
+        );
+        assert_eq!(result.server_info.name, "test-server");
+    }
+}
+
+#[test]
+fn a_legacy_session_serves_requests_without_meta_and_answers_ping() {
+    let mut server = server(with_tools());
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {"sampling": {}}, "clientInfo": {"name": "old", "version": "0.1"}}}),
+    );
+    wire(&mut server);
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    );
+    assert_eq!(
+        events(&mut server),
+        vec![ServerEvent::Initialized {
+            protocol_version: ProtocolVersion::V2025_11_25
+        }]
+    );
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+    );
+    assert_eq!(wire(&mut server)[0]["result"], json!({}));
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+    );
+    let [ServerEvent::Request { id, context, .. }] = &events(&mut server)[..] else {
+        panic!()
+    };
+    assert_eq!(
+        (context.era, &context.protocol_version),
+        (Era::Legacy, &ProtocolVersion::V2025_11_25)
+    );
+    // Legacy answers are not rewritten.
+    server.respond(id, &json!({"tools": []})).unwrap();
+    assert_eq!(wire(&mut server)[0]["result"], json!({"tools": []}));
+    // Modern-only methods are refused inside a legacy session when sent without modern _meta.
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 3, "method": "subscriptions/listen", "params": {"filter": {}}}),
+    );
+    assert_eq!(
+        error_code(&wire(&mut server)[0]),
+        ErrorCode::METHOD_NOT_FOUND.0
+    );
+}
+
+#[test]
+fn without_initialize_a_request_needs_modern_meta() {
+    let mut server = server(with_tools());
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    );
+    assert_eq!(
+        error_code(&wire(&mut server)[0]),
+        ErrorCode::INVALID_PARAMS.0
+    );
+    // An unknown method is -32601 before anything else is checked.
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "no/such"}),
+    );
+    assert_eq!(
+        error_code(&wire(&mut server)[0]),
+        ErrorCode::METHOD_NOT_FOUND.0
+    );
+}
+
+#[test]
+fn server_to_client_requests_need_a_legacy_session_and_the_capability() {
+    let now = Instant::now();
+    let sampling: ServerRequest = ServerRequest::parse(
+        "sampling/createMessage",
+        Some(&mcp_proto::jsonrpc::RawJson::from_text(r#"{"messages":[],"maxTokens":10}"#).unwrap()),
+    )
+    .unwrap();
+    let roots = ServerRequest::parse("roots/list", None).unwrap();
+    let mut server = server(with_tools());
+    assert!(matches!(
+        server.request(now, &sampling, RequestOptions::default()),
+        Err(ServerError::NoLegacySession { .. })
+    ));
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {"sampling": {}}, "clientInfo": {"name": "old", "version": "0.1"}}}),
+    );
+    wire(&mut server);
+    assert!(matches!(
+        server.request(now, &roots, RequestOptions::default()),
+        Err(ServerError::CapabilityNotDeclared {
+            capability: "roots",
+            ..
+        })
+    ));
+    assert!(
+        wire(&mut server).is_empty(),
+        "a refused request is never sent"
+    );
+    let id = server
+        .request(now, &sampling, RequestOptions::default())
+        .unwrap();
+    let sent = wire(&mut server).remove(0);
+    assert_eq!(sent["method"], "sampling/createMessage");
+    assert_eq!(
+        serde_json::from_value::<RequestId>(sent["id"].clone()).unwrap(),
+        id
+    );
+    // The client's answer settles it.
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": sent["id"], "result": {"role": "assistant", "content": {"type": "text", "text": "hi"}, "model": "m"}}),
+    );
+    assert!(matches!(&events(&mut server)[..], [ServerEvent::Settled(s)] if s.id == id));
+}
+
+#[test]
+fn a_cancelled_request_is_not_answered() {
+    let mut server = server(with_tools());
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": modern_meta("2026-07-28")}}),
+    );
+    events(&mut server);
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1, "reason": "user"}}),
+    );
+    assert_eq!(
+        events(&mut server),
+        vec![ServerEvent::Cancelled { id: 1.into() }]
+    );
+    assert!(server.respond(&1.into(), &json!({"tools": []})).is_err());
+    assert!(wire(&mut server).is_empty());
+}

@@ -4,13 +4,20 @@
 //!   property of the data structure rather than of careful callers;
 //! - [`lifecycle`]: the open → closing → closed transition table;
 //! - [`connection`]: one JSON-RPC conversation as a Sans-IO state machine built on both;
-//! - [`server`]: the MCP server role of both eras on top of a connection.
+//! - [`server`]: the MCP server role of both eras on top of a connection;
+//! - [`client`]: the MCP client role, with era probing and fallback, on top of a connection;
+//! - [`capability`]: which capability each method needs on the other side.
 
+pub mod capability;
+pub mod client;
 pub mod connection;
 pub mod lifecycle;
 pub mod pending;
 pub mod server;
 
+pub use client::{
+    ClientConfig, ClientEndpoint, ClientError, ClientEvent, EraPolicy, HandshakeError, Negotiated,
+};
 pub use connection::{
     CancellationStyle, CloseReport, Connection, ConnectionConfig, Event, LocalError,
     RequestOptions, ScopePolicy, Transmit,

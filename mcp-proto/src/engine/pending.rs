@@ -138,6 +138,12 @@ pub enum RequestFailure {
     /// The peer's answer could not be decoded.
     #[error("the response was malformed: {0}")]
     MalformedResponse(DecodeError),
+    /// The peer's result breaks the protocol (e.g. an unrecognised `resultType`).
+    #[error("the result is invalid: {reason}")]
+    InvalidResult {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The endpoint closed before an answer arrived (shutdown grace expired, or abort).
     #[error("the endpoint closed before the response")]
     Closed,

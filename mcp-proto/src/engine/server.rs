@@ -298,13 +298,8 @@ impl ServerEndpoint {
                 method: method.to_owned(),
             });
         };
-        let capabilities = &session.client_capabilities;
-        let missing = match request {
-            ServerRequest::CreateMessage(_) if capabilities.sampling.is_none() => Some("sampling"),
-            ServerRequest::Elicit(_) if capabilities.elicitation.is_none() => Some("elicitation"),
-            ServerRequest::ListRoots(_) if capabilities.roots.is_none() => Some("roots"),
-            _ => None,
-        };
+        let missing =
+            super::capability::missing_client_capability(request, &session.client_capabilities);
         if let Some(capability) = missing {
             return Err(ServerError::CapabilityNotDeclared {
                 method: method.to_owned(),
@@ -461,7 +456,9 @@ impl ServerEndpoint {
                 return self.refuse(&id, ErrorObject::from_code(ErrorCode::INTERNAL_ERROR));
             }
         };
-        if let Some(capability) = missing_server_capability(&request, &self.config.capabilities) {
+        if let Some(capability) =
+            super::capability::missing_server_capability(&request, &self.config.capabilities)
+        {
             return self.refuse(
                 &id,
                 ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, format!("{method} needs the {capability} capability, which this server does not offer")),
@@ -591,28 +588,4 @@ impl ServerEndpoint {
             Err(_) => {}
         }
     }
-}
-
-/// The server capability a request needs, if the server does not advertise it.
-fn missing_server_capability(
-    request: &ClientRequest,
-    capabilities: &ServerCapabilities,
-) -> Option<&'static str> {
-    let (needed, offered) = match request {
-        ClientRequest::ListTools(_) | ClientRequest::CallTool(_) => {
-            ("tools", capabilities.tools.is_some())
-        }
-        ClientRequest::ListPrompts(_) | ClientRequest::GetPrompt(_) => {
-            ("prompts", capabilities.prompts.is_some())
-        }
-        ClientRequest::ListResources(_)
-        | ClientRequest::ListResourceTemplates(_)
-        | ClientRequest::ReadResource(_)
-        | ClientRequest::Subscribe(_)
-        | ClientRequest::Unsubscribe(_) => ("resources", capabilities.resources.is_some()),
-        ClientRequest::Complete(_) => ("completions", capabilities.completions.is_some()),
-        ClientRequest::SetLevel(_) => ("logging", capabilities.logging.is_some()),
-        _ => return None,
-    };
-    (!offered).then_some(needed)
 }

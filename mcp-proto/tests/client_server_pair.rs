@@ -395,3 +395,167 @@ fn a_legacy_server_can_ask_for_what_the_client_declared() {
     };
     assert_eq!(refusal.error.code, ErrorCode::METHOD_NOT_FOUND);
 }
+
+fn modern_pair(now: Instant) -> (ClientEndpoint, ServerEndpoint) {
+    let (mut client, mut server) = (
+        ClientEndpoint::new(client_config(EraPolicy::Auto)),
+        ServerEndpoint::new(tools_server()),
+    );
+    client.start(now).unwrap();
+    run(now, &mut client, &mut server);
+    assert!(
+        matches!(&client_events(&mut client)[..], [ClientEvent::Ready(n)] if n.era == Era::Modern)
+    );
+    (client, server)
+}
+
+fn call_tool() -> ClientRequest {
+    ClientRequest::parse(
+        "tools/call",
+        Some(&RawJson::from_text(r#"{"name":"deploy","arguments":{"env":"prod"}}"#).unwrap()),
+    )
+    .unwrap()
+}
+
+fn input_required(state: &str) -> serde_json::Value {
+    serde_json::json!({
+        "resultType": "input_required",
+        "inputRequests": {"confirm": {"method": "elicitation/create", "params": {
+            "mode": "form", "message": "Deploy to prod?",
+            "requestedSchema": {"type": "object", "properties": {"ok": {"type": "boolean"}}}}}},
+        "requestState": state
+    })
+}
+
+fn confirm() -> mcp_proto::types::InputResponses {
+    serde_json::from_value(
+        serde_json::json!({"confirm": {"action": "accept", "content": {"ok": true}}}),
+    )
+    .unwrap()
+}
+
+#[test]
+fn mrtr_retries_with_the_input_and_the_exact_state_and_settles_once() {
+    let now = Instant::now();
+    let (mut client, mut server) = modern_pair(now);
+    let id = client
+        .request(now, &call_tool(), RequestOptions::default())
+        .unwrap();
+    run(now, &mut client, &mut server);
+    let [ServerEvent::Request { id: first, .. }] = &server_events(&mut server)[..] else {
+        panic!()
+    };
+    server.respond(first, &input_required("opaque-1")).unwrap();
+    run(now, &mut client, &mut server);
+    let [
+        ClientEvent::InputRequired {
+            id: asked,
+            requests,
+            round: 1,
+        },
+    ] = &client_events(&mut client)[..]
+    else {
+        panic!("input required")
+    };
+    assert_eq!(asked, &id);
+    assert!(requests.contains_key("confirm"));
+
+    client.provide_input(now, &id, confirm()).unwrap();
+    run(now, &mut client, &mut server);
+    let [
+        ServerEvent::Request {
+            id: second,
+            request: ClientRequest::CallTool(retry),
+            context,
+        },
+    ] = &server_events(&mut server)[..]
+    else {
+        panic!()
+    };
+    assert_ne!(second, first, "a retry is a new request with a new id");
+    assert_eq!(context.era, Era::Modern, "the retry carries the same _meta");
+    assert_eq!(retry.name, "deploy");
+    assert_eq!(
+        retry.request_state.as_deref(),
+        Some("opaque-1"),
+        "the state is echoed exactly"
+    );
+    assert!(
+        retry
+            .input_responses
+            .as_ref()
+            .unwrap()
+            .contains_key("confirm")
+    );
+    server
+        .respond(
+            second,
+            &serde_json::json!({"content": [{"type": "text", "text": "deployed"}]}),
+        )
+        .unwrap();
+    run(now, &mut client, &mut server);
+    let events = client_events(&mut client);
+    assert!(
+        matches!(&events[..], [ClientEvent::Response { id: done, outcome: Outcome::Result(_), .. }] if *done == id),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn mrtr_rounds_are_bounded_and_pending_input_settles_on_close() {
+    let now = Instant::now();
+    let (mut client, mut server) = modern_pair(now);
+    let id = client
+        .request(now, &call_tool(), RequestOptions::default())
+        .unwrap();
+    // A server that never stops asking: the ninth input_required ends the request.
+    for round in 1..=9 {
+        run(now, &mut client, &mut server);
+        let [ServerEvent::Request { id: wire, .. }] = &server_events(&mut server)[..] else {
+            panic!("round {round}")
+        };
+        server
+            .respond(wire, &input_required(&format!("s{round}")))
+            .unwrap();
+        run(now, &mut client, &mut server);
+        match &client_events(&mut client)[..] {
+            [ClientEvent::InputRequired { round: r, .. }] if *r == round => {
+                client.provide_input(now, &id, confirm()).unwrap()
+            }
+            [
+                ClientEvent::Response {
+                    id: done,
+                    outcome: Outcome::Failed(RequestFailure::InvalidResult { .. }),
+                    ..
+                },
+            ] if round == 9 => {
+                assert_eq!(done, &id);
+            }
+            other => panic!("round {round}: {other:?}"),
+        }
+    }
+    // A request left waiting for input is settled when the connection closes.
+    let second = client
+        .request(now, &call_tool(), RequestOptions::default())
+        .unwrap();
+    run(now, &mut client, &mut server);
+    let [ServerEvent::Request { id: wire, .. }] = &server_events(&mut server)[..] else {
+        panic!()
+    };
+    server.respond(wire, &input_required("s")).unwrap();
+    run(now, &mut client, &mut server);
+    assert!(matches!(
+        &client_events(&mut client)[..],
+        [ClientEvent::InputRequired { .. }]
+    ));
+    client.close(now);
+    let events = client_events(&mut client);
+    assert!(
+        matches!(&events[..], [ClientEvent::Response { id: done, outcome: Outcome::Failed(RequestFailure::Closed), .. }, ClientEvent::Closed(_)] if *done == second),
+        "{events:?}"
+    );
+    assert_eq!(
+        client.provide_input(now, &second, confirm()),
+        Err(ClientError::NotAwaitingInput(second))
+    );
+}

@@ -16,8 +16,16 @@
 //! progress token when one is asked for). Answers arrive as [`ClientEvent::Response`]; a modern
 //! result with an unrecognised `resultType` settles as [`RequestFailure::InvalidResult`], and an
 //! absent one counts as `complete`.
+//!
+//! # Multi round-trip requests (MRTR)
+//! When a modern server answers `resultType: "input_required"`, the request does not end: the
+//! application gets [`ClientEvent::InputRequired`] with the server's input requests (sampling,
+//! elicitation, roots), answers with [`ClientEndpoint::provide_input`], and the client re-sends
+//! the same request under a new id with `inputResponses` and the exact `requestState`. The
+//! caller keeps the id `request` returned: the one [`ClientEvent::Response`] for it comes when the
+//! exchange ends, after at most [`ClientConfig::max_input_rounds`] rounds.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use serde::Deserialize;
@@ -38,8 +46,11 @@ use crate::types::methods::{
 use crate::types::version::{self, Era, ProtocolVersion};
 use crate::types::{
     ClientCapabilities, DiscoverResult, Implementation, InitializeRequestParams, InitializeResult,
-    Meta, ResultType, ServerCapabilities,
+    InputRequests, InputRequiredResult, InputResponses, Meta, ResultType, ServerCapabilities,
 };
+
+/// The default bound on `input_required` rounds for one request.
+pub const DEFAULT_MAX_INPUT_ROUNDS: u32 = 8;
 
 /// How the client chooses the protocol era.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,6 +75,8 @@ pub struct ClientConfig {
     pub supported_versions: Vec<ProtocolVersion>,
     /// How the era is chosen.
     pub era: EraPolicy,
+    /// How many `input_required` rounds one request may take before it fails.
+    pub max_input_rounds: u32,
     /// The connection settings.
     pub connection: ConnectionConfig,
 }
@@ -77,6 +90,7 @@ impl ClientConfig {
             capabilities,
             supported_versions: version::SUPPORTED.to_vec(),
             era: EraPolicy::Auto,
+            max_input_rounds: DEFAULT_MAX_INPUT_ROUNDS,
             // A client answers no garbage: modern clients send no responses at all.
             connection: ConnectionConfig {
                 answer_invalid_messages: false,
@@ -138,6 +152,16 @@ pub enum ClientEvent {
         /// How it ended.
         outcome: Outcome,
     },
+    /// A modern server needs input before it can answer request `id`: fulfil `requests` and
+    /// call [`ClientEndpoint::provide_input`] (or [`ClientEndpoint::decline_input`]).
+    InputRequired {
+        /// The request, as returned by [`ClientEndpoint::request`].
+        id: RequestId,
+        /// Keyed input requests (sampling, elicitation, roots).
+        requests: InputRequests,
+        /// Which round this is (1 for the first).
+        round: u32,
+    },
     /// A legacy server asks something of us: answer with [`ClientEndpoint::respond`].
     Request {
         /// Its id.
@@ -190,6 +214,9 @@ pub enum ClientError {
     /// The params could not be serialized.
     #[error("params could not be serialized: {0}")]
     Serialize(String),
+    /// No request with that id is waiting for input.
+    #[error("request {0} is not waiting for input")]
+    NotAwaitingInput(RequestId),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -213,6 +240,18 @@ struct ResultTypeOnly {
     result_type: Option<String>,
 }
 
+/// One logical modern request across its MRTR rounds.
+#[derive(Debug, Clone)]
+struct Exchange {
+    /// The id the caller knows (the first round's wire id).
+    logical_id: RequestId,
+    method: &'static str,
+    /// The params of the first round (with `_meta`), the base of every retry.
+    params: RawJson,
+    options: RequestOptions,
+    round: u32,
+}
+
 /// The MCP client role. Drive it like a [`Connection`].
 #[derive(Debug)]
 pub struct ClientEndpoint {
@@ -220,6 +259,10 @@ pub struct ClientEndpoint {
     conn: Connection,
     phase: Phase,
     events: VecDeque<ClientEvent>,
+    /// Modern requests on the wire, by wire id.
+    on_wire: HashMap<RequestId, Exchange>,
+    /// Modern requests waiting for the application's input, by logical id.
+    awaiting_input: HashMap<RequestId, (Exchange, Option<String>)>,
 }
 
 impl ClientEndpoint {
@@ -232,6 +275,8 @@ impl ClientEndpoint {
             conn,
             phase: Phase::Idle,
             events: VecDeque::new(),
+            on_wire: HashMap::new(),
+            awaiting_input: HashMap::new(),
         }
     }
 
@@ -333,14 +378,90 @@ impl ClientEndpoint {
         let params = request
             .to_params()
             .map_err(|e| ClientError::Serialize(e.to_string()))?;
-        let params = match negotiated.era {
+        match negotiated.era {
             Era::Modern => {
                 let version = negotiated.protocol_version.clone();
-                self.with_modern_meta(&params, &version, &options)?
+                let params = self.with_modern_meta(&params, &version, &options)?;
+                let id = self
+                    .conn
+                    .request(now, method, Some(params.clone()), options.clone())?;
+                let exchange = Exchange {
+                    logical_id: id.clone(),
+                    method,
+                    params,
+                    options,
+                    round: 0,
+                };
+                self.on_wire.insert(id.clone(), exchange);
+                Ok(id)
             }
-            Era::Legacy => with_progress_token(&params, &options)?,
-        };
-        Ok(self.conn.request(now, method, Some(params), options)?)
+            Era::Legacy => {
+                let params = with_progress_token(&params, &options)?;
+                Ok(self.conn.request(now, method, Some(params), options)?)
+            }
+        }
+    }
+
+    /// Answers the input a modern server asked for in [`ClientEvent::InputRequired`]: the
+    /// request is re-sent under a new id with `responses` and the server's `requestState`.
+    ///
+    /// # Errors
+    /// [`ClientError::NotAwaitingInput`] for an unknown id. If the retry cannot be sent (the
+    /// connection is closing), the request settles as failed and the refusal is returned.
+    pub fn provide_input(
+        &mut self,
+        now: Instant,
+        id: &RequestId,
+        responses: InputResponses,
+    ) -> Result<(), ClientError> {
+        let (mut exchange, request_state) = self
+            .awaiting_input
+            .remove(id)
+            .ok_or_else(|| ClientError::NotAwaitingInput(id.clone()))?;
+        let sent = retry_params(&exchange.params, &responses, request_state.as_deref()).and_then(
+            |params| {
+                self.conn
+                    .request(now, exchange.method, Some(params), exchange.options.clone())
+                    .map_err(ClientError::from)
+            },
+        );
+        match sent {
+            Ok(wire_id) => {
+                exchange.round += 1;
+                self.on_wire.insert(wire_id, exchange);
+                Ok(())
+            }
+            Err(error) => {
+                let failure = match &error {
+                    ClientError::Connection(_) => RequestFailure::Closed,
+                    other => RequestFailure::InvalidResult {
+                        reason: other.to_string(),
+                    },
+                };
+                self.respond_logical(&exchange, Outcome::Failed(failure));
+                Err(error)
+            }
+        }
+    }
+
+    /// Gives up on a request that is waiting for input: it settles as cancelled.
+    ///
+    /// # Errors
+    /// [`ClientError::NotAwaitingInput`] for an unknown id.
+    pub fn decline_input(
+        &mut self,
+        id: &RequestId,
+        reason: Option<String>,
+    ) -> Result<(), ClientError> {
+        let (exchange, _) = self
+            .awaiting_input
+            .remove(id)
+            .ok_or_else(|| ClientError::NotAwaitingInput(id.clone()))?;
+        self.respond_logical(
+            &exchange,
+            Outcome::Failed(RequestFailure::Cancelled { reason }),
+        );
+        Ok(())
     }
 
     /// Answers a legacy server's request to us.
@@ -357,7 +478,16 @@ impl ClientEndpoint {
 
     /// Gives up on request `id` (the server is told).
     pub fn cancel(&mut self, now: Instant, id: &RequestId, reason: Option<String>) -> bool {
-        let cancelled = self.conn.cancel(now, id, reason);
+        if self.awaiting_input.contains_key(id) {
+            return self.decline_input(id, reason).is_ok();
+        }
+        // After an MRTR round the request travels under a new wire id.
+        let wire_id = self
+            .on_wire
+            .iter()
+            .find(|(_, exchange)| &exchange.logical_id == id)
+            .map_or_else(|| id.clone(), |(wire_id, _)| wire_id.clone());
+        let cancelled = self.conn.cancel(now, &wire_id, reason);
         self.pump(now);
         cancelled
     }
@@ -511,7 +641,19 @@ impl ClientEndpoint {
                 Event::InvalidMessage(error) => {
                     self.events.push_back(ClientEvent::InvalidMessage(error));
                 }
-                Event::Closed(report) => self.events.push_back(ClientEvent::Closed(report)),
+                Event::Closed(report) => {
+                    // Requests waiting for the application's input end with the connection.
+                    let mut waiting: Vec<Exchange> = self
+                        .awaiting_input
+                        .drain()
+                        .map(|(_, (exchange, _))| exchange)
+                        .collect();
+                    waiting.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
+                    for exchange in waiting {
+                        self.respond_logical(&exchange, Outcome::Failed(RequestFailure::Closed));
+                    }
+                    self.events.push_back(ClientEvent::Closed(report));
+                }
                 Event::PeerError(_) | Event::UnmatchedResponse(_) => {}
             }
         }
@@ -528,12 +670,17 @@ impl ClientEndpoint {
                 self.initialize_answered(now, settled.outcome);
             }
             Phase::Ready(negotiated) if negotiated.era == Era::Modern => {
-                let outcome = check_result_type(settled.outcome);
-                self.events.push_back(ClientEvent::Response {
-                    id: settled.id,
-                    method: settled.method,
-                    outcome,
-                });
+                match self.on_wire.remove(&settled.id) {
+                    Some(exchange) => self.exchange_settled(exchange, settled.outcome),
+                    None => {
+                        let outcome = check_result_type(settled.outcome);
+                        self.events.push_back(ClientEvent::Response {
+                            id: settled.id,
+                            method: settled.method,
+                            outcome,
+                        });
+                    }
+                }
             }
             _ => self.events.push_back(ClientEvent::Response {
                 id: settled.id,
@@ -674,6 +821,62 @@ impl ClientEndpoint {
         }
     }
 
+    /// One round of a modern request ended: either the request ends, or the server needs input.
+    fn exchange_settled(&mut self, exchange: Exchange, outcome: Outcome) {
+        let outcome = check_result_type(outcome);
+        let Outcome::Result(raw) = &outcome else {
+            return self.respond_logical(&exchange, outcome);
+        };
+        let Ok(ResultTypeOnly {
+            result_type: Some(kind),
+        }) = raw.parse::<ResultTypeOnly>()
+        else {
+            return self.respond_logical(&exchange, outcome);
+        };
+        if ResultType::from_wire(&kind) != ResultType::InputRequired {
+            return self.respond_logical(&exchange, outcome);
+        }
+        let input = match raw.parse::<InputRequiredResult>() {
+            Ok(input) if input.is_well_formed() => input,
+            _ => {
+                let reason =
+                    "an input_required result without input requests or request state".to_owned();
+                return self.respond_logical(
+                    &exchange,
+                    Outcome::Failed(RequestFailure::InvalidResult { reason }),
+                );
+            }
+        };
+        let round = exchange.round + 1;
+        if round > self.config.max_input_rounds {
+            let reason = format!(
+                "the server asked for input more than {} times",
+                self.config.max_input_rounds
+            );
+            return self.respond_logical(
+                &exchange,
+                Outcome::Failed(RequestFailure::InvalidResult { reason }),
+            );
+        }
+        let id = exchange.logical_id.clone();
+        let requests = input.input_requests.unwrap_or_default();
+        self.awaiting_input
+            .insert(id.clone(), (exchange, input.request_state));
+        self.events.push_back(ClientEvent::InputRequired {
+            id,
+            requests,
+            round,
+        });
+    }
+
+    fn respond_logical(&mut self, exchange: &Exchange, outcome: Outcome) {
+        self.events.push_back(ClientEvent::Response {
+            id: exchange.logical_id.clone(),
+            method: exchange.method.to_owned(),
+            outcome,
+        });
+    }
+
     fn ready(&mut self, negotiated: Negotiated) {
         self.phase = Phase::Ready(Box::new(negotiated.clone()));
         self.events.push_back(ClientEvent::Ready(negotiated));
@@ -728,6 +931,31 @@ fn check_result_type(outcome: Outcome) -> Outcome {
             reason: format!("unknown resultType {value:?}"),
         })
     }
+}
+
+/// The params of an MRTR retry: the first round's params with `inputResponses` and the exact
+/// `requestState` (absent when the server sent none).
+fn retry_params(
+    base: &RawJson,
+    responses: &InputResponses,
+    request_state: Option<&str>,
+) -> Result<RawJson, ClientError> {
+    let mut value: Value = base
+        .parse()
+        .map_err(|e| ClientError::Serialize(e.to_string()))?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(ClientError::Serialize(
+            "params are not a JSON object".into(),
+        ));
+    };
+    let responses =
+        serde_json::to_value(responses).map_err(|e| ClientError::Serialize(e.to_string()))?;
+    object.insert("inputResponses".into(), responses);
+    match request_state {
+        Some(state) => object.insert("requestState".into(), Value::from(state)),
+        None => object.remove("requestState"),
+    };
+    RawJson::from_serialize(&value).map_err(|e| ClientError::Serialize(e.to_string()))
 }
 
 fn with_progress_token(params: &RawJson, options: &RequestOptions) -> Result<RawJson, ClientError> {

@@ -520,7 +520,7 @@ fn mrtr_rounds_are_bounded_and_pending_input_settles_on_close() {
         run(now, &mut client, &mut server);
         match &client_events(&mut client)[..] {
             [ClientEvent::InputRequired { round: r, .. }] if *r == round => {
-                client.provide_input(now, &id, confirm()).unwrap()
+                client.provide_input(now, &id, confirm()).unwrap();
             }
             [
                 ClientEvent::Response {

@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
         match op % 9 {
             0 => {
                 let timeout = Some(Duration::from_millis(u64::from(arg) * 5));
-                if let Ok(id) = conn.request(now, "tools/call", None, RequestOptions { timeout, progress_token: None }) {
+                if let Ok(id) = conn.request(now, "tools/call", None, RequestOptions { timeout, progress_token: None, long_lived: arg % 16 == 0 }) {
                     assert!(!ours.contains(&id), "id reused");
                     ours.push(id);
                 }

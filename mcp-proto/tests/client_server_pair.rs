@@ -15,7 +15,9 @@ use mcp_proto::engine::{
     RequestFailure, RequestOptions, ServerConfig, ServerEndpoint, ServerEvent, Transmit,
     TransportScope,
 };
-use mcp_proto::jsonrpc::{self, DecodeOptions, ErrorCode, ErrorObject, Message, RawJson};
+use mcp_proto::jsonrpc::{
+    self, DecodeOptions, ErrorCode, ErrorObject, Message, RawJson, RequestId,
+};
 use mcp_proto::types::methods::{ClientRequest, ServerRequest};
 use mcp_proto::types::{
     ClientCapabilities, Era, Implementation, PaginatedRequestParams, ProtocolVersion,
@@ -558,4 +560,129 @@ fn mrtr_rounds_are_bounded_and_pending_input_settles_on_close() {
         client.provide_input(now, &second, confirm()),
         Err(ClientError::NotAwaitingInput(second))
     );
+}
+
+#[test]
+fn subscriptions_are_acknowledged_filtered_demultiplexed_and_ended() {
+    use mcp_proto::engine::ListChanged;
+    use mcp_proto::types::SubscriptionFilter;
+
+    let now = Instant::now();
+    let mut config = tools_server();
+    config.capabilities = serde_json::from_value(serde_json::json!({
+        "tools": {"listChanged": true}, "resources": {"subscribe": true}
+    }))
+    .unwrap();
+    config.connection.limits.default_timeout = Duration::from_secs(5);
+    let (mut client, mut server) = (
+        ClientEndpoint::new(client_config(EraPolicy::Auto)),
+        ServerEndpoint::new(config),
+    );
+    client.start(now).unwrap();
+    run(now, &mut client, &mut server);
+    client_events(&mut client);
+
+    let asked = SubscriptionFilter {
+        tools_list_changed: Some(true),
+        prompts_list_changed: Some(true),
+        resource_subscriptions: Some(vec!["file:///docs/".into()]),
+        ..Default::default()
+    };
+    let first = client.subscribe(now, asked).unwrap();
+    let second = client
+        .subscribe(
+            now,
+            SubscriptionFilter {
+                tools_list_changed: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    run(now, &mut client, &mut server);
+    let honoured = SubscriptionFilter {
+        tools_list_changed: Some(true),
+        resource_subscriptions: Some(vec!["file:///docs/".into()]),
+        ..Default::default()
+    };
+    assert_eq!(
+        server_events(&mut server)[0],
+        ServerEvent::Subscribed {
+            id: first.clone(),
+            filter: honoured.clone()
+        },
+        "prompts are not offered, so they are not honoured"
+    );
+    let acks = client_events(&mut client);
+    assert_eq!(
+        acks[0],
+        ClientEvent::SubscriptionAcknowledged {
+            id: first.clone(),
+            filter: honoured
+        }
+    );
+
+    // Fan-out reaches exactly the subscriptions that opted in, tagged with their ids.
+    assert_eq!(server.notify_list_changed(ListChanged::Tools), 2);
+    assert_eq!(server.notify_list_changed(ListChanged::Prompts), 0);
+    assert_eq!(server.notify_resource_updated("file:///docs/a.md"), 1);
+    assert_eq!(
+        server.notify_resource_updated("file:///docsets"),
+        0,
+        "a prefix is not a parent"
+    );
+    run(now, &mut client, &mut server);
+    let delivered: Vec<(RequestId, &'static str)> = client_events(&mut client)
+        .into_iter()
+        .map(|e| match e {
+            ClientEvent::SubscriptionNotification { id, notification } => {
+                (id, notification.method())
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        delivered,
+        [
+            (first.clone(), "notifications/tools/list_changed"),
+            (second.clone(), "notifications/tools/list_changed"),
+            (first.clone(), "notifications/resources/updated"),
+        ]
+    );
+
+    // Long-lived: the request timeout does not end a subscription.
+    client.handle_timeout(now + Duration::from_secs(60));
+    assert!(client_events(&mut client).is_empty());
+
+    // The server ends one; the client cancels the other.
+    assert!(server.end_subscription(&first));
+    run(now, &mut client, &mut server);
+    assert!(
+        matches!(&client_events(&mut client)[..], [ClientEvent::Response { id, outcome: Outcome::Result(_), .. }] if *id == first)
+    );
+    assert!(client.cancel(now, &second, None));
+    run(now, &mut client, &mut server);
+    assert!(
+        matches!(&server_events(&mut server)[..], [ServerEvent::Cancelled { id }] if *id == second)
+    );
+    assert_eq!(server.subscription_count(), 0);
+    assert_eq!(server.notify_list_changed(ListChanged::Tools), 0);
+}
+
+#[test]
+fn a_legacy_server_has_no_subscriptions() {
+    let now = Instant::now();
+    let (mut client, mut server) = (
+        ClientEndpoint::new(client_config(EraPolicy::Legacy)),
+        ServerEndpoint::new(tools_server()),
+    );
+    client.start(now).unwrap();
+    run(now, &mut client, &mut server);
+    let result = client.subscribe(now, Default::default());
+    assert!(matches!(
+        result,
+        Err(ClientError::NotInEra {
+            era: Era::Legacy,
+            ..
+        })
+    ));
 }

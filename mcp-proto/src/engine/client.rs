@@ -25,7 +25,7 @@
 //! caller keeps the id `request` returned: the one [`ClientEvent::Response`] for it comes when the
 //! exchange ends, after at most [`ClientConfig::max_input_rounds`] rounds.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
 use serde::Deserialize;
@@ -47,6 +47,7 @@ use crate::types::version::{self, Era, ProtocolVersion};
 use crate::types::{
     ClientCapabilities, DiscoverResult, Implementation, InitializeRequestParams, InitializeResult,
     InputRequests, InputRequiredResult, InputResponses, Meta, ResultType, ServerCapabilities,
+    SubscriptionFilter, SubscriptionsListenRequestParams,
 };
 
 /// The default bound on `input_required` rounds for one request.
@@ -171,6 +172,21 @@ pub enum ClientEvent {
     },
     /// A server notification.
     Notification(ServerNotification),
+    /// The server acknowledged subscription `id`, honouring `filter` (compare it with what was
+    /// asked: types it does not support are left out).
+    SubscriptionAcknowledged {
+        /// The subscription (the id `subscribe` returned).
+        id: RequestId,
+        /// What the server will send.
+        filter: SubscriptionFilter,
+    },
+    /// A notification delivered on subscription `id`.
+    SubscriptionNotification {
+        /// The subscription.
+        id: RequestId,
+        /// The notification.
+        notification: ServerNotification,
+    },
     /// The server cancelled one of its requests to us.
     Cancelled {
         /// The request.
@@ -263,6 +279,8 @@ pub struct ClientEndpoint {
     on_wire: HashMap<RequestId, Exchange>,
     /// Modern requests waiting for the application's input, by logical id.
     awaiting_input: HashMap<RequestId, (Exchange, Option<String>)>,
+    /// Live subscriptions (listen requests not yet settled).
+    subscriptions: HashSet<RequestId>,
 }
 
 impl ClientEndpoint {
@@ -277,6 +295,7 @@ impl ClientEndpoint {
             events: VecDeque::new(),
             on_wire: HashMap::new(),
             awaiting_input: HashMap::new(),
+            subscriptions: HashSet::new(),
         }
     }
 
@@ -400,6 +419,32 @@ impl ClientEndpoint {
                 Ok(self.conn.request(now, method, Some(params), options)?)
             }
         }
+    }
+
+    /// Opens a `subscriptions/listen` stream for the notification types in `filter` (modern
+    /// servers only). It has no deadline; its notifications arrive as
+    /// [`ClientEvent::SubscriptionNotification`] after a [`ClientEvent::SubscriptionAcknowledged`],
+    /// and it ends with one [`ClientEvent::Response`] (the server's completion result, a
+    /// [`ClientEndpoint::cancel`], or the connection's end).
+    ///
+    /// # Errors
+    /// As [`ClientEndpoint::request`]; legacy servers have no `subscriptions/listen`.
+    pub fn subscribe(
+        &mut self,
+        now: Instant,
+        filter: SubscriptionFilter,
+    ) -> Result<RequestId, ClientError> {
+        let request = ClientRequest::SubscriptionsListen(SubscriptionsListenRequestParams {
+            meta: None,
+            notifications: filter,
+        });
+        let options = RequestOptions {
+            long_lived: true,
+            ..RequestOptions::default()
+        };
+        let id = self.request(now, &request, options)?;
+        self.subscriptions.insert(id.clone());
+        Ok(id)
     }
 
     /// Answers the input a modern server asked for in [`ClientEvent::InputRequired`]: the
@@ -630,10 +675,7 @@ impl ClientEndpoint {
                     id, method, params, ..
                 } => self.server_request(id, &method, params.as_ref()),
                 Event::Notification { method, params } => {
-                    if let Ok(notification) = ServerNotification::parse(&method, params.as_ref()) {
-                        self.events
-                            .push_back(ClientEvent::Notification(notification));
-                    }
+                    self.notification(&method, params.as_ref())
                 }
                 Event::PeerCancelled { id, .. } => {
                     self.events.push_back(ClientEvent::Cancelled { id });
@@ -869,7 +911,32 @@ impl ClientEndpoint {
         });
     }
 
+    /// Routes a notification: to its subscription when it carries a live subscription id,
+    /// otherwise to the application as is. Malformed or unknown notifications are dropped
+    /// (notifications are never answered).
+    fn notification(&mut self, method: &str, params: Option<&RawJson>) {
+        let subscription = params
+            .and_then(Meta::from_params)
+            .and_then(|meta| meta.subscription_id().ok().flatten())
+            .filter(|id| self.subscriptions.contains(id));
+        let Ok(notification) = ServerNotification::parse(method, params) else {
+            return;
+        };
+        let event = match (subscription, notification) {
+            (Some(id), ServerNotification::SubscriptionsAcknowledged(ack)) => {
+                ClientEvent::SubscriptionAcknowledged {
+                    id,
+                    filter: ack.notifications,
+                }
+            }
+            (Some(id), notification) => ClientEvent::SubscriptionNotification { id, notification },
+            (None, notification) => ClientEvent::Notification(notification),
+        };
+        self.events.push_back(event);
+    }
+
     fn respond_logical(&mut self, exchange: &Exchange, outcome: Outcome) {
+        self.subscriptions.remove(&exchange.logical_id);
         self.events.push_back(ClientEvent::Response {
             id: exchange.logical_id.clone(),
             method: exchange.method.to_owned(),

@@ -111,6 +111,9 @@ pub struct RequestOptions {
     /// A progress token the caller put in the request's `_meta`; progress notifications carrying
     /// it extend the deadline.
     pub progress_token: Option<ProgressToken>,
+    /// A long-lived request (`subscriptions/listen`): no deadline, no lifetime cap; `timeout`
+    /// and `progress_token` are ignored for the deadline.
+    pub long_lived: bool,
 }
 
 /// Something to put on the wire.
@@ -382,9 +385,12 @@ impl Connection {
                 scope
             }
         };
-        let id =
+        let id = if options.long_lived {
+            self.outbound.begin_long_lived(now, method, scope)?
+        } else {
             self.outbound
-                .begin(now, method, scope, options.timeout, options.progress_token)?;
+                .begin(now, method, scope, options.timeout, options.progress_token)?
+        };
         self.transmits.push_back(Transmit::Send {
             scope,
             message: Message::Request(Request {
@@ -401,11 +407,25 @@ impl Connection {
     /// # Errors
     /// [`LocalError::Closed`] once closed (notifications may still be sent while closing).
     pub fn notify(&mut self, method: &str, params: Option<RawJson>) -> Result<(), LocalError> {
+        self.notify_on(TransportScope::CONNECTION, method, params)
+    }
+
+    /// Sends a notification on `scope`: on Streamable HTTP, the response stream of the request
+    /// it belongs to (progress, log messages, subscription notifications).
+    ///
+    /// # Errors
+    /// [`LocalError::Closed`] once closed.
+    pub fn notify_on(
+        &mut self,
+        scope: TransportScope,
+        method: &str,
+        params: Option<RawJson>,
+    ) -> Result<(), LocalError> {
         if matches!(self.state, State::Closed(_)) {
             return Err(LocalError::Closed);
         }
         self.transmits.push_back(Transmit::Send {
-            scope: TransportScope::CONNECTION,
+            scope,
             message: Message::Notification(Notification {
                 method: method.to_owned(),
                 params,

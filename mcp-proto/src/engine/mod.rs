@@ -27,4 +27,6 @@ pub use pending::{
     BeginError, InboundError, InboundRequest, InboundRequests, OutboundRequests, Outcome,
     PendingLimits, RequestFailure, Settled, TransportFailure, TransportScope, Unmatched,
 };
-pub use server::{RequestContext, ServerConfig, ServerEndpoint, ServerError, ServerEvent};
+pub use server::{
+    ListChanged, RequestContext, ServerConfig, ServerEndpoint, ServerError, ServerEvent,
+};

@@ -203,7 +203,8 @@ struct Pending {
     sent_at: Instant,
     deadline: Option<Instant>,
     hard_deadline: Option<Instant>,
-    timeout: Duration,
+    /// `None` for a long-lived request.
+    timeout: Option<Duration>,
     progress_token: Option<ProgressToken>,
 }
 
@@ -248,6 +249,34 @@ impl OutboundRequests {
         timeout: Option<Duration>,
         progress_token: Option<ProgressToken>,
     ) -> Result<RequestId, BeginError> {
+        let timeout = timeout.unwrap_or(self.limits.default_timeout);
+        self.register(now, method.into(), scope, Some(timeout), progress_token)
+    }
+
+    /// Registers a long-lived request (a `subscriptions/listen` stream): no deadline and no
+    /// lifetime cap. It still settles exactly once — by its answer, a cancel, the failure of its
+    /// transport scope, or the endpoint closing.
+    ///
+    /// # Errors
+    /// As [`OutboundRequests::begin`].
+    pub fn begin_long_lived(
+        &mut self,
+        now: Instant,
+        method: impl Into<String>,
+        scope: TransportScope,
+    ) -> Result<RequestId, BeginError> {
+        self.register(now, method.into(), scope, None, None)
+    }
+
+    /// `timeout: None` means no deadline at all.
+    fn register(
+        &mut self,
+        now: Instant,
+        method: String,
+        scope: TransportScope,
+        timeout: Option<Duration>,
+        progress_token: Option<ProgressToken>,
+    ) -> Result<RequestId, BeginError> {
         if self.pending.len() >= self.limits.max_pending {
             return Err(BeginError::TooManyPending {
                 max: self.limits.max_pending,
@@ -258,9 +287,16 @@ impl OutboundRequests {
             .next_id
             .checked_add(1)
             .ok_or(BeginError::IdsExhausted)?;
-        let timeout = timeout.unwrap_or(self.limits.default_timeout);
-        let hard_deadline = now.checked_add(self.limits.max_lifetime);
-        let deadline = earliest(now.checked_add(timeout), hard_deadline);
+        let (deadline, hard_deadline) = match timeout {
+            Some(timeout) => {
+                let hard_deadline = now.checked_add(self.limits.max_lifetime);
+                (
+                    earliest(now.checked_add(timeout), hard_deadline),
+                    hard_deadline,
+                )
+            }
+            None => (None, None),
+        };
         if let Some(deadline) = deadline {
             self.deadlines.insert((deadline, id.clone()));
         }
@@ -270,7 +306,7 @@ impl OutboundRequests {
         self.pending.insert(
             id.clone(),
             Pending {
-                method: method.into(),
+                method,
                 scope,
                 sent_at: now,
                 deadline,
@@ -326,7 +362,11 @@ impl OutboundRequests {
         let Some(pending) = self.pending.get_mut(&id) else {
             return false;
         };
-        let extended = earliest(now.checked_add(pending.timeout), pending.hard_deadline);
+        // A long-lived request has no deadline for progress to move.
+        let Some(timeout) = pending.timeout else {
+            return true;
+        };
+        let extended = earliest(now.checked_add(timeout), pending.hard_deadline);
         if extended > pending.deadline || pending.deadline.is_none() {
             if let Some(old) = pending.deadline {
                 self.deadlines.remove(&(old, id.clone()));

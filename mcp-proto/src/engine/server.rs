@@ -16,10 +16,10 @@
 //! the application as a typed [`ServerEvent::Request`] with the [`RequestContext`] it needs.
 //! Answers to modern requests get `resultType: "complete"` when the application left it out.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::CloseReport;
 use super::connection::{
@@ -29,17 +29,43 @@ use super::lifecycle::State;
 use super::pending::{Settled, TransportFailure, TransportScope};
 use crate::jsonrpc::{DecodeError, ErrorCode, ErrorObject, Message, RawJson, RequestId};
 use crate::types::meta::PROTOCOL_VERSION_KEY;
+use crate::types::meta::SUBSCRIPTION_ID_KEY;
 use crate::types::methods::{
     ClientNotification, ClientRequest, INITIALIZE, ServerNotification, ServerRequest,
+};
+use crate::types::methods::{
+    NOTIFICATION_PROMPTS_LIST_CHANGED, NOTIFICATION_RESOURCES_LIST_CHANGED,
+    NOTIFICATION_RESOURCES_UPDATED, NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED,
+    NOTIFICATION_TOOLS_LIST_CHANGED,
 };
 use crate::types::version::{self, Era, ProtocolVersion};
 use crate::types::{
     CacheScope, ClientCapabilities, DiscoverResult, Implementation, InitializeResult, LoggingLevel,
-    Meta, ModernRequestMeta, ProgressToken, ServerCapabilities,
+    Meta, ModernRequestMeta, ProgressToken, ServerCapabilities, SubscriptionFilter,
 };
 
 /// The default cache lifetime announced by `server/discover`.
 pub const DEFAULT_DISCOVER_TTL_MS: u64 = 60_000;
+/// The default number of live `subscriptions/listen` streams per connection.
+pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 32;
+
+/// Which list changed, for [`ServerEndpoint::notify_list_changed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListChanged {
+    /// `notifications/tools/list_changed`.
+    Tools,
+    /// `notifications/prompts/list_changed`.
+    Prompts,
+    /// `notifications/resources/list_changed`.
+    Resources,
+}
+
+/// A live `subscriptions/listen` stream: what it honours and where it is carried.
+#[derive(Debug, Clone, PartialEq)]
+struct Subscription {
+    filter: SubscriptionFilter,
+    scope: TransportScope,
+}
 
 /// What a server is and says about itself.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +80,8 @@ pub struct ServerConfig {
     pub supported_versions: Vec<ProtocolVersion>,
     /// `ttlMs` of the `server/discover` result.
     pub discover_ttl_ms: u64,
+    /// Live `subscriptions/listen` streams allowed on this connection.
+    pub max_subscriptions: usize,
     /// The connection settings (limits, grace, cancellation style).
     pub connection: ConnectionConfig,
 }
@@ -68,6 +96,7 @@ impl ServerConfig {
             instructions: None,
             supported_versions: version::SUPPORTED.to_vec(),
             discover_ttl_ms: DEFAULT_DISCOVER_TTL_MS,
+            max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
             connection: ConnectionConfig::default(),
         }
     }
@@ -110,6 +139,15 @@ pub enum ServerEvent {
     },
     /// A client notification (cancellations and `notifications/initialized` are handled).
     Notification(ClientNotification),
+    /// A `subscriptions/listen` stream opened and was acknowledged with `filter` (what this
+    /// server honours of what was asked). It lives until [`ServerEndpoint::end_subscription`],
+    /// the client's cancel, or the connection's end.
+    Subscribed {
+        /// The subscription (the listen request's id).
+        id: RequestId,
+        /// The honoured notification types.
+        filter: SubscriptionFilter,
+    },
     /// A legacy client finished `initialize`: requests of its session may now flow both ways.
     Initialized {
         /// The negotiated version.
@@ -162,13 +200,6 @@ struct LegacySession {
     initialized: bool,
 }
 
-/// Reads only `params._meta`, leaving the rest of the params to the typed request.
-#[derive(Deserialize)]
-struct MetaOnly {
-    #[serde(rename = "_meta", default)]
-    meta: Option<Meta>,
-}
-
 /// The MCP server role. Drive it like a [`Connection`]: every `handle_*` and command, then
 /// drain `poll_transmit` and `poll_event`, then wait for `poll_timeout`.
 #[derive(Debug)]
@@ -178,6 +209,8 @@ pub struct ServerEndpoint {
     legacy: Option<LegacySession>,
     /// The era of each request awaiting our answer (removed when answered or cancelled).
     answering: HashMap<RequestId, Era>,
+    /// Live subscriptions, ordered so fan-out is deterministic.
+    subscriptions: BTreeMap<RequestId, Subscription>,
     events: VecDeque<ServerEvent>,
 }
 
@@ -191,6 +224,7 @@ impl ServerEndpoint {
             conn,
             legacy: None,
             answering: HashMap::new(),
+            subscriptions: BTreeMap::new(),
             events: VecDeque::new(),
         }
     }
@@ -312,6 +346,149 @@ impl ServerEndpoint {
         Ok(self.conn.request(now, method, Some(params), options)?)
     }
 
+    /// Tells every subscription that opted in that a list changed. Returns how many were told.
+    pub fn notify_list_changed(&mut self, list: ListChanged) -> usize {
+        let method = match list {
+            ListChanged::Tools => NOTIFICATION_TOOLS_LIST_CHANGED,
+            ListChanged::Prompts => NOTIFICATION_PROMPTS_LIST_CHANGED,
+            ListChanged::Resources => NOTIFICATION_RESOURCES_LIST_CHANGED,
+        };
+        let targets: Vec<(RequestId, TransportScope)> = self
+            .subscriptions
+            .iter()
+            .filter(|(_, sub)| {
+                let flag = match list {
+                    ListChanged::Tools => sub.filter.tools_list_changed,
+                    ListChanged::Prompts => sub.filter.prompts_list_changed,
+                    ListChanged::Resources => sub.filter.resources_list_changed,
+                };
+                flag == Some(true)
+            })
+            .map(|(id, sub)| (id.clone(), sub.scope))
+            .collect();
+        self.send_to_subscriptions(&targets, method, serde_json::Map::new())
+    }
+
+    /// Tells every subscription that listed `uri` (or a resource `uri` lies under) that it
+    /// changed. Returns how many were told.
+    pub fn notify_resource_updated(&mut self, uri: &str) -> usize {
+        let targets: Vec<(RequestId, TransportScope)> = self
+            .subscriptions
+            .iter()
+            .filter(|(_, sub)| {
+                sub.filter
+                    .resource_subscriptions
+                    .as_ref()
+                    .is_some_and(|uris| {
+                        uris.iter()
+                            .any(|subscribed| is_same_or_under(uri, subscribed))
+                    })
+            })
+            .map(|(id, sub)| (id.clone(), sub.scope))
+            .collect();
+        let mut params = serde_json::Map::new();
+        params.insert("uri".into(), serde_json::Value::from(uri));
+        self.send_to_subscriptions(&targets, NOTIFICATION_RESOURCES_UPDATED, params)
+    }
+
+    /// Ends subscription `id` with its completion result (`resultType: "complete"` and the
+    /// subscription id in `_meta`). Returns whether it was live.
+    pub fn end_subscription(&mut self, id: &RequestId) -> bool {
+        if self.subscriptions.remove(id).is_none() {
+            return false;
+        }
+        let result =
+            serde_json::json!({ "resultType": "complete", "_meta": subscription_meta(id) });
+        RawJson::from_serialize(&result).is_ok_and(|raw| self.conn.respond(id, Ok(raw)).is_ok())
+    }
+
+    /// Live subscriptions.
+    #[must_use]
+    pub fn subscription_count(&self) -> usize {
+        self.subscriptions.len()
+    }
+
+    fn send_to_subscriptions(
+        &mut self,
+        targets: &[(RequestId, TransportScope)],
+        method: &str,
+        params: serde_json::Map<String, serde_json::Value>,
+    ) -> usize {
+        let mut sent = 0;
+        for (id, scope) in targets {
+            let mut params = params.clone();
+            params.insert("_meta".into(), subscription_meta(id));
+            let Ok(raw) = RawJson::from_serialize(&params) else {
+                continue;
+            };
+            if self.conn.notify_on(*scope, method, Some(raw)).is_ok() {
+                sent += 1;
+            }
+        }
+        sent
+    }
+
+    /// Opens a subscription: acknowledge first (on its own stream), then remember it.
+    fn listen(&mut self, id: RequestId, requested: &SubscriptionFilter, scope: TransportScope) {
+        if self.subscriptions.len() >= self.config.max_subscriptions {
+            let message = format!(
+                "at most {} subscriptions per connection",
+                self.config.max_subscriptions
+            );
+            return self.refuse(&id, ErrorObject::new(ErrorCode::INTERNAL_ERROR, message));
+        }
+        let filter = self.honoured(requested);
+        let ack = serde_json::json!({ "_meta": subscription_meta(&id), "notifications": filter });
+        let sent = RawJson::from_serialize(&ack).is_ok_and(|raw| {
+            self.conn
+                .notify_on(scope, NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED, Some(raw))
+                .is_ok()
+        });
+        if !sent {
+            return self.refuse(&id, ErrorObject::from_code(ErrorCode::INTERNAL_ERROR));
+        }
+        self.subscriptions.insert(
+            id.clone(),
+            Subscription {
+                filter: filter.clone(),
+                scope,
+            },
+        );
+        self.events
+            .push_back(ServerEvent::Subscribed { id, filter });
+    }
+
+    /// What this server honours of `requested`: only types it advertises (the server MUST NOT
+    /// send notification types the client did not ask for, and cannot send ones it lacks).
+    fn honoured(&self, requested: &SubscriptionFilter) -> SubscriptionFilter {
+        let caps = &self.config.capabilities;
+        let asked =
+            |flag: Option<bool>, offered: bool| (flag == Some(true) && offered).then_some(true);
+        let tools = caps
+            .tools
+            .as_ref()
+            .is_some_and(|t| t.list_changed == Some(true));
+        let prompts = caps
+            .prompts
+            .as_ref()
+            .is_some_and(|p| p.list_changed == Some(true));
+        let resources = caps.resources.as_ref();
+        SubscriptionFilter {
+            tools_list_changed: asked(requested.tools_list_changed, tools),
+            prompts_list_changed: asked(requested.prompts_list_changed, prompts),
+            resources_list_changed: asked(
+                requested.resources_list_changed,
+                resources.is_some_and(|r| r.list_changed == Some(true)),
+            ),
+            resource_subscriptions: requested
+                .resource_subscriptions
+                .clone()
+                .filter(|_| resources.is_some_and(|r| r.subscribe == Some(true))),
+            // The tasks extension is not served yet.
+            task_ids: None,
+        }
+    }
+
     /// Starts a graceful close (see [`Connection::close`]).
     pub fn close(&mut self, now: Instant) {
         self.conn.close(now);
@@ -361,6 +538,7 @@ impl ServerEndpoint {
                 }
                 Event::PeerCancelled { id, .. } => {
                     self.answering.remove(&id);
+                    self.subscriptions.remove(&id);
                     self.events.push_back(ServerEvent::Cancelled { id });
                 }
                 Event::Settled(settled) => self.events.push_back(ServerEvent::Settled(settled)),
@@ -369,6 +547,7 @@ impl ServerEndpoint {
                 }
                 Event::Closed(report) => {
                     self.answering.clear();
+                    self.subscriptions.clear();
                     self.events.push_back(ServerEvent::Closed(report));
                 }
                 // Id-less peer errors and late answers concern only our own (legacy) requests and
@@ -399,10 +578,7 @@ impl ServerEndpoint {
                 ),
             );
         };
-        let meta = params
-            .as_ref()
-            .and_then(|p| p.parse::<MetaOnly>().ok())
-            .and_then(|m| m.meta);
+        let meta = params.as_ref().and_then(Meta::from_params);
         let declares_modern = meta
             .as_ref()
             .is_some_and(|m| m.get(PROTOCOL_VERSION_KEY).is_some());
@@ -466,6 +642,9 @@ impl ServerEndpoint {
         }
         match request {
             ClientRequest::Discover(_) => self.answer_discover(&id),
+            ClientRequest::SubscriptionsListen(listen) => {
+                self.listen(id, &listen.notifications, context.scope);
+            }
             ClientRequest::Ping(_) => {
                 let _ = self.conn.respond(
                     &id,
@@ -588,4 +767,22 @@ impl ServerEndpoint {
             Err(_) => {}
         }
     }
+}
+
+/// `_meta` carrying a subscription's id.
+fn subscription_meta(id: &RequestId) -> serde_json::Value {
+    let mut meta = serde_json::Map::new();
+    meta.insert(
+        SUBSCRIPTION_ID_KEY.into(),
+        serde_json::to_value(id).unwrap_or(serde_json::Value::Null),
+    );
+    serde_json::Value::Object(meta)
+}
+
+/// Whether `uri` is `subscribed` or a sub-resource of it (the next character after the prefix
+/// is a path, query or fragment separator, so `file:///a` does not cover `file:///ab`).
+fn is_same_or_under(uri: &str, subscribed: &str) -> bool {
+    uri.strip_prefix(subscribed).is_some_and(|rest| {
+        rest.is_empty() || subscribed.ends_with('/') || rest.starts_with(['/', '?', '#'])
+    })
 }

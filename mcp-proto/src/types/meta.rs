@@ -120,7 +120,21 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
+/// Reads only `_meta` out of request or notification params (the rest is left unparsed).
+#[derive(Deserialize)]
+struct ParamsMeta {
+    #[serde(rename = "_meta", default)]
+    meta: Option<Meta>,
+}
+
 impl Meta {
+    /// The `_meta` of `params`, when present and an object; the rest of the params is skipped
+    /// without being materialized.
+    #[must_use]
+    pub fn from_params(params: &crate::jsonrpc::RawJson) -> Option<Self> {
+        params.parse::<ParamsMeta>().ok().and_then(|p| p.meta)
+    }
+
     /// An empty `_meta`.
     #[must_use]
     pub fn new() -> Self {

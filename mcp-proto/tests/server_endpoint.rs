@@ -365,3 +365,196 @@ fn a_cancelled_request_is_not_answered() {
     assert!(server.respond(&1.into(), &json!({"tools": []})).is_err());
     assert!(wire(&mut server).is_empty());
 }
+
+#[test]
+fn progress_and_logs_go_only_where_the_client_asked_for_them() {
+    use mcp_proto::types::LoggingLevel;
+    let mut server = server(with_tools());
+    let mut meta = modern_meta("2026-07-28");
+    meta["progressToken"] = json!("p-1");
+    meta["io.modelcontextprotocol/logLevel"] = json!("warning");
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta}}),
+    );
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {"_meta": modern_meta("2026-07-28")}}),
+    );
+    events(&mut server);
+    let (one, two) = (RequestId::from(1), RequestId::from(2));
+    assert!(
+        server
+            .progress(&one, 50.0, Some(100.0), Some("half".into()))
+            .unwrap()
+    );
+    assert!(
+        !server.progress(&two, 50.0, None, None).unwrap(),
+        "no token, no progress"
+    );
+    assert!(
+        !server
+            .log(&one, LoggingLevel::Info, None, json!("chatty"))
+            .unwrap(),
+        "below the requested level"
+    );
+    assert!(
+        server
+            .log(&one, LoggingLevel::Error, Some("db".into()), json!("down"))
+            .unwrap()
+    );
+    assert!(
+        !server
+            .log(&two, LoggingLevel::Emergency, None, json!("x"))
+            .unwrap(),
+        "a modern request without logLevel gets no logs"
+    );
+    let sent = wire(&mut server);
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0]["method"], "notifications/progress");
+    assert_eq!(
+        (
+            sent[0]["params"]["progressToken"].clone(),
+            sent[0]["params"]["progress"].clone()
+        ),
+        (json!("p-1"), json!(50.0))
+    );
+    assert_eq!(sent[1]["method"], "notifications/message");
+    assert_eq!(sent[1]["params"]["level"], "error");
+    assert!(
+        server
+            .progress(&RequestId::from(99), 1.0, None, None)
+            .is_err()
+    );
+}
+
+#[test]
+fn legacy_set_level_filters_logs_and_needs_the_logging_capability() {
+    use mcp_proto::types::LoggingLevel;
+    let initialize = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "old", "version": "0.1"}}});
+    let mut without_logging = server(with_tools());
+    send(&mut without_logging, initialize.clone());
+    wire(&mut without_logging);
+    send(
+        &mut without_logging,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "logging/setLevel", "params": {"level": "error"}}),
+    );
+    assert_eq!(
+        error_code(&wire(&mut without_logging)[0]),
+        ErrorCode::METHOD_NOT_FOUND.0
+    );
+
+    let mut server = server(ServerCapabilities {
+        tools: Some(Default::default()),
+        logging: Some(Default::default()),
+        ..Default::default()
+    });
+    send(&mut server, initialize);
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    );
+    events(&mut server);
+    assert!(
+        server
+            .log(
+                &RequestId::from(1),
+                LoggingLevel::Debug,
+                None,
+                json!("before setLevel everything goes")
+            )
+            .unwrap()
+    );
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "logging/setLevel", "params": {"level": "error"}}),
+    );
+    assert!(
+        !server
+            .log(
+                &RequestId::from(1),
+                LoggingLevel::Warning,
+                None,
+                json!("filtered")
+            )
+            .unwrap()
+    );
+    assert!(
+        server
+            .log(
+                &RequestId::from(1),
+                LoggingLevel::Critical,
+                None,
+                json!("kept")
+            )
+            .unwrap()
+    );
+    let sent = wire(&mut server);
+    assert_eq!(
+        sent.iter()
+            .filter(|m| m["method"] == "notifications/message")
+            .count(),
+        2
+    );
+    assert!(
+        sent.iter()
+            .any(|m| m["id"] == 2 && m["result"] == json!({})),
+        "setLevel answered by the endpoint"
+    );
+}
+
+#[test]
+fn input_required_and_missing_capability_answers() {
+    use mcp_proto::types::{ClientCapabilities, InputRequest};
+    let mut server = server(with_tools());
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "deploy", "_meta": modern_meta("2026-07-28")}}),
+    );
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "deploy", "_meta": modern_meta("2026-07-28")}}),
+    );
+    events(&mut server);
+    let mut requests = mcp_proto::types::InputRequests::new();
+    requests.insert("roots".into(), InputRequest::list_roots());
+    server
+        .respond_input_required(&RequestId::from(1), requests, Some("state-1".into()))
+        .unwrap();
+    let required = ClientCapabilities {
+        elicitation: Some(Default::default()),
+        ..Default::default()
+    };
+    server
+        .respond_missing_client_capability(&RequestId::from(2), required)
+        .unwrap();
+    let sent = wire(&mut server);
+    assert_eq!(sent[0]["result"]["resultType"], "input_required");
+    assert_eq!(sent[0]["result"]["requestState"], "state-1");
+    assert_eq!(
+        sent[0]["result"]["inputRequests"]["roots"]["method"],
+        "roots/list"
+    );
+    assert_eq!(
+        error_code(&sent[1]),
+        ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY.0
+    );
+    assert!(sent[1]["error"]["data"]["requiredCapabilities"]["elicitation"].is_object());
+
+    // A legacy request cannot be answered with input_required.
+    let mut legacy = self::server(with_tools());
+    send(
+        &mut legacy,
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "old", "version": "0.1"}}}),
+    );
+    send(
+        &mut legacy,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "deploy"}}),
+    );
+    events(&mut legacy);
+    let refused =
+        legacy.respond_input_required(&RequestId::from(1), Default::default(), Some("s".into()));
+    assert!(matches!(refused, Err(ServerError::ModernOnly { .. })));
+}

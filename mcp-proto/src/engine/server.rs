@@ -28,20 +28,23 @@ use super::connection::{
 use super::lifecycle::State;
 use super::pending::{Settled, TransportFailure, TransportScope};
 use crate::jsonrpc::{DecodeError, ErrorCode, ErrorObject, Message, RawJson, RequestId};
+use crate::types::errors::MissingRequiredClientCapabilityData;
 use crate::types::meta::PROTOCOL_VERSION_KEY;
 use crate::types::meta::SUBSCRIPTION_ID_KEY;
 use crate::types::methods::{
     ClientNotification, ClientRequest, INITIALIZE, ServerNotification, ServerRequest,
 };
 use crate::types::methods::{
-    NOTIFICATION_PROMPTS_LIST_CHANGED, NOTIFICATION_RESOURCES_LIST_CHANGED,
-    NOTIFICATION_RESOURCES_UPDATED, NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED,
-    NOTIFICATION_TOOLS_LIST_CHANGED,
+    NOTIFICATION_MESSAGE, NOTIFICATION_PROGRESS, NOTIFICATION_PROMPTS_LIST_CHANGED,
+    NOTIFICATION_RESOURCES_LIST_CHANGED, NOTIFICATION_RESOURCES_UPDATED,
+    NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED, NOTIFICATION_TOOLS_LIST_CHANGED,
 };
 use crate::types::version::{self, Era, ProtocolVersion};
 use crate::types::{
-    CacheScope, ClientCapabilities, DiscoverResult, Implementation, InitializeResult, LoggingLevel,
-    Meta, ModernRequestMeta, ProgressToken, ServerCapabilities, SubscriptionFilter,
+    CacheScope, ClientCapabilities, DiscoverResult, Implementation, InitializeResult,
+    InputRequests, InputRequiredResult, LoggingLevel, LoggingMessageNotificationParams, Meta,
+    ModernRequestMeta, ProgressNotificationParams, ProgressToken, ServerCapabilities,
+    SubscriptionFilter,
 };
 
 /// The default cache lifetime announced by `server/discover`.
@@ -190,6 +193,15 @@ pub enum ServerError {
     /// The result could not be serialized.
     #[error("the result could not be serialized: {0}")]
     Serialize(String),
+    /// Only a modern (2026-07-28) request can be answered this way.
+    #[error("{what} exists only in the 2026-07-28 protocol")]
+    ModernOnly {
+        /// What was attempted.
+        what: &'static str,
+    },
+    /// No request with that id is awaiting an answer.
+    #[error("request {0} is not awaiting an answer")]
+    NotAnswering(RequestId),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -198,6 +210,18 @@ struct LegacySession {
     client_capabilities: ClientCapabilities,
     client_info: Implementation,
     initialized: bool,
+    /// Set by `logging/setLevel`; until then every level is sent.
+    log_level: Option<LoggingLevel>,
+}
+
+/// A request the application owes an answer to, and where its notifications go.
+#[derive(Debug, Clone, PartialEq)]
+struct Answering {
+    era: Era,
+    scope: TransportScope,
+    progress_token: Option<ProgressToken>,
+    /// Modern `_meta.logLevel`: log messages for this request only at or above it.
+    log_level: Option<LoggingLevel>,
 }
 
 /// The MCP server role. Drive it like a [`Connection`]: every `handle_*` and command, then
@@ -208,7 +232,7 @@ pub struct ServerEndpoint {
     conn: Connection,
     legacy: Option<LegacySession>,
     /// The era of each request awaiting our answer (removed when answered or cancelled).
-    answering: HashMap<RequestId, Era>,
+    answering: HashMap<RequestId, Answering>,
     /// Live subscriptions, ordered so fan-out is deterministic.
     subscriptions: BTreeMap<RequestId, Subscription>,
     events: VecDeque<ServerEvent>,
@@ -278,7 +302,7 @@ impl ServerEndpoint {
     pub fn respond<R: Serialize>(&mut self, id: &RequestId, result: &R) -> Result<(), ServerError> {
         let mut value =
             serde_json::to_value(result).map_err(|e| ServerError::Serialize(e.to_string()))?;
-        if self.answering.get(id) == Some(&Era::Modern)
+        if self.answering.get(id).is_some_and(|a| a.era == Era::Modern)
             && let Some(object) = value.as_object_mut()
         {
             object
@@ -300,6 +324,141 @@ impl ServerEndpoint {
         self.conn.respond(id, Err(error))?;
         self.answering.remove(id);
         Ok(())
+    }
+
+    /// Reports progress on request `id`, on its own stream, when the client asked for progress
+    /// (a progress token in the request's `_meta`). Returns whether a notification was sent.
+    ///
+    /// # Errors
+    /// [`ServerError::NotAnswering`] for an unknown id; [`ServerError::Serialize`] for a
+    /// non-finite number.
+    pub fn progress(
+        &mut self,
+        id: &RequestId,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<String>,
+    ) -> Result<bool, ServerError> {
+        let answering = self
+            .answering
+            .get(id)
+            .ok_or_else(|| ServerError::NotAnswering(id.clone()))?;
+        let Some(token) = answering.progress_token.clone() else {
+            return Ok(false);
+        };
+        let number = |n: f64| {
+            serde_json::Number::from_f64(n)
+                .ok_or_else(|| ServerError::Serialize(format!("{n} is not a JSON number")))
+        };
+        let params = ProgressNotificationParams {
+            meta: None,
+            progress_token: token,
+            progress: number(progress)?,
+            total: total.map(number).transpose()?,
+            message,
+        };
+        let scope = answering.scope;
+        let raw =
+            RawJson::from_serialize(&params).map_err(|e| ServerError::Serialize(e.to_string()))?;
+        self.conn
+            .notify_on(scope, NOTIFICATION_PROGRESS, Some(raw))?;
+        Ok(true)
+    }
+
+    /// Sends a log message about request `id` when the client wants it: for a modern request,
+    /// only if its `_meta.logLevel` asked for this level or a lower one, on the request's own
+    /// stream; for a legacy request, at or above the session's `logging/setLevel` (everything
+    /// before one was set). Returns whether a notification was sent.
+    ///
+    /// # Errors
+    /// [`ServerError::NotAnswering`] for an unknown id.
+    pub fn log(
+        &mut self,
+        id: &RequestId,
+        level: LoggingLevel,
+        logger: Option<String>,
+        data: serde_json::Value,
+    ) -> Result<bool, ServerError> {
+        let answering = self
+            .answering
+            .get(id)
+            .ok_or_else(|| ServerError::NotAnswering(id.clone()))?;
+        let wanted = match answering.era {
+            Era::Modern => answering
+                .log_level
+                .is_some_and(|threshold| level >= threshold),
+            Era::Legacy => self
+                .legacy
+                .as_ref()
+                .and_then(|s| s.log_level)
+                .is_none_or(|threshold| level >= threshold),
+        };
+        if !wanted {
+            return Ok(false);
+        }
+        let scope = answering.scope;
+        let params = LoggingMessageNotificationParams {
+            meta: None,
+            level,
+            logger,
+            data,
+        };
+        let raw =
+            RawJson::from_serialize(&params).map_err(|e| ServerError::Serialize(e.to_string()))?;
+        self.conn
+            .notify_on(scope, NOTIFICATION_MESSAGE, Some(raw))?;
+        Ok(true)
+    }
+
+    /// Answers modern request `id` with `input_required`: the client fulfils `requests` and
+    /// retries with `inputResponses` and `request_state` echoed exactly (MRTR). The retry
+    /// arrives as a new request whose params carry both.
+    ///
+    /// # Errors
+    /// [`ServerError::ModernOnly`] for a legacy request (legacy servers send requests
+    /// instead), [`ServerError::NotAnswering`] for an unknown id.
+    pub fn respond_input_required(
+        &mut self,
+        id: &RequestId,
+        requests: InputRequests,
+        request_state: Option<String>,
+    ) -> Result<(), ServerError> {
+        let answering = self
+            .answering
+            .get(id)
+            .ok_or_else(|| ServerError::NotAnswering(id.clone()))?;
+        if answering.era != Era::Modern {
+            return Err(ServerError::ModernOnly {
+                what: "input_required",
+            });
+        }
+        let result = InputRequiredResult {
+            input_requests: (!requests.is_empty()).then_some(requests),
+            request_state,
+            ..InputRequiredResult::default()
+        };
+        self.respond(id, &result)
+    }
+
+    /// Refuses request `id` because it needs client capabilities the client did not declare
+    /// (-32021 with `requiredCapabilities`).
+    ///
+    /// # Errors
+    /// [`ServerError::NotAnswering`] for an unknown id.
+    pub fn respond_missing_client_capability(
+        &mut self,
+        id: &RequestId,
+        required: ClientCapabilities,
+    ) -> Result<(), ServerError> {
+        let data = MissingRequiredClientCapabilityData {
+            required_capabilities: required,
+        };
+        let error = ErrorObject::from_code(ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY);
+        let error = error.clone().with_data(&data).unwrap_or(error);
+        if !self.answering.contains_key(id) {
+            return Err(ServerError::NotAnswering(id.clone()));
+        }
+        self.respond_error(id, error)
     }
 
     /// Sends a notification (progress, log message, list changed…).
@@ -651,8 +810,23 @@ impl ServerEndpoint {
                     Ok(RawJson::from_text("{}").unwrap_or_else(|_| RawJson::null())),
                 );
             }
+            ClientRequest::SetLevel(set) => {
+                if let Some(session) = self.legacy.as_mut() {
+                    session.log_level = Some(set.level);
+                }
+                let _ = self.conn.respond(
+                    &id,
+                    Ok(RawJson::from_text("{}").unwrap_or_else(|_| RawJson::null())),
+                );
+            }
             request => {
-                self.answering.insert(id.clone(), context.era);
+                let answering = Answering {
+                    era: context.era,
+                    scope: context.scope,
+                    progress_token: context.progress_token.clone(),
+                    log_level: context.log_level,
+                };
+                self.answering.insert(id.clone(), answering);
                 self.events.push_back(ServerEvent::Request {
                     id,
                     request,
@@ -725,6 +899,7 @@ impl ServerEndpoint {
                 client_capabilities: capabilities,
                 client_info,
                 initialized: false,
+                log_level: None,
             });
         }
     }

@@ -558,3 +558,70 @@ fn input_required_and_missing_capability_answers() {
         legacy.respond_input_required(&RequestId::from(1), Default::default(), Some("s".into()));
     assert!(matches!(refused, Err(ServerError::ModernOnly { .. })));
 }
+
+#[test]
+fn legacy_sessions_get_resource_updates_they_subscribed_to_and_list_changes() {
+    use mcp_proto::engine::ListChanged;
+    let capabilities: ServerCapabilities = serde_json::from_value(json!({
+        "tools": {"listChanged": true}, "resources": {"subscribe": true}
+    }))
+    .unwrap();
+    let mut server = server(capabilities);
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "old", "version": "0.1"}}}),
+    );
+    assert_eq!(
+        server.notify_list_changed(ListChanged::Tools),
+        0,
+        "not before notifications/initialized"
+    );
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    );
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe", "params": {"uri": "file:///notes"}}),
+    );
+    wire(&mut server);
+    assert_eq!(server.notify_resource_updated("file:///notes/today.md"), 1);
+    assert_eq!(server.notify_resource_updated("file:///other"), 0);
+    assert_eq!(server.notify_list_changed(ListChanged::Tools), 1);
+    assert_eq!(
+        server.notify_list_changed(ListChanged::Prompts),
+        0,
+        "prompts are not advertised"
+    );
+    let sent = wire(&mut server);
+    assert_eq!(sent[0]["method"], "notifications/resources/updated");
+    assert_eq!(sent[0]["params"]["uri"], "file:///notes/today.md");
+    assert_eq!(sent[1]["method"], "notifications/tools/list_changed");
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "resources/unsubscribe", "params": {"uri": "file:///notes"}}),
+    );
+    assert_eq!(wire(&mut server)[0]["result"], json!({}));
+    assert_eq!(server.notify_resource_updated("file:///notes/today.md"), 0);
+
+    // Without resources.subscribe the method is refused.
+    let mut plain = self::server(ServerCapabilities {
+        resources: Some(Default::default()),
+        ..Default::default()
+    });
+    send(
+        &mut plain,
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "old", "version": "0.1"}}}),
+    );
+    wire(&mut plain);
+    send(
+        &mut plain,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe", "params": {"uri": "file:///x"}}),
+    );
+    assert_eq!(
+        error_code(&wire(&mut plain)[0]),
+        ErrorCode::METHOD_NOT_FOUND.0
+    );
+}

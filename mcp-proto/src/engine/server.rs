@@ -16,7 +16,7 @@
 //! the application as a typed [`ServerEvent::Request`] with the [`RequestContext`] it needs.
 //! Answers to modern requests get `resultType: "complete"` when the application left it out.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -212,6 +212,8 @@ struct LegacySession {
     initialized: bool,
     /// Set by `logging/setLevel`; until then every level is sent.
     log_level: Option<LoggingLevel>,
+    /// URIs subscribed with `resources/subscribe` (bounded by `max_subscriptions`).
+    resource_subscriptions: BTreeSet<String>,
 }
 
 /// A request the application owes an answer to, and where its notifications go.
@@ -505,7 +507,9 @@ impl ServerEndpoint {
         Ok(self.conn.request(now, method, Some(params), options)?)
     }
 
-    /// Tells every subscription that opted in that a list changed. Returns how many were told.
+    /// Tells every subscription that opted in that a list changed, and an initialized legacy
+    /// session when the server advertises `listChanged` for that list. Returns how many were
+    /// told.
     pub fn notify_list_changed(&mut self, list: ListChanged) -> usize {
         let method = match list {
             ListChanged::Tools => NOTIFICATION_TOOLS_LIST_CHANGED,
@@ -525,7 +529,30 @@ impl ServerEndpoint {
             })
             .map(|(id, sub)| (id.clone(), sub.scope))
             .collect();
-        self.send_to_subscriptions(&targets, method, serde_json::Map::new())
+        let caps = &self.config.capabilities;
+        let advertised = match list {
+            ListChanged::Tools => caps
+                .tools
+                .as_ref()
+                .is_some_and(|c| c.list_changed == Some(true)),
+            ListChanged::Prompts => caps
+                .prompts
+                .as_ref()
+                .is_some_and(|c| c.list_changed == Some(true)),
+            ListChanged::Resources => caps
+                .resources
+                .as_ref()
+                .is_some_and(|c| c.list_changed == Some(true)),
+        };
+        let legacy = usize::from(
+            advertised
+                && self
+                    .legacy
+                    .as_ref()
+                    .is_some_and(|session| session.initialized)
+                && self.conn.notify(method, None).is_ok(),
+        );
+        self.send_to_subscriptions(&targets, method, serde_json::Map::new()) + legacy
     }
 
     /// Tells every subscription that listed `uri` (or a resource `uri` lies under) that it
@@ -547,7 +574,21 @@ impl ServerEndpoint {
             .collect();
         let mut params = serde_json::Map::new();
         params.insert("uri".into(), serde_json::Value::from(uri));
-        self.send_to_subscriptions(&targets, NOTIFICATION_RESOURCES_UPDATED, params)
+        let legacy_subscribed = self.legacy.as_ref().is_some_and(|session| {
+            session
+                .resource_subscriptions
+                .iter()
+                .any(|subscribed| is_same_or_under(uri, subscribed))
+        });
+        let legacy = match RawJson::from_serialize(&params) {
+            Ok(raw) if legacy_subscribed => usize::from(
+                self.conn
+                    .notify(NOTIFICATION_RESOURCES_UPDATED, Some(raw))
+                    .is_ok(),
+            ),
+            _ => 0,
+        };
+        self.send_to_subscriptions(&targets, NOTIFICATION_RESOURCES_UPDATED, params) + legacy
     }
 
     /// Ends subscription `id` with its completion result (`resultType: "complete"` and the
@@ -615,6 +656,51 @@ impl ServerEndpoint {
         );
         self.events
             .push_back(ServerEvent::Subscribed { id, filter });
+    }
+
+    /// Legacy `resources/subscribe` / `unsubscribe`: needs `resources.subscribe`, bounded.
+    fn legacy_subscribe(&mut self, id: &RequestId, uri: String, subscribe: bool) {
+        let offered = self
+            .config
+            .capabilities
+            .resources
+            .as_ref()
+            .is_some_and(|r| r.subscribe == Some(true));
+        let max = self.config.max_subscriptions;
+        let refusal = match self.legacy.as_mut() {
+            _ if !offered => Some(ErrorObject::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                "this server does not offer resource subscriptions",
+            )),
+            Some(session)
+                if subscribe
+                    && session.resource_subscriptions.len() >= max
+                    && !session.resource_subscriptions.contains(&uri) =>
+            {
+                Some(ErrorObject::new(
+                    ErrorCode::INTERNAL_ERROR,
+                    format!("at most {max} resource subscriptions"),
+                ))
+            }
+            Some(session) => {
+                if subscribe {
+                    session.resource_subscriptions.insert(uri);
+                } else {
+                    session.resource_subscriptions.remove(&uri);
+                }
+                None
+            }
+            None => Some(ErrorObject::from_code(ErrorCode::INTERNAL_ERROR)),
+        };
+        match refusal {
+            Some(error) => self.refuse(id, error),
+            None => {
+                let _ = self.conn.respond(
+                    id,
+                    Ok(RawJson::from_text("{}").unwrap_or_else(|_| RawJson::null())),
+                );
+            }
+        }
     }
 
     /// What this server honours of `requested`: only types it advertises (the server MUST NOT
@@ -810,6 +896,10 @@ impl ServerEndpoint {
                     Ok(RawJson::from_text("{}").unwrap_or_else(|_| RawJson::null())),
                 );
             }
+            ClientRequest::Subscribe(subscribe) => self.legacy_subscribe(&id, subscribe.uri, true),
+            ClientRequest::Unsubscribe(unsubscribe) => {
+                self.legacy_subscribe(&id, unsubscribe.uri, false)
+            }
             ClientRequest::SetLevel(set) => {
                 if let Some(session) = self.legacy.as_mut() {
                     session.log_level = Some(set.level);
@@ -900,6 +990,7 @@ impl ServerEndpoint {
                 client_info,
                 initialized: false,
                 log_level: None,
+                resource_subscriptions: BTreeSet::new(),
             });
         }
     }

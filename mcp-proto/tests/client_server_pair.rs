@@ -686,3 +686,41 @@ fn a_legacy_server_has_no_subscriptions() {
         })
     ));
 }
+
+#[test]
+fn a_server_may_end_a_subscription_with_a_cancel_notification() {
+    let now = Instant::now();
+    let (mut client, mut server) = modern_pair(now);
+    let sub = client.subscribe(now, Default::default()).unwrap();
+    run(now, &mut client, &mut server);
+    client_events(&mut client);
+    server_events(&mut server);
+    let cancel = |id: &RequestId| {
+        Message::Notification(jsonrpc::Notification {
+            method: "notifications/cancelled".into(),
+            params: Some(
+                RawJson::from_serialize(
+                    &serde_json::json!({"requestId": id, "reason": "shutting down"}),
+                )
+                .unwrap(),
+            ),
+        })
+    };
+    // A stray cancel (a race with an answer) means nothing.
+    client.handle_message(
+        now,
+        TransportScope::CONNECTION,
+        cancel(&RequestId::from(4242)),
+    );
+    assert!(client_events(&mut client).is_empty());
+    client.handle_message(now, TransportScope::CONNECTION, cancel(&sub));
+    let events = client_events(&mut client);
+    assert!(
+        matches!(&events[..], [ClientEvent::Response { id, outcome: Outcome::Failed(RequestFailure::EndedByPeer { reason: Some(r) }), .. }] if *id == sub && r == "shutting down"),
+        "{events:?}"
+    );
+    assert!(
+        client.poll_transmit().is_none(),
+        "nothing is cancelled back"
+    );
+}

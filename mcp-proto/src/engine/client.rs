@@ -40,14 +40,14 @@ use super::{CloseReport, capability};
 use crate::jsonrpc::{DecodeError, ErrorCode, ErrorObject, Message, RawJson, RequestId};
 use crate::types::errors::UnsupportedProtocolVersionData;
 use crate::types::methods::{
-    ClientRequest, INITIALIZE, NOTIFICATION_INITIALIZED, SERVER_DISCOVER, ServerNotification,
-    ServerRequest,
+    ClientRequest, INITIALIZE, NOTIFICATION_CANCELLED, NOTIFICATION_INITIALIZED, SERVER_DISCOVER,
+    ServerNotification, ServerRequest,
 };
 use crate::types::version::{self, Era, ProtocolVersion};
 use crate::types::{
-    ClientCapabilities, DiscoverResult, Implementation, InitializeRequestParams, InitializeResult,
-    InputRequests, InputRequiredResult, InputResponses, Meta, ResultType, ServerCapabilities,
-    SubscriptionFilter, SubscriptionsListenRequestParams,
+    CancelledNotificationParams, ClientCapabilities, DiscoverResult, Implementation,
+    InitializeRequestParams, InitializeResult, InputRequests, InputRequiredResult, InputResponses,
+    Meta, ResultType, ServerCapabilities, SubscriptionFilter, SubscriptionsListenRequestParams,
 };
 
 /// The default bound on `input_required` rounds for one request.
@@ -527,11 +527,7 @@ impl ClientEndpoint {
             return self.decline_input(id, reason).is_ok();
         }
         // After an MRTR round the request travels under a new wire id.
-        let wire_id = self
-            .on_wire
-            .iter()
-            .find(|(_, exchange)| &exchange.logical_id == id)
-            .map_or_else(|| id.clone(), |(wire_id, _)| wire_id.clone());
+        let wire_id = self.wire_id_of(id);
         let cancelled = self.conn.cancel(now, &wire_id, reason);
         self.pump(now);
         cancelled
@@ -675,7 +671,7 @@ impl ClientEndpoint {
                     id, method, params, ..
                 } => self.server_request(id, &method, params.as_ref()),
                 Event::Notification { method, params } => {
-                    self.notification(&method, params.as_ref())
+                    self.notification(now, &method, params.as_ref());
                 }
                 Event::PeerCancelled { id, .. } => {
                     self.events.push_back(ClientEvent::Cancelled { id });
@@ -911,10 +907,35 @@ impl ClientEndpoint {
         });
     }
 
+    /// The wire id a logical request currently travels under (they differ after MRTR rounds).
+    fn wire_id_of(&self, id: &RequestId) -> RequestId {
+        self.on_wire
+            .iter()
+            .find(|(_, exchange)| &exchange.logical_id == id)
+            .map_or_else(|| id.clone(), |(wire_id, _)| wire_id.clone())
+    }
+
     /// Routes a notification: to its subscription when it carries a live subscription id,
     /// otherwise to the application as is. Malformed or unknown notifications are dropped
     /// (notifications are never answered).
-    fn notification(&mut self, method: &str, params: Option<&RawJson>) {
+    fn notification(&mut self, now: Instant, method: &str, params: Option<&RawJson>) {
+        if method == NOTIFICATION_CANCELLED {
+            // A server may end one of our subscriptions this way (spec 2026-07-28 §10 leaves
+            // cancel-notification and completion result both possible); any other cancel that
+            // reached us is a race with an answer and means nothing.
+            let cancel = params.and_then(|p| p.parse::<CancelledNotificationParams>().ok());
+            if let Some(CancelledNotificationParams {
+                request_id: Some(id),
+                reason,
+                ..
+            }) = cancel
+                && self.subscriptions.contains(&id)
+            {
+                let wire_id = self.wire_id_of(&id);
+                self.conn.end_by_peer(now, &wire_id, reason);
+            }
+            return;
+        }
         let subscription = params
             .and_then(Meta::from_params)
             .and_then(|meta| meta.subscription_id().ok().flatten())

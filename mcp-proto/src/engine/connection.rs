@@ -474,6 +474,16 @@ impl Connection {
         cancelled
     }
 
+    /// Ends our request `id` because the peer ended it (a server closing a subscription stream
+    /// with `notifications/cancelled`): it settles as [`RequestFailure::EndedByPeer`] and nothing
+    /// is sent back. Returns whether it was in flight.
+    pub fn end_by_peer(&mut self, now: Instant, id: &RequestId, reason: Option<String>) -> bool {
+        self.observe(now);
+        let ended = self.outbound.end_by_peer(id, reason);
+        self.pump();
+        ended
+    }
+
     /// Starts a graceful close: no new requests; those in flight may finish until the grace
     /// period ends, then they are abandoned (and cancelled at the peer).
     pub fn close(&mut self, now: Instant) {
@@ -605,8 +615,13 @@ impl Connection {
                     && self.inbound.cancel(&id)
                 {
                     self.events.push_back(Event::PeerCancelled { id, reason });
+                } else {
+                    // Not one of the peer's requests in flight: usually a race with our answer,
+                    // but a server may also end one of *our* subscription streams this way. The
+                    // role layer decides (see `end_by_peer`).
+                    self.events
+                        .push_back(Event::Notification { method, params });
                 }
-                // A cancel for a request already answered (or unknown) is a normal race: ignored.
             }
             NOTIFICATION_PROGRESS => {
                 if let Some(progress) = params

@@ -138,6 +138,13 @@ pub enum RequestFailure {
     /// The peer's answer could not be decoded.
     #[error("the response was malformed: {0}")]
     MalformedResponse(DecodeError),
+    /// The peer ended the request without a result (a server closing a subscription with
+    /// `notifications/cancelled`).
+    #[error("ended by the peer{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    EndedByPeer {
+        /// The peer's reason, if any.
+        reason: Option<String>,
+    },
     /// The peer's result breaks the protocol (e.g. an unrecognised `resultType`).
     #[error("the result is invalid: {reason}")]
     InvalidResult {
@@ -410,6 +417,18 @@ impl OutboundRequests {
             id,
             Outcome::Failed(RequestFailure::Cancelled { reason }),
             true,
+        )
+        .is_some()
+    }
+
+    /// Settles the request `id` as ended by the peer (e.g. a server ending a subscription
+    /// stream with `notifications/cancelled`); the peer is not told anything back. Returns
+    /// whether it was in flight.
+    pub fn end_by_peer(&mut self, id: &RequestId, reason: Option<String>) -> bool {
+        self.settle(
+            id,
+            Outcome::Failed(RequestFailure::EndedByPeer { reason }),
+            false,
         )
         .is_some()
     }

@@ -40,8 +40,8 @@ use super::{CloseReport, capability};
 use crate::jsonrpc::{DecodeError, ErrorCode, ErrorObject, Message, RawJson, RequestId};
 use crate::types::errors::UnsupportedProtocolVersionData;
 use crate::types::methods::{
-    ClientRequest, INITIALIZE, NOTIFICATION_CANCELLED, NOTIFICATION_INITIALIZED, SERVER_DISCOVER,
-    ServerNotification, ServerRequest,
+    ClientNotification, ClientRequest, INITIALIZE, NOTIFICATION_CANCELLED,
+    NOTIFICATION_INITIALIZED, SERVER_DISCOVER, ServerNotification, ServerRequest,
 };
 use crate::types::version::{self, Era, ProtocolVersion};
 use crate::types::{
@@ -507,6 +507,28 @@ impl ClientEndpoint {
             Outcome::Failed(RequestFailure::Cancelled { reason }),
         );
         Ok(())
+    }
+
+    /// Sends a notification (e.g. legacy `notifications/roots/list_changed`), refused before
+    /// sending when it does not exist in the negotiated era.
+    ///
+    /// # Errors
+    /// [`ClientError`]; nothing is sent.
+    pub fn notify(&mut self, notification: &ClientNotification) -> Result<(), ClientError> {
+        let Phase::Ready(negotiated) = &self.phase else {
+            return Err(ClientError::NotReady);
+        };
+        let method = notification.method();
+        if !notification.is_available_in(negotiated.era) {
+            return Err(ClientError::NotInEra {
+                method: method.to_owned(),
+                era: negotiated.era,
+            });
+        }
+        let params = notification
+            .to_params()
+            .map_err(|e| ClientError::Serialize(e.to_string()))?;
+        Ok(self.conn.notify(method, Some(params))?)
     }
 
     /// Answers a legacy server's request to us.

@@ -724,3 +724,76 @@ fn a_server_may_end_a_subscription_with_a_cancel_notification() {
         "nothing is cancelled back"
     );
 }
+
+#[test]
+fn task_results_only_for_clients_that_declared_the_extension() {
+    use mcp_proto::engine::ServerError;
+    let task = serde_json::json!({"resultType": "task", "taskId": "t1", "status": "working",
+        "createdAt": "2026-01-01T00:00:00Z", "lastUpdatedAt": "2026-01-01T00:00:00Z", "ttlMs": null});
+    let now = Instant::now();
+    // A client without the extension: the server refuses to answer with a task…
+    let (mut client, mut server) = modern_pair(now);
+    client
+        .request(now, &call_tool(), RequestOptions::default())
+        .unwrap();
+    run(now, &mut client, &mut server);
+    let [ServerEvent::Request { id, .. }] = &server_events(&mut server)[..] else {
+        panic!()
+    };
+    assert!(matches!(
+        server.respond(id, &task),
+        Err(ServerError::TaskResultNotAccepted(_))
+    ));
+    // …and the client refuses one that arrives anyway.
+    server
+        .respond(id, &serde_json::json!({"content": []}))
+        .unwrap();
+    run(now, &mut client, &mut server);
+    client_events(&mut client);
+    client
+        .request(now, &call_tool(), RequestOptions::default())
+        .unwrap();
+    while let Some(Transmit::Send {
+        message: Message::Request(request),
+        ..
+    }) = client.poll_transmit()
+    {
+        let answer = Message::Response(jsonrpc::Response {
+            id: request.id,
+            result: RawJson::from_serialize(&task).unwrap(),
+        });
+        client.handle_message(now, TransportScope::CONNECTION, answer);
+    }
+    assert!(matches!(
+        &client_events(&mut client)[..],
+        [ClientEvent::Response {
+            outcome: Outcome::Failed(RequestFailure::InvalidResult { .. }),
+            ..
+        }]
+    ));
+
+    // A client that declared it gets the task result.
+    let mut config = client_config(EraPolicy::Auto);
+    config.capabilities = config
+        .capabilities
+        .with_extension(mcp_proto::types::TASKS_EXTENSION_ID);
+    let (mut client, mut server) = (
+        ClientEndpoint::new(config),
+        ServerEndpoint::new(tools_server()),
+    );
+    client.start(now).unwrap();
+    run(now, &mut client, &mut server);
+    client_events(&mut client);
+    client
+        .request(now, &call_tool(), RequestOptions::default())
+        .unwrap();
+    run(now, &mut client, &mut server);
+    let [ServerEvent::Request { id, .. }] = &server_events(&mut server)[..] else {
+        panic!()
+    };
+    server.respond(id, &task).unwrap();
+    run(now, &mut client, &mut server);
+    assert!(
+        matches!(&client_events(&mut client)[..], [ClientEvent::Response { outcome: Outcome::Result(r), .. }] if r.get().contains("\"task\""))
+    );
+}

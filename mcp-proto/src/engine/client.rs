@@ -43,6 +43,7 @@ use crate::types::methods::{
     ClientNotification, ClientRequest, INITIALIZE, NOTIFICATION_CANCELLED,
     NOTIFICATION_INITIALIZED, SERVER_DISCOVER, ServerNotification, ServerRequest,
 };
+use crate::types::tasks::TASKS_EXTENSION_ID;
 use crate::types::version::{self, Era, ProtocolVersion};
 use crate::types::{
     CancelledNotificationParams, ClientCapabilities, DiscoverResult, Implementation,
@@ -884,6 +885,21 @@ impl ClientEndpoint {
     /// One round of a modern request ended: either the request ends, or the server needs input.
     fn exchange_settled(&mut self, exchange: Exchange, outcome: Outcome) {
         let outcome = check_result_type(outcome);
+        let outcome = match outcome {
+            Outcome::Result(raw)
+                if is_task_result(&raw)
+                    && self
+                        .config
+                        .capabilities
+                        .extension(TASKS_EXTENSION_ID)
+                        .is_none() =>
+            {
+                let reason =
+                    "a task result, but this client did not declare the tasks extension".to_owned();
+                Outcome::Failed(RequestFailure::InvalidResult { reason })
+            }
+            other => other,
+        };
         let Outcome::Result(raw) = &outcome else {
             return self.respond_logical(&exchange, outcome);
         };
@@ -1021,6 +1037,14 @@ impl ClientEndpoint {
         }
         self.events.push_back(ClientEvent::Request { id, request });
     }
+}
+
+/// Whether a result is a `CreateTaskResult` (`resultType: "task"`).
+fn is_task_result(raw: &RawJson) -> bool {
+    raw.parse::<ResultTypeOnly>()
+        .ok()
+        .and_then(|r| r.result_type)
+        .is_some_and(|kind| ResultType::from_wire(&kind) == ResultType::Task)
 }
 
 /// A modern result must carry a recognised `resultType` (absent counts as `complete`).

@@ -39,6 +39,7 @@ use crate::types::methods::{
     NOTIFICATION_RESOURCES_LIST_CHANGED, NOTIFICATION_RESOURCES_UPDATED,
     NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED, NOTIFICATION_TOOLS_LIST_CHANGED,
 };
+use crate::types::tasks::TASKS_EXTENSION_ID;
 use crate::types::version::{self, Era, ProtocolVersion};
 use crate::types::{
     CacheScope, ClientCapabilities, DiscoverResult, Implementation, InitializeResult,
@@ -199,6 +200,10 @@ pub enum ServerError {
         /// What was attempted.
         what: &'static str,
     },
+    /// The request did not declare the tasks extension, so it must not get a task result
+    /// (answer it directly, or refuse with -32021).
+    #[error("request {0} did not declare the tasks extension; a task result is not allowed")]
+    TaskResultNotAccepted(RequestId),
     /// No request with that id is awaiting an answer.
     #[error("request {0} is not awaiting an answer")]
     NotAnswering(RequestId),
@@ -224,6 +229,8 @@ struct Answering {
     progress_token: Option<ProgressToken>,
     /// Modern `_meta.logLevel`: log messages for this request only at or above it.
     log_level: Option<LoggingLevel>,
+    /// Whether the request declared the tasks extension (only then may it get a task result).
+    accepts_tasks: bool,
 }
 
 /// The MCP server role. Drive it like a [`Connection`]: every `handle_*` and command, then
@@ -304,7 +311,14 @@ impl ServerEndpoint {
     pub fn respond<R: Serialize>(&mut self, id: &RequestId, result: &R) -> Result<(), ServerError> {
         let mut value =
             serde_json::to_value(result).map_err(|e| ServerError::Serialize(e.to_string()))?;
-        if self.answering.get(id).is_some_and(|a| a.era == Era::Modern)
+        let answering = self.answering.get(id);
+        if answering.is_some_and(|a| !a.accepts_tasks)
+            && value.get("resultType").and_then(serde_json::Value::as_str) == Some("task")
+        {
+            // The extension forbids a CreateTaskResult to a client that did not declare it.
+            return Err(ServerError::TaskResultNotAccepted(id.clone()));
+        }
+        if answering.is_some_and(|a| a.era == Era::Modern)
             && let Some(object) = value.as_object_mut()
         {
             object
@@ -915,6 +929,11 @@ impl ServerEndpoint {
                     scope: context.scope,
                     progress_token: context.progress_token.clone(),
                     log_level: context.log_level,
+                    accepts_tasks: context.era == Era::Legacy
+                        || context
+                            .client_capabilities
+                            .extension(TASKS_EXTENSION_ID)
+                            .is_some(),
                 };
                 self.answering.insert(id.clone(), answering);
                 self.events.push_back(ServerEvent::Request {

@@ -38,6 +38,7 @@ fuzz_target!(|data: &[u8]| {
         cancellation: if mode & 1 == 0 { CancellationStyle::Notify } else { CancellationStyle::CloseStream },
         scopes: if mode & 2 == 0 { ScopePolicy::Shared } else { ScopePolicy::PerRequest },
         answer_invalid_messages: mode & 4 == 0,
+        max_progress_per_second: u32::from(mode >> 3),
     };
     let mut conn = Connection::new(config);
     let mut now = Instant::now();

@@ -539,3 +539,58 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn progress_floods_are_bounded_per_second() {
+    let t0 = Instant::now();
+    let mut client = Connection::new(ConnectionConfig {
+        max_progress_per_second: 3,
+        ..config()
+    });
+    let token = mcp_proto::types::ProgressToken::from("p");
+    let id = client
+        .request(
+            t0,
+            "tools/call",
+            None,
+            RequestOptions {
+                timeout: Some(Duration::from_secs(2)),
+                progress_token: Some(token),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    transmits(&mut client);
+    let progress = || {
+        Message::Notification(jsonrpc::Notification {
+            method: "notifications/progress".into(),
+            params: Some(RawJson::from_text(r#"{"progressToken":"p","progress":1}"#).unwrap()),
+        })
+    };
+    for i in 0..10u64 {
+        client.handle_message(
+            t0 + Duration::from_millis(i * 10),
+            TransportScope::CONNECTION,
+            progress(),
+        );
+    }
+    assert_eq!(
+        events(&mut client).len(),
+        3,
+        "three per second reach the application"
+    );
+    assert_eq!(client.dropped_progress(), 7);
+    // Dropped progress did not extend the deadline past the last admitted one (t0+20ms+2s).
+    assert_eq!(
+        client.poll_timeout(),
+        Some(t0 + Duration::from_millis(20) + Duration::from_secs(2))
+    );
+    // A new second, a new allowance.
+    client.handle_message(
+        t0 + Duration::from_millis(1100),
+        TransportScope::CONNECTION,
+        progress(),
+    );
+    assert_eq!(events(&mut client).len(), 1);
+    assert!(client.cancel(t0 + Duration::from_millis(1200), &id, None));
+}

@@ -89,7 +89,13 @@ pub struct ConnectionConfig {
     /// True for sides that may send responses (servers, legacy clients); a modern client sends
     /// no responses at all.
     pub answer_invalid_messages: bool,
+    /// Progress notifications accepted per second; beyond it they are dropped (no event, no
+    /// deadline extension), so a peer cannot flood the application or keep a request alive.
+    pub max_progress_per_second: u32,
 }
+
+/// The default bound on incoming progress notifications per second.
+pub const DEFAULT_MAX_PROGRESS_PER_SECOND: u32 = 100;
 
 impl Default for ConnectionConfig {
     fn default() -> Self {
@@ -99,6 +105,7 @@ impl Default for ConnectionConfig {
             cancellation: CancellationStyle::Notify,
             scopes: ScopePolicy::Shared,
             answer_invalid_messages: true,
+            max_progress_per_second: DEFAULT_MAX_PROGRESS_PER_SECOND,
         }
     }
 }
@@ -224,6 +231,9 @@ pub struct Connection {
     closed_reported: bool,
     /// The latest `now` seen; earlier values are clamped to it so time never runs backwards.
     last_now: Option<Instant>,
+    /// Start of the current one-second progress window and how many arrived in it.
+    progress_window: Option<(Instant, u32)>,
+    dropped_progress: u64,
 }
 
 impl Connection {
@@ -242,6 +252,8 @@ impl Connection {
             abandoned: Vec::new(),
             closed_reported: false,
             last_now: None,
+            progress_window: None,
+            dropped_progress: 0,
         }
     }
 
@@ -526,6 +538,27 @@ impl Connection {
         }
     }
 
+    /// Progress notifications dropped by the rate limit so far.
+    #[must_use]
+    pub fn dropped_progress(&self) -> u64 {
+        self.dropped_progress
+    }
+
+    /// Counts a progress notification against the one-second window; false past the limit.
+    fn admit_progress(&mut self, now: Instant) -> bool {
+        let (start, count) = match self.progress_window {
+            Some((start, count))
+                if now.saturating_duration_since(start) < Duration::from_secs(1) =>
+            {
+                (start, count)
+            }
+            _ => (now, 0),
+        };
+        let admitted = count < self.config.max_progress_per_second;
+        self.progress_window = Some((start, count.saturating_add(1)));
+        admitted
+    }
+
     /// Clamps `now` so that time seen by the tables never goes backwards.
     fn observe(&mut self, now: Instant) -> Instant {
         let now = self.last_now.map_or(now, |last| last.max(now));
@@ -624,6 +657,10 @@ impl Connection {
                 }
             }
             NOTIFICATION_PROGRESS => {
+                if !self.admit_progress(now) {
+                    self.dropped_progress += 1;
+                    return;
+                }
                 if let Some(progress) = params
                     .as_ref()
                     .and_then(|p| p.parse::<ProgressNotificationParams>().ok())

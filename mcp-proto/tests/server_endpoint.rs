@@ -625,3 +625,48 @@ fn legacy_sessions_get_resource_updates_they_subscribed_to_and_list_changes() {
         ErrorCode::METHOD_NOT_FOUND.0
     );
 }
+
+#[test]
+fn cacheable_modern_results_get_safe_caching_defaults() {
+    let mut server = server(with_tools());
+    for id in 1..=3 {
+        let method = if id == 3 { "tools/call" } else { "tools/list" };
+        send(
+            &mut server,
+            json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {"name": "t", "_meta": modern_meta("2026-07-28")}}),
+        );
+    }
+    events(&mut server);
+    server
+        .respond(&RequestId::from(1), &json!({"tools": []}))
+        .unwrap();
+    server
+        .respond(
+            &RequestId::from(2),
+            &json!({"tools": [], "ttlMs": 60000, "cacheScope": "public"}),
+        )
+        .unwrap();
+    server
+        .respond(&RequestId::from(3), &json!({"content": []}))
+        .unwrap();
+    let sent = wire(&mut server);
+    assert_eq!(
+        (
+            sent[0]["result"]["ttlMs"].clone(),
+            sent[0]["result"]["cacheScope"].clone()
+        ),
+        (json!(0), json!("private"))
+    );
+    assert_eq!(
+        (
+            sent[1]["result"]["ttlMs"].clone(),
+            sent[1]["result"]["cacheScope"].clone()
+        ),
+        (json!(60000), json!("public")),
+        "the application's choice wins"
+    );
+    assert!(
+        sent[2]["result"].get("ttlMs").is_none(),
+        "tools/call results are not cacheable"
+    );
+}

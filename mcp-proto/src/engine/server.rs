@@ -231,7 +231,18 @@ struct Answering {
     log_level: Option<LoggingLevel>,
     /// Whether the request declared the tasks extension (only then may it get a task result).
     accepts_tasks: bool,
+    /// Whether a modern result must carry `ttlMs` and `cacheScope`.
+    cacheable: bool,
 }
+
+/// Methods whose modern results must carry `ttlMs` and `cacheScope`.
+const CACHEABLE_METHODS: [&str; 5] = [
+    "tools/list",
+    "prompts/list",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+];
 
 /// The MCP server role. Drive it like a [`Connection`]: every `handle_*` and command, then
 /// drain `poll_transmit` and `poll_event`, then wait for `poll_timeout`.
@@ -318,9 +329,23 @@ impl ServerEndpoint {
             // The extension forbids a CreateTaskResult to a client that did not declare it.
             return Err(ServerError::TaskResultNotAccepted(id.clone()));
         }
+        let cacheable = answering.is_some_and(|a| a.cacheable);
         if answering.is_some_and(|a| a.era == Era::Modern)
             && let Some(object) = value.as_object_mut()
         {
+            let complete = object
+                .get("resultType")
+                .is_none_or(|kind| kind == "complete");
+            if cacheable && complete {
+                // Required on these results; when the application did not choose, the safe
+                // default is "do not reuse": zero lifetime, private scope.
+                object
+                    .entry("ttlMs")
+                    .or_insert_with(|| serde_json::Value::from(0));
+                object
+                    .entry("cacheScope")
+                    .or_insert_with(|| serde_json::Value::from("private"));
+            }
             object
                 .entry("resultType")
                 .or_insert_with(|| serde_json::Value::from("complete"));
@@ -934,6 +959,7 @@ impl ServerEndpoint {
                             .client_capabilities
                             .extension(TASKS_EXTENSION_ID)
                             .is_some(),
+                    cacheable: CACHEABLE_METHODS.contains(&request.method()),
                 };
                 self.answering.insert(id.clone(), answering);
                 self.events.push_back(ServerEvent::Request {

@@ -12,6 +12,8 @@
 //! - [`http`]: the header logic of Streamable HTTP: `Accept` negotiation (RFC 9110 §12.5.1,
 //!   wildcards and q-values), the `Content-Type` check, the 2026-07-28 `Mcp-Name`/`Mcp-Param-*`
 //!   value codec, and legacy `Mcp-Session-Id` values minted from caller-supplied entropy;
+//! - [`streamable`]: the Streamable HTTP transport's rules as pure functions (request
+//!   validation with exact statuses, answer statuses);
 //! - [`types`]: the MCP types of 2026-07-28 and the legacy line (down to what negotiating
 //!   2024-11-05 needs), `_meta` with its reserved keys, protocol versions and eras, and typed
 //!   dispatch of every method.
@@ -26,6 +28,7 @@ pub mod engine;
 pub mod framing;
 pub mod http;
 pub mod jsonrpc;
+pub mod streamable;
 pub mod types;
 
 /// The README's examples, compiled and run as doctests so they cannot drift.

@@ -1,0 +1,11 @@
+//! Streamable HTTP, as pure logic: what the transport decides before and after the engine.
+//!
+//! - [`validate`]: the checks on a POST to the MCP endpoint, each with its exact status and
+//!   JSON-RPC error, and the status of the engine's answers on the modern transport.
+
+pub mod validate;
+
+pub use validate::{
+    HostPolicy, HttpPolicy, HttpReject, OriginPolicy, ValidatedPost, check_declared_length,
+    check_origin_and_host, status_for_answer, validate_post,
+};

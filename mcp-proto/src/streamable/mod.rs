@@ -1,10 +1,14 @@
 //! Streamable HTTP, as pure logic: what the transport decides before and after the engine.
 //!
 //! - [`validate`]: the checks on a POST to the MCP endpoint, each with its exact status and
-//!   JSON-RPC error, and the status of the engine's answers on the modern transport.
+//!   JSON-RPC error, and the status of the engine's answers on the modern transport;
+//! - [`sessions`]: the legacy `Mcp-Session-Id` table (minting from given entropy, 400/404,
+//!   idle expiry, a bounded count).
 
+pub mod sessions;
 pub mod validate;
 
+pub use sessions::{SessionError, SessionLimits, SessionTable};
 pub use validate::{
     HostPolicy, HttpPolicy, HttpReject, OriginPolicy, ValidatedPost, check_declared_length,
     check_origin_and_host, status_for_answer, validate_post,

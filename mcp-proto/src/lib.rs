@@ -9,6 +9,8 @@
 //!   server endpoints build on them);
 //! - [`framing`]: stdio line framing (bounded, resynchronising after an oversized line) and
 //!   Server-Sent Events (a WHATWG-exact incremental decoder and an encoder);
+//! - [`h1`]: an HTTP/1.1 codec over httparse (heads with limits, Content-Length and chunked
+//!   bodies both ways, keep-alive, `Expect: 100-continue`), so adapters need no HTTP library;
 //! - [`http`]: the header logic of Streamable HTTP: `Accept` negotiation (RFC 9110 §12.5.1,
 //!   wildcards and q-values), the `Content-Type` check, the 2026-07-28 `Mcp-Name`/`Mcp-Param-*`
 //!   value codec, and legacy `Mcp-Session-Id` values minted from caller-supplied entropy;
@@ -26,6 +28,7 @@
 
 pub mod engine;
 pub mod framing;
+pub mod h1;
 pub mod http;
 pub mod jsonrpc;
 pub mod streamable;

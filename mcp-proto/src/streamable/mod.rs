@@ -3,11 +3,15 @@
 //! - [`validate`]: the checks on a POST to the MCP endpoint, each with its exact status and
 //!   JSON-RPC error, and the status of the engine's answers on the modern transport;
 //! - [`sessions`]: the legacy `Mcp-Session-Id` table (minting from given entropy, 400/404,
-//!   idle expiry, a bounded count).
+//!   idle expiry, a bounded count);
+//! - [`server`]: the server side of the transport as a state machine (JSON or SSE per
+//!   exchange, keep-alives, a closed stream as cancellation).
 
+pub mod server;
 pub mod sessions;
 pub mod validate;
 
+pub use server::{HttpOutput, HttpServer, HttpServerConfig, StreamId};
 pub use sessions::{SessionError, SessionLimits, SessionTable};
 pub use validate::{
     HostPolicy, HttpPolicy, HttpReject, OriginPolicy, ValidatedPost, check_declared_length,

@@ -1,0 +1,329 @@
+//! The Streamable HTTP server state machine: JSON or SSE per exchange, statuses of engine
+//! answers, 202 for notifications, keep-alives, a closed stream as cancellation,
+//! subscriptions as long-lived streams.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::time::{Duration, Instant};
+
+use http::StatusCode;
+use mcp_proto::engine::{ListChanged, ServerConfig, ServerEvent};
+use mcp_proto::framing::{SseDecoder, SseItem, SseStatus};
+use mcp_proto::streamable::{HttpOutput, HttpServer, HttpServerConfig, StreamId};
+use mcp_proto::types::{Implementation, ServerCapabilities};
+use serde_json::{Value, json};
+
+fn server() -> HttpServer {
+    let capabilities: ServerCapabilities =
+        serde_json::from_value(json!({"tools": {"listChanged": true}})).unwrap();
+    HttpServer::new(HttpServerConfig::new(ServerConfig::new(
+        Implementation::new("srv", "1"),
+        capabilities,
+    )))
+}
+
+fn meta(extra: Value) -> Value {
+    let mut meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    meta.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    meta
+}
+
+fn post(server: &mut HttpServer, now: Instant, accept: &str, body: &Value) -> StreamId {
+    let method = body["method"].as_str().unwrap_or("");
+    let mut builder = http::Request::post("/mcp")
+        .header("host", "127.0.0.1:8080")
+        .header("content-type", "application/json")
+        .header("accept", accept)
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method);
+    if let Some(name) = body["params"]["name"].as_str() {
+        builder = builder.header("mcp-name", name);
+    }
+    let (parts, ()) = builder.body(()).unwrap().into_parts();
+    server.handle_post(now, &parts, &serde_json::to_vec(body).unwrap())
+}
+
+fn outputs(server: &mut HttpServer, now: Instant) -> Vec<HttpOutput> {
+    std::iter::from_fn(|| server.poll_output(now)).collect()
+}
+
+/// The JSON-RPC messages in encoded SSE bytes.
+fn sse_messages(bytes: &[u8]) -> Vec<Value> {
+    let mut decoder = SseDecoder::new();
+    let mut offset = 0;
+    let mut messages = Vec::new();
+    while let Ok(SseStatus::Item { item, consumed }) = decoder.decode(&bytes[offset..]) {
+        offset += consumed;
+        if let SseItem::Event(event) = item {
+            messages.push(serde_json::from_str(&event.data).unwrap());
+        }
+    }
+    messages
+}
+
+fn answer_request(server: &mut HttpServer) -> mcp_proto::jsonrpc::RequestId {
+    match server.poll_event() {
+        Some(ServerEvent::Request { id, .. }) => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_plain_answer_is_a_json_response() {
+    let now = Instant::now();
+    let mut server = server();
+    let stream = post(
+        &mut server,
+        now,
+        "application/json, text/event-stream",
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta(json!({}))}}),
+    );
+    assert!(
+        outputs(&mut server, now).is_empty(),
+        "nothing until the application answers"
+    );
+    let id = answer_request(&mut server);
+    server
+        .endpoint()
+        .respond(&id, &json!({"tools": []}))
+        .unwrap();
+    let [
+        HttpOutput::Respond {
+            stream: s,
+            response,
+        },
+    ] = &outputs(&mut server, now)[..]
+    else {
+        panic!()
+    };
+    assert_eq!((*s, response.status()), (stream, StatusCode::OK));
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body: Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(
+        (body["id"].clone(), body["result"]["resultType"].clone()),
+        (json!(1), json!("complete"))
+    );
+    assert_eq!(server.open_streams(), 0);
+}
+
+#[test]
+fn notifications_first_open_an_sse_stream_that_the_answer_ends() {
+    let now = Instant::now();
+    let mut server = server();
+    let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "slow", "_meta": meta(json!({"progressToken": "p"}))}});
+    let stream = post(
+        &mut server,
+        now,
+        "application/json, text/event-stream",
+        &body,
+    );
+    let id = answer_request(&mut server);
+    assert!(
+        server
+            .endpoint()
+            .progress(&id, 1.0, Some(2.0), None)
+            .unwrap()
+    );
+    server
+        .endpoint()
+        .respond(&id, &json!({"content": []}))
+        .unwrap();
+    let out = outputs(&mut server, now);
+    let HttpOutput::StartEvents { stream: s, head } = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(*s, stream);
+    assert_eq!(head.headers()["content-type"], "text/event-stream");
+    assert_eq!(head.headers()["cache-control"], "no-cache");
+    assert_eq!(head.headers()["x-accel-buffering"], "no");
+    let bytes: Vec<u8> = out
+        .iter()
+        .filter_map(|o| match o {
+            HttpOutput::Events { bytes, .. } => Some(bytes.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let messages = sse_messages(&bytes);
+    assert_eq!(messages[0]["method"], "notifications/progress");
+    assert_eq!(messages[1]["id"], 7);
+    assert!(matches!(out.last(), Some(HttpOutput::EndEvents { stream: s }) if *s == stream));
+}
+
+#[test]
+fn json_only_clients_get_the_answer_without_notifications_and_sse_only_clients_get_a_stream() {
+    let now = Instant::now();
+    let mut server = server();
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "t", "_meta": meta(json!({"progressToken": "p"}))}});
+    post(&mut server, now, "application/json", &body);
+    let id = answer_request(&mut server);
+    server.endpoint().progress(&id, 1.0, None, None).unwrap();
+    server
+        .endpoint()
+        .respond(&id, &json!({"content": []}))
+        .unwrap();
+    assert!(
+        matches!(&outputs(&mut server, now)[..], [HttpOutput::Respond { response, .. }] if response.status() == StatusCode::OK)
+    );
+
+    post(
+        &mut server,
+        now,
+        "text/event-stream",
+        &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {"_meta": meta(json!({}))}}),
+    );
+    let id = answer_request(&mut server);
+    server
+        .endpoint()
+        .respond(&id, &json!({"tools": []}))
+        .unwrap();
+    assert!(matches!(
+        &outputs(&mut server, now)[..],
+        [
+            HttpOutput::StartEvents { .. },
+            HttpOutput::Events { .. },
+            HttpOutput::EndEvents { .. }
+        ]
+    ));
+}
+
+#[test]
+fn statuses_for_notifications_errors_and_refusals() {
+    let now = Instant::now();
+    let mut server = server();
+    post(
+        &mut server,
+        now,
+        "*/*",
+        &json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 5, "_meta": meta(json!({}))}}),
+    );
+    assert!(
+        matches!(&outputs(&mut server, now)[..], [HttpOutput::Respond { response, .. }] if response.status() == StatusCode::ACCEPTED && response.body().is_empty())
+    );
+    post(
+        &mut server,
+        now,
+        "*/*",
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "no/such", "params": {"_meta": meta(json!({}))}}),
+    );
+    let [HttpOutput::Respond { response, .. }] = &outputs(&mut server, now)[..] else {
+        panic!()
+    };
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        serde_json::from_slice::<Value>(response.body()).unwrap()["error"]["code"],
+        -32601
+    );
+    // A request without _meta reaches the engine, which answers -32602: 400.
+    let (parts, ()) = http::Request::post("/mcp")
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .header("accept", "*/*")
+        .body(())
+        .unwrap()
+        .into_parts();
+    server.handle_post(
+        now,
+        &parts,
+        br#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#,
+    );
+    let [HttpOutput::Respond { response, .. }] = &outputs(&mut server, now)[..] else {
+        panic!()
+    };
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        serde_json::from_slice::<Value>(response.body()).unwrap()["error"]["code"],
+        -32602
+    );
+    // Validation refusals never reach the application.
+    let (parts, ()) = http::Request::post("/mcp")
+        .header("host", "evil.example")
+        .header("content-type", "application/json")
+        .body(())
+        .unwrap()
+        .into_parts();
+    server.handle_post(now, &parts, b"{}");
+    assert!(
+        matches!(&outputs(&mut server, now)[..], [HttpOutput::Respond { response, .. }] if response.status() == StatusCode::FORBIDDEN)
+    );
+    assert!(server.poll_event().is_none());
+}
+
+#[test]
+fn a_closed_stream_cancels_its_request() {
+    let now = Instant::now();
+    let mut server = server();
+    let stream = post(
+        &mut server,
+        now,
+        "*/*",
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta(json!({}))}}),
+    );
+    let id = answer_request(&mut server);
+    server.handle_stream_closed(now, stream);
+    assert!(matches!(server.poll_event(), Some(ServerEvent::Cancelled { id: c }) if c == id));
+    assert!(
+        server
+            .endpoint()
+            .respond(&id, &json!({"tools": []}))
+            .is_err(),
+        "no answer after the client left"
+    );
+    assert!(outputs(&mut server, now).is_empty());
+}
+
+#[test]
+fn idle_streams_get_keep_alives_and_subscriptions_live_on_their_stream() {
+    let now = Instant::now();
+    let mut server = server();
+    let stream = post(
+        &mut server,
+        now,
+        "*/*",
+        &json!({"jsonrpc": "2.0", "id": 9, "method": "subscriptions/listen", "params": {"notifications": {"toolsListChanged": true}, "_meta": meta(json!({}))}}),
+    );
+    assert!(matches!(
+        server.poll_event(),
+        Some(ServerEvent::Subscribed { .. })
+    ));
+    let out = outputs(&mut server, now);
+    assert!(
+        matches!(
+            &out[..],
+            [HttpOutput::StartEvents { .. }, HttpOutput::Events { .. }]
+        ),
+        "the acknowledgement opens the stream"
+    );
+    assert_eq!(server.poll_timeout(), Some(now + Duration::from_secs(15)));
+    server.handle_timeout(now + Duration::from_secs(15));
+    let [HttpOutput::Events { stream: s, bytes }] =
+        &outputs(&mut server, now + Duration::from_secs(15))[..]
+    else {
+        panic!()
+    };
+    assert_eq!((*s, bytes.as_slice()), (stream, &b": keep-alive\n\n"[..]));
+    server.endpoint().notify_list_changed(ListChanged::Tools);
+    let later = now + Duration::from_secs(20);
+    let out = outputs(&mut server, later);
+    let [HttpOutput::Events { bytes, .. }] = &out[..] else {
+        panic!("{out:?}")
+    };
+    let messages = sse_messages(bytes);
+    assert_eq!(messages[0]["method"], "notifications/tools/list_changed");
+    assert_eq!(
+        messages[0]["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        9
+    );
+    assert!(server.endpoint().end_subscription(&9.into()));
+    assert!(matches!(
+        &outputs(&mut server, later)[..],
+        [HttpOutput::Events { .. }, HttpOutput::EndEvents { .. }]
+    ));
+    assert_eq!(server.open_streams(), 0);
+}

@@ -1,6 +1,6 @@
 //! The Streamable HTTP server fed arbitrary requests: the input is split into HTTP/1.1
-//! requests (head + body, parsed by the h1 codec); each goes to `HttpServer::handle_post` and
-//! every request the application sees is answered. No panic; every exchange ends exactly once
+//! requests (head + body, parsed by the h1 codec); each goes to `handle_post`, `handle_get` or
+//! `handle_delete` by its method, and every request the application sees is answered. No panic; every exchange ends exactly once
 //! (one `Respond`, or `StartEvents` … `EndEvents`) and nothing is written after its end.
 #![no_main]
 
@@ -21,7 +21,13 @@ enum Seen {
 
 fuzz_target!(|data: &[u8]| {
     let capabilities = ServerCapabilities { tools: Some(Default::default()), ..Default::default() };
-    let mut server = HttpServer::new(HttpServerConfig::new(ServerConfig::new(Implementation::new("fuzz", "0"), capabilities)));
+    let mut counter = 0u8;
+    let entropy = Box::new(move |buf: &mut [u8]| {
+        counter = counter.wrapping_add(1);
+        buf.fill(counter);
+    });
+    let config = HttpServerConfig::new(ServerConfig::new(Implementation::new("fuzz", "0"), capabilities));
+    let mut server = HttpServer::new(config, entropy);
     let mut now = Instant::now();
     let mut seen: HashMap<StreamId, Seen> = HashMap::new();
     let mut rest = data;
@@ -34,10 +40,16 @@ fuzz_target!(|data: &[u8]| {
         let end = after.windows(2).position(|w| w == b"\n\n").unwrap_or(after.len());
         let body = &after[..end];
         rest = after.get(end + 2..).unwrap_or(&[]);
-        server.handle_post(now, &parts, body);
-        while let Some(event) = server.poll_event() {
-            if let ServerEvent::Request { id, .. } = event {
-                let _ = server.endpoint().respond(&id, &serde_json::json!({"ok": true}));
+        match parts.method.as_str() {
+            "GET" => server.handle_get(now, &parts),
+            "DELETE" => server.handle_delete(now, &parts),
+            _ => server.handle_post(now, &parts, body),
+        };
+        while let Some((origin, event)) = server.poll_event() {
+            if let ServerEvent::Request { id, .. } = event
+                && let Some(endpoint) = server.endpoint(&origin)
+            {
+                let _ = endpoint.respond(&id, &serde_json::json!({"ok": true}));
             }
         }
         now += Duration::from_secs(1);

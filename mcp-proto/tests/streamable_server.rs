@@ -13,17 +13,26 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 use mcp_proto::engine::{ListChanged, ServerConfig, ServerEvent};
 use mcp_proto::framing::{SseDecoder, SseItem, SseStatus};
-use mcp_proto::streamable::{HttpOutput, HttpServer, HttpServerConfig, StreamId};
+use mcp_proto::streamable::{EndpointRef, HttpOutput, HttpServer, HttpServerConfig, StreamId};
 use mcp_proto::types::{Implementation, ServerCapabilities};
 use serde_json::{Value, json};
 
 fn server() -> HttpServer {
     let capabilities: ServerCapabilities =
         serde_json::from_value(json!({"tools": {"listChanged": true}})).unwrap();
-    HttpServer::new(HttpServerConfig::new(ServerConfig::new(
-        Implementation::new("srv", "1"),
-        capabilities,
-    )))
+    let mut counter = 0u8;
+    // Deterministic entropy for tests: distinct 16-byte values (an adapter injects the OS RNG).
+    let entropy = Box::new(move |buf: &mut [u8]| {
+        counter = counter.wrapping_add(1);
+        buf.fill(counter);
+    });
+    HttpServer::new(
+        HttpServerConfig::new(ServerConfig::new(
+            Implementation::new("srv", "1"),
+            capabilities,
+        )),
+        entropy,
+    )
 }
 
 fn meta(extra: Value) -> Value {
@@ -69,7 +78,7 @@ fn sse_messages(bytes: &[u8]) -> Vec<Value> {
 
 fn answer_request(server: &mut HttpServer) -> mcp_proto::jsonrpc::RequestId {
     match server.poll_event() {
-        Some(ServerEvent::Request { id, .. }) => id,
+        Some((EndpointRef::Modern, ServerEvent::Request { id, .. })) => id,
         other => panic!("{other:?}"),
     }
 }
@@ -90,7 +99,8 @@ fn a_plain_answer_is_a_json_response() {
     );
     let id = answer_request(&mut server);
     server
-        .endpoint()
+        .endpoint(&EndpointRef::Modern)
+        .unwrap()
         .respond(&id, &json!({"tools": []}))
         .unwrap();
     let [
@@ -126,12 +136,14 @@ fn notifications_first_open_an_sse_stream_that_the_answer_ends() {
     let id = answer_request(&mut server);
     assert!(
         server
-            .endpoint()
+            .endpoint(&EndpointRef::Modern)
+            .unwrap()
             .progress(&id, 1.0, Some(2.0), None)
             .unwrap()
     );
     server
-        .endpoint()
+        .endpoint(&EndpointRef::Modern)
+        .unwrap()
         .respond(&id, &json!({"content": []}))
         .unwrap();
     let out = outputs(&mut server, now);
@@ -163,9 +175,14 @@ fn json_only_clients_get_the_answer_without_notifications_and_sse_only_clients_g
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "t", "_meta": meta(json!({"progressToken": "p"}))}});
     post(&mut server, now, "application/json", &body);
     let id = answer_request(&mut server);
-    server.endpoint().progress(&id, 1.0, None, None).unwrap();
     server
-        .endpoint()
+        .endpoint(&EndpointRef::Modern)
+        .unwrap()
+        .progress(&id, 1.0, None, None)
+        .unwrap();
+    server
+        .endpoint(&EndpointRef::Modern)
+        .unwrap()
         .respond(&id, &json!({"content": []}))
         .unwrap();
     assert!(
@@ -180,7 +197,8 @@ fn json_only_clients_get_the_answer_without_notifications_and_sse_only_clients_g
     );
     let id = answer_request(&mut server);
     server
-        .endpoint()
+        .endpoint(&EndpointRef::Modern)
+        .unwrap()
         .respond(&id, &json!({"tools": []}))
         .unwrap();
     assert!(matches!(
@@ -220,11 +238,12 @@ fn statuses_for_notifications_errors_and_refusals() {
         serde_json::from_slice::<Value>(response.body()).unwrap()["error"]["code"],
         -32601
     );
-    // A request without _meta reaches the engine, which answers -32602: 400.
+    // A modern version header without _meta in the body: a modern request missing _meta.
     let (parts, ()) = http::Request::post("/mcp")
         .header("host", "localhost")
         .header("content-type", "application/json")
         .header("accept", "*/*")
+        .header("mcp-protocol-version", "2026-07-28")
         .body(())
         .unwrap()
         .into_parts();
@@ -241,6 +260,23 @@ fn statuses_for_notifications_errors_and_refusals() {
         serde_json::from_slice::<Value>(response.body()).unwrap()["error"]["code"],
         -32602
     );
+    // Without any version header it is a legacy request, and it has no session: 400 too.
+    let (parts, ()) = http::Request::post("/mcp")
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .header("accept", "*/*")
+        .body(())
+        .unwrap()
+        .into_parts();
+    server.handle_post(
+        now,
+        &parts,
+        br#"{"jsonrpc":"2.0","id":4,"method":"tools/list"}"#,
+    );
+    let [HttpOutput::Respond { response, .. }] = &outputs(&mut server, now)[..] else {
+        panic!()
+    };
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     // Validation refusals never reach the application.
     let (parts, ()) = http::Request::post("/mcp")
         .header("host", "evil.example")
@@ -267,10 +303,11 @@ fn a_closed_stream_cancels_its_request() {
     );
     let id = answer_request(&mut server);
     server.handle_stream_closed(now, stream);
-    assert!(matches!(server.poll_event(), Some(ServerEvent::Cancelled { id: c }) if c == id));
+    assert!(matches!(server.poll_event(), Some((_, ServerEvent::Cancelled { id: c })) if c == id));
     assert!(
         server
-            .endpoint()
+            .endpoint(&EndpointRef::Modern)
+            .unwrap()
             .respond(&id, &json!({"tools": []}))
             .is_err(),
         "no answer after the client left"
@@ -290,7 +327,7 @@ fn idle_streams_get_keep_alives_and_subscriptions_live_on_their_stream() {
     );
     assert!(matches!(
         server.poll_event(),
-        Some(ServerEvent::Subscribed { .. })
+        Some((_, ServerEvent::Subscribed { .. }))
     ));
     let out = outputs(&mut server, now);
     assert!(
@@ -308,7 +345,10 @@ fn idle_streams_get_keep_alives_and_subscriptions_live_on_their_stream() {
         panic!()
     };
     assert_eq!((*s, bytes.as_slice()), (stream, &b": keep-alive\n\n"[..]));
-    server.endpoint().notify_list_changed(ListChanged::Tools);
+    server
+        .endpoint(&EndpointRef::Modern)
+        .unwrap()
+        .notify_list_changed(ListChanged::Tools);
     let later = now + Duration::from_secs(20);
     let out = outputs(&mut server, later);
     let [HttpOutput::Events { bytes, .. }] = &out[..] else {
@@ -320,10 +360,259 @@ fn idle_streams_get_keep_alives_and_subscriptions_live_on_their_stream() {
         messages[0]["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
         9
     );
-    assert!(server.endpoint().end_subscription(&9.into()));
+    assert!(
+        server
+            .endpoint(&EndpointRef::Modern)
+            .unwrap()
+            .end_subscription(&9.into())
+    );
     assert!(matches!(
         &outputs(&mut server, later)[..],
         [HttpOutput::Events { .. }, HttpOutput::EndEvents { .. }]
     ));
     assert_eq!(server.open_streams(), 0);
+}
+
+fn legacy(server: &mut HttpServer, now: Instant, session: Option<&str>, body: &Value) -> StreamId {
+    let mut builder = http::Request::post("/mcp")
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    if let Some(session) = session {
+        builder = builder
+            .header("mcp-session-id", session)
+            .header("mcp-protocol-version", "2025-11-25");
+    }
+    let (parts, ()) = builder.body(()).unwrap().into_parts();
+    server.handle_post(now, &parts, &serde_json::to_vec(body).unwrap())
+}
+
+fn get_or_delete(
+    server: &mut HttpServer,
+    now: Instant,
+    method: &str,
+    session: Option<&str>,
+) -> StreamId {
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri("/mcp")
+        .header("host", "localhost")
+        .header("accept", "text/event-stream");
+    if let Some(session) = session {
+        builder = builder.header("mcp-session-id", session);
+    }
+    let (parts, ()) = builder.body(()).unwrap().into_parts();
+    if method == "GET" {
+        server.handle_get(now, &parts)
+    } else {
+        server.handle_delete(now, &parts)
+    }
+}
+
+fn status_of(outputs: &[HttpOutput]) -> StatusCode {
+    match outputs.first() {
+        Some(HttpOutput::Respond { response, .. }) => response.status(),
+        Some(HttpOutput::StartEvents { .. }) => StatusCode::OK,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Opens a legacy session and returns its id.
+fn initialize(server: &mut HttpServer, now: Instant) -> String {
+    legacy(
+        server,
+        now,
+        None,
+        &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {"sampling": {}}, "clientInfo": {"name": "old", "version": "1"}}}),
+    );
+    let out = outputs(server, now);
+    let [HttpOutput::Respond { response, .. }] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(body["result"]["protocolVersion"], "2025-11-25");
+    response.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn legacy_sessions_are_created_required_and_served() {
+    let now = Instant::now();
+    let mut server = server();
+    let session = initialize(&mut server, now);
+    assert_eq!(server.session_count(), 1);
+    legacy(
+        &mut server,
+        now,
+        Some(&session),
+        &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    );
+    assert_eq!(status_of(&outputs(&mut server, now)), StatusCode::ACCEPTED);
+    assert!(matches!(
+        server.poll_event(),
+        Some((EndpointRef::Session(_), ServerEvent::Initialized { .. }))
+    ));
+
+    // Requests need the session: 400 without, 404 for an unknown one.
+    legacy(
+        &mut server,
+        now,
+        None,
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    );
+    assert_eq!(
+        status_of(&outputs(&mut server, now)),
+        StatusCode::BAD_REQUEST
+    );
+    legacy(
+        &mut server,
+        now,
+        Some("no-such-session"),
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    );
+    assert_eq!(status_of(&outputs(&mut server, now)), StatusCode::NOT_FOUND);
+
+    legacy(
+        &mut server,
+        now,
+        Some(&session),
+        &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+    );
+    let Some((origin @ EndpointRef::Session(_), ServerEvent::Request { id, context, .. })) =
+        server.poll_event()
+    else {
+        panic!()
+    };
+    assert_eq!(context.era, mcp_proto::types::Era::Legacy);
+    server
+        .endpoint(&origin)
+        .unwrap()
+        .respond(&id, &json!({"tools": []}))
+        .unwrap();
+    let [HttpOutput::Respond { response, .. }] = &outputs(&mut server, now)[..] else {
+        panic!()
+    };
+    assert_eq!(
+        serde_json::from_slice::<Value>(response.body()).unwrap()["result"],
+        json!({"tools": []}),
+        "legacy answers are not rewritten"
+    );
+}
+
+#[test]
+fn the_get_stream_carries_server_requests_one_per_session() {
+    let now = Instant::now();
+    let mut server = server();
+    let session = initialize(&mut server, now);
+    assert!(
+        server.poll_event().is_none(),
+        "initialize is answered by the endpoint"
+    );
+    let origin =
+        EndpointRef::Session(mcp_proto::http::SessionId::parse(session.as_bytes()).unwrap());
+    // A server request before any stream is open waits in the backlog…
+    let sampling = mcp_proto::types::methods::ServerRequest::parse(
+        "sampling/createMessage",
+        Some(&mcp_proto::jsonrpc::RawJson::from_text(r#"{"messages":[],"maxTokens":5}"#).unwrap()),
+    )
+    .unwrap();
+    server
+        .endpoint(&origin)
+        .unwrap()
+        .request(now, &sampling, Default::default())
+        .unwrap();
+    assert!(outputs(&mut server, now).is_empty());
+    // …and goes out when the GET stream opens.
+    let get = get_or_delete(&mut server, now, "GET", Some(&session));
+    let out = outputs(&mut server, now);
+    assert!(matches!(&out[0], HttpOutput::StartEvents { stream, .. } if *stream == get));
+    let HttpOutput::Events { bytes, .. } = &out[1] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(sse_messages(bytes)[0]["method"], "sampling/createMessage");
+    // One GET stream per session; none without a session.
+    get_or_delete(&mut server, now, "GET", Some(&session));
+    assert_eq!(status_of(&outputs(&mut server, now)), StatusCode::CONFLICT);
+    get_or_delete(&mut server, now, "GET", None);
+    let out = outputs(&mut server, now);
+    assert_eq!(status_of(&out), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[test]
+fn delete_and_idle_expiry_end_sessions() {
+    let now = Instant::now();
+    let mut server = server();
+    let session = initialize(&mut server, now);
+    get_or_delete(&mut server, now, "DELETE", Some(&session));
+    assert_eq!(status_of(&outputs(&mut server, now)), StatusCode::OK);
+    assert_eq!(server.session_count(), 0);
+    assert!(
+        matches!(server.poll_event(), Some((_, ServerEvent::Closed(_)))),
+        "the session's engine closes"
+    );
+    get_or_delete(&mut server, now, "DELETE", Some(&session));
+    assert_eq!(status_of(&outputs(&mut server, now)), StatusCode::NOT_FOUND);
+    legacy(
+        &mut server,
+        now,
+        Some(&session),
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+    );
+    assert_eq!(
+        status_of(&outputs(&mut server, now)),
+        StatusCode::NOT_FOUND,
+        "a deleted session is unknown"
+    );
+
+    // Idle expiry (30 minutes by default) on virtual time.
+    let session = initialize(&mut server, now);
+    let later = now + Duration::from_secs(31 * 60);
+    server.handle_timeout(later);
+    assert_eq!(server.session_count(), 0);
+    legacy(
+        &mut server,
+        later,
+        Some(&session),
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+    );
+    assert_eq!(
+        status_of(&outputs(&mut server, later)),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[test]
+fn a_closed_legacy_stream_is_not_a_cancellation() {
+    let now = Instant::now();
+    let mut server = server();
+    let session = initialize(&mut server, now);
+    let stream = legacy(
+        &mut server,
+        now,
+        Some(&session),
+        &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+    );
+    let Some((origin, ServerEvent::Request { id, .. })) = server.poll_event() else {
+        panic!()
+    };
+    server.handle_stream_closed(now, stream);
+    assert!(
+        server.poll_event().is_none(),
+        "no cancel event on the legacy transport"
+    );
+    assert!(
+        server
+            .endpoint(&origin)
+            .unwrap()
+            .respond(&id, &json!({"tools": []}))
+            .is_ok()
+    );
+    assert!(
+        outputs(&mut server, now).is_empty(),
+        "the answer has nowhere to go"
+    );
 }

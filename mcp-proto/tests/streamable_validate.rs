@@ -197,6 +197,13 @@ fn every_rule_has_its_status_and_code() {
             Some(ErrorCode::HEADER_MISMATCH),
         ),
         (
+            "modern header without _meta",
+            with(base(), "mcp-protocol-version", "2026-07-28"),
+            legacy_list(),
+            StatusCode::BAD_REQUEST,
+            Some(ErrorCode::INVALID_PARAMS),
+        ),
+        (
             "legacy unsupported version header",
             with(base(), "mcp-protocol-version", "1999-01-01"),
             legacy_list(),

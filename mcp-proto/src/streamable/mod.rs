@@ -11,7 +11,7 @@ pub mod server;
 pub mod sessions;
 pub mod validate;
 
-pub use server::{HttpOutput, HttpServer, HttpServerConfig, StreamId};
+pub use server::{EndpointRef, EntropySource, HttpOutput, HttpServer, HttpServerConfig, StreamId};
 pub use sessions::{SessionError, SessionLimits, SessionTable};
 pub use validate::{
     HostPolicy, HttpPolicy, HttpReject, OriginPolicy, ValidatedPost, check_declared_length,

@@ -196,6 +196,19 @@ impl<T> SessionTable<T> {
         self.expiries.first().map(|(deadline, _)| *deadline)
     }
 
+    /// The state of session `id` without counting it as activity (for the server's own work,
+    /// not the client's requests).
+    pub fn peek_mut(&mut self, id: &SessionId) -> Option<&mut T> {
+        self.sessions.get_mut(id).map(|entry| &mut entry.state)
+    }
+
+    /// Every live session.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&SessionId, &mut T)> {
+        self.sessions
+            .iter_mut()
+            .map(|(id, entry)| (id, &mut entry.state))
+    }
+
     /// Live sessions.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -279,6 +279,25 @@ pub fn validate_post(
         Decoded::Single(message) => modern_version_of(message),
         Decoded::Batch(_) => None,
     };
+    // A modern version in the header but none in the body: a modern request missing its
+    // `_meta` (-32602), not a legacy request with an unknown version.
+    if modern.is_none()
+        && let (
+            Some(header),
+            Decoded::Single(message @ (Message::Request(_) | Message::Notification(_))),
+        ) = (version_header.as_deref(), &decoded)
+        && ProtocolVersion::parse(header).is_modern()
+    {
+        let error = ErrorObject::new(
+            ErrorCode::INVALID_PARAMS,
+            "missing `_meta` member `io.modelcontextprotocol/protocolVersion`",
+        );
+        return Err(HttpReject::with_id(
+            StatusCode::BAD_REQUEST,
+            message.id().cloned(),
+            error,
+        ));
+    }
     let (era, protocol_version) = match (&decoded, modern) {
         (Decoded::Single(message), Some(body_version)) => {
             let version = check_modern_headers(

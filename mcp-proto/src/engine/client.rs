@@ -556,6 +556,12 @@ impl ClientEndpoint {
         cancelled
     }
 
+    /// Changes how cancels and timeouts reach the server (see
+    /// [`Connection::set_cancellation_style`]).
+    pub fn set_cancellation_style(&mut self, style: super::CancellationStyle) {
+        self.conn.set_cancellation_style(style);
+    }
+
     /// Starts a graceful close.
     pub fn close(&mut self, now: Instant) {
         self.conn.close(now);

@@ -538,6 +538,13 @@ impl Connection {
         }
     }
 
+    /// Changes how cancels and timeouts reach the peer from now on (e.g. once an HTTP client
+    /// knows whether the server is modern, where closing the stream cancels, or legacy, where a
+    /// notification does).
+    pub fn set_cancellation_style(&mut self, style: CancellationStyle) {
+        self.config.cancellation = style;
+    }
+
     /// Progress notifications dropped by the rate limit so far.
     #[must_use]
     pub fn dropped_progress(&self) -> u64 {

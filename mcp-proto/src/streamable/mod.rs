@@ -4,13 +4,17 @@
 //!   JSON-RPC error, and the status of the engine's answers on the modern transport;
 //! - [`sessions`]: the legacy `Mcp-Session-Id` table (minting from given entropy, 400/404,
 //!   idle expiry, a bounded count);
+//! - [`client`]: the client side (POST per message, typed errors for every status, SSE
+//!   streams, session capture and DELETE);
 //! - [`server`]: the server side of the transport as a state machine (JSON or SSE per
 //!   exchange, keep-alives, a closed stream as cancellation).
 
+pub mod client;
 pub mod server;
 pub mod sessions;
 pub mod validate;
 
+pub use client::{ExchangeId, HttpClient, HttpClientConfig, HttpClientOutput};
 pub use server::{EndpointRef, EntropySource, HttpOutput, HttpServer, HttpServerConfig, StreamId};
 pub use sessions::{SessionError, SessionLimits, SessionTable};
 pub use validate::{

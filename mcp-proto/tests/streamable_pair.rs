@@ -1,0 +1,363 @@
+//! The Streamable HTTP client and server wired to each other in memory (requests and
+//! responses as `http` values), and the client against canned failures: every HTTP error
+//! status and a cut SSE stream settle the pending request in the same call that received them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use http::StatusCode;
+use mcp_proto::engine::{
+    ClientConfig, ClientEvent, Outcome, RequestFailure, RequestOptions, ServerConfig, ServerEvent,
+    TransportFailure,
+};
+use mcp_proto::jsonrpc::RawJson;
+use mcp_proto::streamable::{
+    EndpointRef, ExchangeId, HttpClient, HttpClientConfig, HttpClientOutput, HttpOutput,
+    HttpServer, HttpServerConfig, StreamId,
+};
+use mcp_proto::types::methods::ClientRequest;
+use mcp_proto::types::{ClientCapabilities, Era, Implementation, ServerCapabilities, version};
+use serde_json::json;
+
+fn http_server(legacy_only: bool) -> HttpServer {
+    let capabilities = ServerCapabilities {
+        tools: Some(Default::default()),
+        ..Default::default()
+    };
+    let mut server = ServerConfig::new(Implementation::new("srv", "1"), capabilities);
+    if legacy_only {
+        server.supported_versions = version::SUPPORTED_LEGACY.to_vec();
+    }
+    let mut counter = 0u8;
+    let entropy = Box::new(move |buf: &mut [u8]| {
+        counter = counter.wrapping_add(1);
+        buf.fill(counter);
+    });
+    let mut config = HttpServerConfig::new(server.clone());
+    config.policy.supported_versions = server.supported_versions;
+    HttpServer::new(config, entropy)
+}
+
+fn http_client() -> HttpClient {
+    let mut config = HttpClientConfig::new(
+        "http://127.0.0.1:8080/mcp".parse().unwrap(),
+        ClientConfig::new(
+            Implementation::new("cli", "1"),
+            ClientCapabilities::default(),
+        ),
+    );
+    config
+        .headers
+        .insert("authorization", "Bearer token-123".parse().unwrap());
+    HttpClient::new(config)
+}
+
+/// Carries requests to the server and responses back until both sides are quiet; the server
+/// application answers every request.
+fn run(
+    now: Instant,
+    client: &mut HttpClient,
+    server: &mut HttpServer,
+    exchanges: &mut HashMap<StreamId, ExchangeId>,
+) {
+    loop {
+        let mut moved = false;
+        while let Some(output) = client.poll_output() {
+            moved = true;
+            match output {
+                HttpClientOutput::Send { exchange, request } => {
+                    assert_eq!(
+                        request.headers()["authorization"],
+                        "Bearer token-123",
+                        "configured headers go on every request"
+                    );
+                    let (parts, body) = request.into_parts();
+                    let stream = match parts.method.as_str() {
+                        "GET" => server.handle_get(now, &parts),
+                        "DELETE" => server.handle_delete(now, &parts),
+                        _ => server.handle_post(now, &parts, &body),
+                    };
+                    exchanges.insert(stream, exchange);
+                }
+                HttpClientOutput::Abort { exchange } => {
+                    let stream = exchanges
+                        .iter()
+                        .find(|(_, e)| **e == exchange)
+                        .map(|(s, _)| *s)
+                        .unwrap();
+                    server.handle_stream_closed(now, stream);
+                }
+            }
+        }
+        while let Some((origin, event)) = server.poll_event() {
+            if let ServerEvent::Request { id, request, .. } = event {
+                let result = match request.method() {
+                    "tools/call" => json!({"content": [{"type": "text", "text": "done"}]}),
+                    _ => json!({"tools": []}),
+                };
+                server
+                    .endpoint(&origin)
+                    .unwrap()
+                    .respond(&id, &result)
+                    .unwrap();
+            }
+        }
+        while let Some(output) = server.poll_output(now) {
+            moved = true;
+            match output {
+                HttpOutput::Respond { stream, response } => {
+                    client.handle_response(now, exchanges[&stream], response)
+                }
+                HttpOutput::StartEvents { stream, head } => {
+                    client.handle_response_head(now, exchanges[&stream], &head)
+                }
+                HttpOutput::Events { stream, bytes } => {
+                    client.handle_body(now, exchanges[&stream], &bytes)
+                }
+                HttpOutput::EndEvents { stream } => client.handle_body_end(now, exchanges[&stream]),
+            }
+        }
+        if !moved {
+            return;
+        }
+    }
+}
+
+fn events(client: &mut HttpClient) -> Vec<ClientEvent> {
+    std::iter::from_fn(|| client.poll_event()).collect()
+}
+
+fn call(name: &str) -> ClientRequest {
+    ClientRequest::parse(
+        "tools/call",
+        Some(&RawJson::from_serialize(&json!({"name": name})).unwrap()),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_modern_exchange_over_http_with_validated_headers() {
+    let now = Instant::now();
+    let (mut client, mut server, mut map) = (http_client(), http_server(false), HashMap::new());
+    client.start(now).unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    assert!(matches!(&events(&mut client)[..], [ClientEvent::Ready(n)] if n.era == Era::Modern));
+    // A non-ASCII tool name travels base64-encoded in Mcp-Name and passes the server's check.
+    let id = client
+        .endpoint()
+        .request(now, &call("météo"), RequestOptions::default())
+        .unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    let answered = events(&mut client);
+    assert!(
+        matches!(&answered[..], [ClientEvent::Response { id: done, outcome: Outcome::Result(_), .. }] if *done == id),
+        "{answered:?}"
+    );
+    assert_eq!(
+        client.session_id(),
+        None,
+        "no sessions in the modern protocol"
+    );
+}
+
+#[test]
+fn a_legacy_server_gets_initialize_a_session_and_a_delete_at_the_end() {
+    let now = Instant::now();
+    let (mut client, mut server, mut map) = (http_client(), http_server(true), HashMap::new());
+    client.start(now).unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    let ready = events(&mut client);
+    assert!(
+        matches!(&ready[..], [ClientEvent::Ready(n)] if n.era == Era::Legacy),
+        "{ready:?}"
+    );
+    assert!(client.session_id().is_some());
+    assert_eq!(server.session_count(), 1);
+    let id = client
+        .endpoint()
+        .request(
+            now,
+            &ClientRequest::parse("tools/list", None).unwrap(),
+            RequestOptions::default(),
+        )
+        .unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    assert!(
+        matches!(&events(&mut client)[..], [ClientEvent::Response { id: done, outcome: Outcome::Result(_), .. }] if *done == id)
+    );
+    client.close(now);
+    run(now, &mut client, &mut server, &mut map);
+    assert!(matches!(
+        events(&mut client).last(),
+        Some(ClientEvent::Closed(_))
+    ));
+    assert_eq!(server.session_count(), 0, "the client deleted its session");
+}
+
+/// Starts a client against a modern server and sends one request, returning the exchange the
+/// adapter would now perform.
+fn pending_request() -> (
+    HttpClient,
+    ExchangeId,
+    mcp_proto::jsonrpc::RequestId,
+    Instant,
+) {
+    let now = Instant::now();
+    let (mut client, mut server, mut map) = (http_client(), http_server(false), HashMap::new());
+    client.start(now).unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    events(&mut client);
+    let id = client
+        .endpoint()
+        .request(now, &call("t"), RequestOptions::default())
+        .unwrap();
+    let Some(HttpClientOutput::Send { exchange, .. }) = client.poll_output() else {
+        panic!()
+    };
+    (client, exchange, id, now)
+}
+
+#[test]
+fn every_error_status_settles_the_request_at_once_with_the_status() {
+    for status in [401u16, 403, 404, 500, 502, 503] {
+        let (mut client, exchange, id, now) = pending_request();
+        let mut response = http::Response::new(b"<html>upstream failed</html>".to_vec());
+        *response.status_mut() = StatusCode::from_u16(status).unwrap();
+        response
+            .headers_mut()
+            .insert("content-type", "text/html".parse().unwrap());
+        if status == 401 {
+            response.headers_mut().insert(
+                "www-authenticate",
+                r#"Bearer resource_metadata="https://x/.well-known/oauth-protected-resource""#
+                    .parse()
+                    .unwrap(),
+            );
+        }
+        client.handle_response(now, exchange, response);
+        let settled = events(&mut client);
+        let [
+            ClientEvent::Response {
+                id: done,
+                outcome:
+                    Outcome::Failed(RequestFailure::Transport(TransportFailure::HttpStatus {
+                        status: got,
+                        www_authenticate,
+                        body_excerpt,
+                    })),
+                ..
+            },
+        ] = &settled[..]
+        else {
+            panic!("{status}: {settled:?}")
+        };
+        assert_eq!((done, *got), (&id, status));
+        assert!(body_excerpt.contains("upstream failed"));
+        assert_eq!(www_authenticate.is_some(), status == 401);
+    }
+}
+
+#[test]
+fn a_modern_servers_json_rpc_error_is_its_answer_not_a_transport_failure() {
+    let (mut client, exchange, id, now) = pending_request();
+    let mut response = http::Response::new(serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}})).unwrap());
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+        .headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
+    client.handle_response(now, exchange, response);
+    assert!(
+        matches!(&events(&mut client)[..], [ClientEvent::Response { outcome: Outcome::Error(e), .. }] if e.code.0 == -32601)
+    );
+    // An error body that names no request still settles the one this POST carried.
+    let (mut client, exchange, _, now) = pending_request();
+    let mut response = http::Response::new(
+        br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"bad"}}"#.to_vec(),
+    );
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    response
+        .headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
+    client.handle_response(now, exchange, response);
+    assert!(matches!(
+        &events(&mut client)[..],
+        [ClientEvent::Response {
+            outcome: Outcome::Failed(RequestFailure::Transport(TransportFailure::HttpStatus {
+                status: 400,
+                ..
+            })),
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn a_stream_cut_before_the_answer_settles_at_once() {
+    let (mut client, exchange, id, now) = pending_request();
+    let mut head = http::Response::new(());
+    head.headers_mut()
+        .insert("content-type", "text/event-stream".parse().unwrap());
+    client.handle_response_head(now, exchange, &head);
+    client.handle_body(now, exchange, b"data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"x\"}}\n\n");
+    assert!(
+        matches!(&events(&mut client)[..], [ClientEvent::Notification(_)]),
+        "the stream's notification arrives"
+    );
+    client.handle_body_end(now, exchange);
+    let settled = events(&mut client);
+    assert!(
+        matches!(&settled[..], [ClientEvent::Response { id: done, outcome: Outcome::Failed(RequestFailure::Transport(TransportFailure::StreamClosed)), .. }] if *done == id),
+        "{settled:?}"
+    );
+    // A network failure does the same.
+    let (mut client, exchange, _, now) = pending_request();
+    client.handle_exchange_failed(now, exchange, "connection reset".into());
+    assert!(matches!(
+        &events(&mut client)[..],
+        [ClientEvent::Response {
+            outcome: Outcome::Failed(RequestFailure::Transport(TransportFailure::ConnectionLost(
+                _
+            ))),
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn a_modern_cancel_closes_the_stream_and_the_server_sees_it() {
+    let now = Instant::now();
+    let (mut client, mut server, mut map) = (http_client(), http_server(false), HashMap::new());
+    client.start(now).unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    events(&mut client);
+    let id = client
+        .endpoint()
+        .request(now, &call("slow"), RequestOptions::default())
+        .unwrap();
+    // Deliver the request but keep the server application from answering.
+    let Some(HttpClientOutput::Send { exchange, request }) = client.poll_output() else {
+        panic!()
+    };
+    let (parts, body) = request.into_parts();
+    let stream = server.handle_post(now, &parts, &body);
+    map.insert(stream, exchange);
+    assert!(matches!(
+        server.poll_event(),
+        Some((EndpointRef::Modern, ServerEvent::Request { .. }))
+    ));
+    assert!(client.endpoint().cancel(now, &id, None));
+    assert!(
+        matches!(client.poll_output(), Some(HttpClientOutput::Abort { exchange: e }) if e == exchange)
+    );
+    server.handle_stream_closed(now, stream);
+    assert!(matches!(
+        server.poll_event(),
+        Some((_, ServerEvent::Cancelled { .. }))
+    ));
+}

@@ -34,6 +34,7 @@ pub(crate) fn all() -> Vec<Probe> {
     probes.extend(accept_probes());
     probes.extend(header_probes());
     probes.extend(engine_probes());
+    probes.extend(http_probes());
     probes.sort_by(|a, b| (a.area, &a.name).cmp(&(b.area, &b.name)));
     probes
 }
@@ -399,4 +400,219 @@ fn engine_probes() -> Vec<Probe> {
             },
         ),
     ]
+}
+
+fn modern_server() -> mcp_proto::streamable::HttpServer {
+    use mcp_proto::engine::ServerConfig;
+    use mcp_proto::streamable::{HttpServer, HttpServerConfig};
+    use mcp_proto::types::{Implementation, ServerCapabilities};
+    let capabilities = ServerCapabilities {
+        tools: Some(Default::default()),
+        ..Default::default()
+    };
+    let mut counter = 0u8;
+    let entropy = Box::new(move |buf: &mut [u8]| {
+        counter = counter.wrapping_add(1);
+        buf.fill(counter);
+    });
+    HttpServer::new(
+        HttpServerConfig::new(ServerConfig::new(
+            Implementation::new("probe", "1"),
+            capabilities,
+        )),
+        entropy,
+    )
+}
+
+/// Sends a modern tools/list with `accept` and `origin`, answers it, returns the status.
+fn post_status(accept: &str, origin: Option<&str>) -> Result<u16, String> {
+    use mcp_proto::engine::ServerEvent;
+    use mcp_proto::streamable::HttpOutput;
+    let now = Instant::now();
+    let mut server = modern_server();
+    let mut builder = ::http::Request::post("/mcp")
+        .header("host", "localhost:3000")
+        .header("content-type", "application/json")
+        .header("accept", accept)
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/list");
+    if let Some(origin) = origin {
+        builder = builder.header("origin", origin);
+    }
+    let (parts, ()) = builder.body(()).map_err(|e| e.to_string())?.into_parts();
+    let body = br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+    server.handle_post(now, &parts, body);
+    while let Some((origin, event)) = server.poll_event() {
+        if let ServerEvent::Request { id, .. } = event
+            && let Some(endpoint) = server.endpoint(&origin)
+        {
+            endpoint
+                .respond(&id, &serde_json::json!({"tools": []}))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    match server.poll_output(now) {
+        Some(HttpOutput::Respond { response, .. }) => Ok(response.status().as_u16()),
+        Some(HttpOutput::StartEvents { .. }) => Ok(200),
+        other => Err(format!("no response: {other:?}")),
+    }
+}
+
+/// The HTTP rules, checked against the real server and client state machines in memory.
+fn http_probes() -> Vec<Probe> {
+    let expect = |accept: &'static str, origin: Option<&'static str>, status: u16| {
+        move || match post_status(accept, origin) {
+            Ok(got) if got == status => Ok(()),
+            Ok(got) => Err(format!("answered {got}, expected {status}")),
+            Err(e) => Err(e),
+        }
+    };
+    vec![
+        probe(
+            "http",
+            "a POST with Accept: */* is answered, not 406",
+            expect("*/*", None, 200),
+        ),
+        probe(
+            "http",
+            "a POST with Accept: application/json only is answered",
+            expect("application/json", None, 200),
+        ),
+        probe(
+            "http",
+            "a POST accepting neither type gets 406",
+            expect("text/html", None, 406),
+        ),
+        probe(
+            "http",
+            "a foreign Origin gets 403 (DNS rebinding)",
+            expect("*/*", Some("https://evil.example"), 403),
+        ),
+        probe(
+            "http",
+            "a loopback Origin is allowed",
+            expect("*/*", Some("http://localhost:5173"), 200),
+        ),
+        probe(
+            "http",
+            "a 404 on the era probe falls back to initialize",
+            || probe_answer(404, true),
+        ),
+        probe(
+            "http",
+            "a 502 on the era probe fails the handshake with the status",
+            || probe_answer(502, false),
+        ),
+        probe(
+            "http",
+            "an HTTP 502 settles a pending request with the status",
+            || {
+                use mcp_proto::engine::{
+                    ClientEvent, Outcome, RequestFailure, RequestOptions, TransportFailure,
+                };
+                use mcp_proto::streamable::HttpClientOutput;
+                use mcp_proto::types::methods::ClientRequest;
+                let now = Instant::now();
+                let mut client = ready_http_client(now)?;
+                let request =
+                    ClientRequest::parse("tools/list", None).map_err(|e| e.to_string())?;
+                client
+                    .endpoint()
+                    .request(now, &request, RequestOptions::default())
+                    .map_err(|e| e.to_string())?;
+                let Some(HttpClientOutput::Send { exchange, .. }) = client.poll_output() else {
+                    return Err("no request".into());
+                };
+                let mut response = ::http::Response::new(b"Bad Gateway".to_vec());
+                *response.status_mut() = ::http::StatusCode::BAD_GATEWAY;
+                client.handle_response(now, exchange, response);
+                match client.poll_event() {
+                    Some(ClientEvent::Response {
+                        outcome:
+                            Outcome::Failed(RequestFailure::Transport(TransportFailure::HttpStatus {
+                                status: 502,
+                                ..
+                            })),
+                        ..
+                    }) => Ok(()),
+                    other => Err(format!("got {other:?}")),
+                }
+            },
+        ),
+    ]
+}
+
+/// An HTTP client that finished its handshake with an in-memory modern server.
+fn ready_http_client(now: Instant) -> Result<mcp_proto::streamable::HttpClient, String> {
+    use mcp_proto::engine::{ClientConfig, ClientEvent};
+    use mcp_proto::streamable::{HttpClient, HttpClientConfig, HttpClientOutput, HttpOutput};
+    use mcp_proto::types::{ClientCapabilities, Implementation};
+    let endpoint = "http://localhost:3000/mcp"
+        .parse()
+        .map_err(|e: ::http::uri::InvalidUri| e.to_string())?;
+    let mut client = HttpClient::new(HttpClientConfig::new(
+        endpoint,
+        ClientConfig::new(
+            Implementation::new("probe", "1"),
+            ClientCapabilities::default(),
+        ),
+    ));
+    let mut server = modern_server();
+    client.start(now).map_err(|e| e.to_string())?;
+    let Some(HttpClientOutput::Send { exchange, request }) = client.poll_output() else {
+        return Err("no probe".into());
+    };
+    let (parts, body) = request.into_parts();
+    server.handle_post(now, &parts, &body);
+    match server.poll_output(now) {
+        Some(HttpOutput::Respond { response, .. }) => {
+            client.handle_response(now, exchange, response)
+        }
+        other => return Err(format!("discover answered with {other:?}")),
+    }
+    match client.poll_event() {
+        Some(ClientEvent::Ready(_)) => Ok(client),
+        other => Err(format!("not ready: {other:?}")),
+    }
+}
+
+/// Answers a client's era probe with `status` (no JSON-RPC body) and checks whether it falls
+/// back to `initialize` or reports the failure — never waits.
+fn probe_answer(status: u16, falls_back: bool) -> Result<(), String> {
+    use mcp_proto::engine::{ClientConfig, ClientEvent, HandshakeError};
+    use mcp_proto::streamable::{HttpClient, HttpClientConfig, HttpClientOutput};
+    use mcp_proto::types::{ClientCapabilities, Implementation};
+    let now = Instant::now();
+    let endpoint = "http://127.0.0.1:1/mcp"
+        .parse()
+        .map_err(|e: ::http::uri::InvalidUri| e.to_string())?;
+    let mut client = HttpClient::new(HttpClientConfig::new(
+        endpoint,
+        ClientConfig::new(
+            Implementation::new("probe", "1"),
+            ClientCapabilities::default(),
+        ),
+    ));
+    client.start(now).map_err(|e| e.to_string())?;
+    let Some(HttpClientOutput::Send { exchange, .. }) = client.poll_output() else {
+        return Err("no probe request".into());
+    };
+    let mut response = ::http::Response::new(b"not here".to_vec());
+    *response.status_mut() = ::http::StatusCode::from_u16(status).map_err(|e| e.to_string())?;
+    client.handle_response(now, exchange, response);
+    let next = client.poll_output();
+    let sent_initialize = matches!(&next, Some(HttpClientOutput::Send { request, .. }) if String::from_utf8_lossy(request.body()).contains("\"initialize\""));
+    if falls_back {
+        return sent_initialize
+            .then_some(())
+            .ok_or_else(|| format!("after {status} the client did {next:?}"));
+    }
+    match client.poll_event() {
+        Some(ClientEvent::HandshakeFailed(HandshakeError::Refused { reason, .. }))
+            if reason.contains(&status.to_string()) && !sent_initialize =>
+        {
+            Ok(())
+        }
+        other => Err(format!("after {status}: {other:?}, then {next:?}")),
+    }
 }

@@ -361,3 +361,37 @@ fn a_modern_cancel_closes_the_stream_and_the_server_sees_it() {
         Some((_, ServerEvent::Cancelled { .. }))
     ));
 }
+
+#[test]
+fn the_era_probe_falls_back_on_legacy_answers_but_not_on_auth_or_server_errors() {
+    use mcp_proto::engine::HandshakeError;
+    for (status, falls_back) in [
+        (400u16, true),
+        (404, true),
+        (405, true),
+        (401, false),
+        (403, false),
+        (500, false),
+        (502, false),
+    ] {
+        let now = Instant::now();
+        let mut client = http_client();
+        client.start(now).unwrap();
+        let Some(HttpClientOutput::Send { exchange, .. }) = client.poll_output() else {
+            panic!()
+        };
+        let mut response = http::Response::new(b"no".to_vec());
+        *response.status_mut() = StatusCode::from_u16(status).unwrap();
+        client.handle_response(now, exchange, response);
+        let next = client.poll_output();
+        let initialize = matches!(&next, Some(HttpClientOutput::Send { request, .. }) if String::from_utf8_lossy(request.body()).contains("\"initialize\""));
+        assert_eq!(initialize, falls_back, "{status}");
+        if !falls_back {
+            let failed = events(&mut client);
+            assert!(
+                matches!(&failed[0], ClientEvent::HandshakeFailed(HandshakeError::Refused { reason, .. }) if reason.contains(&status.to_string())),
+                "{status}: {failed:?}"
+            );
+        }
+    }
+}

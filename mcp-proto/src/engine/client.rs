@@ -815,12 +815,7 @@ impl ClientEndpoint {
                 }
             }
             // Anything that is not a recognised modern answer means a legacy server.
-            None if self.config.era == EraPolicy::Auto
-                && !matches!(
-                    outcome,
-                    Outcome::Failed(RequestFailure::Transport(_) | RequestFailure::Closed)
-                ) =>
-            {
+            None if self.config.era == EraPolicy::Auto && answer_means_legacy(&outcome) => {
                 if let Err(error) = self.initialize(now) {
                     self.fail(
                         now,
@@ -1117,6 +1112,21 @@ fn with_progress_token(params: &RawJson, options: &RequestOptions) -> Result<Raw
         }
     }
     RawJson::from_serialize(&value).map_err(|e| ClientError::Serialize(e.to_string()))
+}
+
+/// Whether an unrecognised answer to the era probe means "legacy server, try `initialize`".
+/// Any JSON-RPC answer or timeout does, and so does an HTTP 4xx (legacy servers answer an
+/// unknown POST with 400/404/405) — except 401/403, which ask for authorization and must reach
+/// the caller. A 5xx, a broken connection or a closed endpoint says nothing about the era: the
+/// handshake fails with that cause instead of guessing.
+fn answer_means_legacy(outcome: &Outcome) -> bool {
+    match outcome {
+        Outcome::Failed(RequestFailure::Transport(TransportFailure::HttpStatus {
+            status, ..
+        })) => (400..500).contains(status) && *status != 401 && *status != 403,
+        Outcome::Failed(RequestFailure::Transport(_) | RequestFailure::Closed) => false,
+        Outcome::Result(_) | Outcome::Error(_) | Outcome::Failed(_) => true,
+    }
 }
 
 fn describe(outcome: &Outcome) -> String {

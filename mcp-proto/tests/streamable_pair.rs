@@ -65,7 +65,8 @@ fn run(
     client: &mut HttpClient,
     server: &mut HttpServer,
     exchanges: &mut HashMap<StreamId, ExchangeId>,
-) {
+) -> Vec<(EndpointRef, ServerEvent)> {
+    let mut other_events = Vec::new();
     loop {
         let mut moved = false;
         while let Some(output) = client.poll_output() {
@@ -96,7 +97,8 @@ fn run(
             }
         }
         while let Some((origin, event)) = server.poll_event() {
-            if let ServerEvent::Request { id, request, .. } = event {
+            if let ServerEvent::Request { id, request, .. } = &event {
+                let (id, request) = (id.clone(), request.clone());
                 let result = match request.method() {
                     "tools/call" => json!({"content": [{"type": "text", "text": "done"}]}),
                     _ => json!({"tools": []}),
@@ -106,6 +108,8 @@ fn run(
                     .unwrap()
                     .respond(&id, &result)
                     .unwrap();
+            } else {
+                other_events.push((origin, event));
             }
         }
         while let Some(output) = server.poll_output(now) {
@@ -124,7 +128,7 @@ fn run(
             }
         }
         if !moved {
-            return;
+            return other_events;
         }
     }
 }
@@ -394,4 +398,63 @@ fn the_era_probe_falls_back_on_legacy_answers_but_not_on_auth_or_server_errors()
             );
         }
     }
+}
+
+#[test]
+fn a_legacy_servers_own_requests_reach_the_client_on_the_get_stream() {
+    use mcp_proto::types::methods::ServerRequest;
+    let now = Instant::now();
+    let mut config = HttpClientConfig::new(
+        "http://127.0.0.1:8080/mcp".parse().unwrap(),
+        ClientConfig::new(
+            Implementation::new("cli", "1"),
+            serde_json::from_value(json!({"sampling": {}})).unwrap(),
+        ),
+    );
+    config
+        .headers
+        .insert("authorization", "Bearer token-123".parse().unwrap());
+    let (mut client, mut server, mut map) =
+        (HttpClient::new(config), http_server(true), HashMap::new());
+    client.start(now).unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    assert!(matches!(&events(&mut client)[..], [ClientEvent::Ready(n)] if n.era == Era::Legacy));
+    assert!(
+        server.open_streams() >= 1,
+        "the client opened the session's GET stream"
+    );
+
+    let session =
+        mcp_proto::http::SessionId::parse(client.session_id().unwrap().as_bytes()).unwrap();
+    let origin = EndpointRef::Session(session);
+    let sampling = ServerRequest::parse(
+        "sampling/createMessage",
+        Some(&RawJson::from_text(r#"{"messages":[],"maxTokens":5}"#).unwrap()),
+    )
+    .unwrap();
+    let asked = server
+        .endpoint(&origin)
+        .unwrap()
+        .request(now, &sampling, RequestOptions::default())
+        .unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    let [
+        ClientEvent::Request {
+            id,
+            request: ServerRequest::CreateMessage(_),
+        },
+    ] = &events(&mut client)[..]
+    else {
+        panic!("the request arrived")
+    };
+    let answer = RawJson::from_text(
+        r#"{"role":"assistant","content":{"type":"text","text":"hi"},"model":"m"}"#,
+    )
+    .unwrap();
+    client.endpoint().respond(id, Ok(answer)).unwrap();
+    let settled = run(now, &mut client, &mut server, &mut map);
+    assert!(
+        settled.iter().any(|(_, e)| matches!(e, ServerEvent::Settled(s) if s.id == asked && matches!(s.outcome, Outcome::Result(_)))),
+        "{settled:?}"
+    );
 }

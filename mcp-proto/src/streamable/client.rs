@@ -17,7 +17,8 @@
 //! Each POST carries what the era needs: `Accept: application/json, text/event-stream`,
 //! `Content-Type`, `MCP-Protocol-Version` once known, the legacy `Mcp-Session-Id`, the modern
 //! `Mcp-Method` and `Mcp-Name` (base64-encoded when not plain ASCII), and the configured headers
-//! (e.g. `Authorization`). Closing a legacy session sends `DELETE`.
+//! (e.g. `Authorization`). A legacy session's standalone stream is opened with `GET` once the
+//! handshake assigned a session (405 means there is none), and closing it sends `DELETE`.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
@@ -362,6 +363,7 @@ impl HttpClient {
                     self.legacy_version = Some(negotiated.protocol_version.as_str().to_owned());
                     self.client
                         .set_cancellation_style(CancellationStyle::Notify);
+                    self.open_standalone_stream();
                 }
                 ClientEvent::Closed(_) => self.delete_session(),
                 _ => {}
@@ -463,6 +465,27 @@ impl HttpClient {
                     self.client.handle_transport_closed(now, scope, failure);
                 }
             }
+        }
+    }
+
+    /// Opens a legacy session's standalone SSE stream (GET), which carries the server's own
+    /// requests and notifications. A server without one answers 405, which is not an error:
+    /// the response is simply dropped. (When the stream ends it is not reopened; resumption
+    /// with `Last-Event-ID` is not implemented yet.)
+    fn open_standalone_stream(&mut self) {
+        if self.session_id.is_none() {
+            return;
+        }
+        let mut builder = self
+            .base_request(Method::GET)
+            .header(ACCEPT, "text/event-stream");
+        if let Some(version) = &self.legacy_version {
+            builder = builder.header(PROTOCOL_VERSION_HEADER, version.as_str());
+        }
+        let exchange = self.new_exchange(TransportScope::CONNECTION);
+        if let Ok(request) = builder.body(Vec::new()) {
+            self.outputs
+                .push_back(HttpClientOutput::Send { exchange, request });
         }
     }
 

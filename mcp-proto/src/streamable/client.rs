@@ -26,14 +26,16 @@ use std::time::Instant;
 use http::header::{ACCEPT, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 
-use super::validate::{METHOD_HEADER, NAME_HEADER, PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER};
+use super::validate::{
+    METHOD_HEADER, NAME_HEADER, PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER, name_in_body,
+};
 use crate::engine::{
     CancellationStyle, ClientConfig, ClientEndpoint, ClientEvent, ScopePolicy, Transmit,
     TransportFailure, TransportScope,
 };
 use crate::framing::{SseDecoder, SseItem, SseStatus};
 use crate::http::encode_header_value;
-use crate::jsonrpc::{self, DecodeOptions, Message, RawJson};
+use crate::jsonrpc::{self, DecodeOptions, Message};
 use crate::types::{Era, Meta};
 
 /// The default longest body excerpt kept in an HTTP error.
@@ -438,7 +440,7 @@ impl HttpClient {
                 builder = builder.header(PROTOCOL_VERSION_HEADER, version.as_str());
                 if let Some(method) = method {
                     builder = builder.header(METHOD_HEADER, encode_header_value(method).as_ref());
-                    if let Some(name) = name_in_params(method, params) {
+                    if let Some(name) = name_in_body(method, params) {
                         builder = builder.header(NAME_HEADER, encode_header_value(&name).as_ref());
                     }
                 }
@@ -500,18 +502,6 @@ impl HttpClient {
                 .push_back(HttpClientOutput::Send { exchange, request });
         }
     }
-}
-
-/// The body value `Mcp-Name` mirrors for `method`, if any.
-fn name_in_params(method: &str, params: Option<&RawJson>) -> Option<String> {
-    let field = match method {
-        "tools/call" | "prompts/get" => "name",
-        "resources/read" => "uri",
-        "tasks/get" | "tasks/update" | "tasks/cancel" => "taskId",
-        _ => return None,
-    };
-    let value: serde_json::Value = params?.parse().ok()?;
-    value.get(field)?.as_str().map(str::to_owned)
 }
 
 fn is_content_type(headers: &HeaderMap, essence: &str) -> bool {

@@ -486,9 +486,10 @@ fn check_modern_headers(
     Ok(version)
 }
 
-/// The body value `Mcp-Name` must mirror: `name` (tools/call, prompts/get), `uri`
-/// (resources/read) or `taskId` (tasks extension).
-fn name_in_body(method: &str, params: Option<&RawJson>) -> Option<String> {
+/// The body value `Mcp-Name` mirrors: `name` (tools/call, prompts/get), `uri`
+/// (resources/read) or `taskId` (tasks extension). The client writes it and the server checks
+/// it, from this one rule.
+pub(crate) fn name_in_body(method: &str, params: Option<&RawJson>) -> Option<String> {
     let field = match method {
         "tools/call" | "prompts/get" => "name",
         "resources/read" => "uri",

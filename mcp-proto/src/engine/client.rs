@@ -1030,10 +1030,7 @@ impl ClientEndpoint {
             return;
         }
         if matches!(request, ServerRequest::Ping(_)) {
-            let _ = self.conn.respond(
-                &id,
-                Ok(RawJson::from_text("{}").unwrap_or_else(|_| RawJson::null())),
-            );
+            let _ = self.conn.respond(&id, Ok(RawJson::empty_object()));
             return;
         }
         self.events.push_back(ClientEvent::Request { id, request });

@@ -734,10 +734,7 @@ impl ServerEndpoint {
         match refusal {
             Some(error) => self.refuse(id, error),
             None => {
-                let _ = self.conn.respond(
-                    id,
-                    Ok(RawJson::from_text("{}").unwrap_or_else(|_| RawJson::null())),
-                );
+                let _ = self.conn.respond(id, Ok(RawJson::empty_object()));
             }
         }
     }
@@ -930,10 +927,7 @@ impl ServerEndpoint {
                 self.listen(id, &listen.notifications, context.scope);
             }
             ClientRequest::Ping(_) => {
-                let _ = self.conn.respond(
-                    &id,
-                    Ok(RawJson::from_text("{}").unwrap_or_else(|_| RawJson::null())),
-                );
+                let _ = self.conn.respond(&id, Ok(RawJson::empty_object()));
             }
             ClientRequest::Subscribe(subscribe) => self.legacy_subscribe(&id, subscribe.uri, true),
             ClientRequest::Unsubscribe(unsubscribe) => {
@@ -943,10 +937,7 @@ impl ServerEndpoint {
                 if let Some(session) = self.legacy.as_mut() {
                     session.log_level = Some(set.level);
                 }
-                let _ = self.conn.respond(
-                    &id,
-                    Ok(RawJson::from_text("{}").unwrap_or_else(|_| RawJson::null())),
-                );
+                let _ = self.conn.respond(&id, Ok(RawJson::empty_object()));
             }
             request => {
                 let answering = Answering {

@@ -34,6 +34,13 @@ impl RawJson {
         serde_json::value::to_raw_value(value).map(Self)
     }
 
+    /// The empty object `{}` (the result of `ping`, `logging/setLevel`, subscriptions…).
+    #[must_use]
+    pub fn empty_object() -> Self {
+        // `{}` is valid JSON, so the fallback is never taken; it keeps this infallible.
+        Self::from_text("{}").unwrap_or_else(|_| Self::null())
+    }
+
     /// The JSON `null` value.
     #[must_use]
     pub fn null() -> Self {

@@ -277,9 +277,14 @@ impl HttpServer {
                 },
             );
         }
-        if let Some(endpoint) = self.endpoint(&owner) {
-            endpoint.handle_message(now, scope, message);
-        }
+        let id = message.id().cloned();
+        let Some(endpoint) = self.endpoint(&owner) else {
+            // The session was looked up just above, so this does not happen; if it ever did,
+            // the exchange must still end rather than wait forever.
+            self.streams.remove(&stream);
+            return self.refuse(stream, StatusCode::NOT_FOUND, id, "the session ended");
+        };
+        endpoint.handle_message(now, scope, message);
         if !expects_answer {
             self.outputs.push_back(HttpOutput::Respond {
                 stream,

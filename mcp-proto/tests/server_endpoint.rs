@@ -670,3 +670,27 @@ fn cacheable_modern_results_get_safe_caching_defaults() {
         "tools/call results are not cacheable"
     );
 }
+
+#[test]
+fn subscriptions_are_bounded_per_connection() {
+    let mut config = ServerConfig::new(Implementation::new("s", "1"), with_tools());
+    config.max_subscriptions = 1;
+    let mut server = ServerEndpoint::new(config);
+    for id in 1..=2 {
+        send(
+            &mut server,
+            json!({"jsonrpc": "2.0", "id": id, "method": "subscriptions/listen", "params": {"notifications": {}, "_meta": modern_meta("2026-07-28")}}),
+        );
+    }
+    let sent = wire(&mut server);
+    assert_eq!(
+        sent[0]["method"],
+        "notifications/subscriptions/acknowledged"
+    );
+    assert_eq!(
+        (sent[1]["id"].clone(), error_code(&sent[1])),
+        (json!(2), ErrorCode::INTERNAL_ERROR.0),
+        "the second is refused"
+    );
+    assert_eq!(server.subscription_count(), 1);
+}

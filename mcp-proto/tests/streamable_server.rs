@@ -616,3 +616,37 @@ fn a_closed_legacy_stream_is_not_a_cancellation() {
         "the answer has nowhere to go"
     );
 }
+
+#[test]
+fn a_sessions_backlog_is_bounded() {
+    let now = Instant::now();
+    let capabilities: ServerCapabilities = serde_json::from_value(json!({"tools": {}})).unwrap();
+    let mut config = HttpServerConfig::new(ServerConfig::new(
+        Implementation::new("srv", "1"),
+        capabilities,
+    ));
+    config.max_backlog = 1;
+    let mut server = HttpServer::new(config, Box::new(|buf: &mut [u8]| buf.fill(7)));
+    let session = initialize(&mut server, now);
+    let origin =
+        EndpointRef::Session(mcp_proto::http::SessionId::parse(session.as_bytes()).unwrap());
+    let ping = mcp_proto::types::methods::ServerRequest::parse("ping", None).unwrap();
+    for _ in 0..3 {
+        server
+            .endpoint(&origin)
+            .unwrap()
+            .request(now, &ping, Default::default())
+            .unwrap();
+    }
+    assert!(outputs(&mut server, now).is_empty());
+    assert_eq!(server.dropped_backlog(), 2, "one kept, two dropped");
+    get_or_delete(&mut server, now, "GET", Some(&session));
+    let events = outputs(&mut server, now)
+        .into_iter()
+        .filter(|o| matches!(o, HttpOutput::Events { .. }))
+        .count();
+    assert_eq!(
+        events, 1,
+        "only the kept message is delivered when the stream opens"
+    );
+}

@@ -69,7 +69,10 @@ fn sse_messages(bytes: &[u8]) -> Vec<Value> {
     let mut messages = Vec::new();
     while let Ok(SseStatus::Item { item, consumed }) = decoder.decode(&bytes[offset..]) {
         offset += consumed;
-        if let SseItem::Event(event) = item {
+        // The priming event of a legacy stream carries an id and no message.
+        if let SseItem::Event(event) = item
+            && !event.data.is_empty()
+        {
             messages.push(serde_json::from_str(&event.data).unwrap());
         }
     }
@@ -533,6 +536,14 @@ fn the_get_stream_carries_server_requests_one_per_session() {
     let HttpOutput::Events { bytes, .. } = &out[1] else {
         panic!("{out:?}")
     };
+    assert!(
+        String::from_utf8_lossy(bytes).starts_with(&format!("id: {}-0\nretry: 1000\n", get.0)),
+        "the stream opens with a priming event: {:?}",
+        String::from_utf8_lossy(bytes)
+    );
+    let HttpOutput::Events { bytes, .. } = &out[2] else {
+        panic!("{out:?}")
+    };
     assert_eq!(sse_messages(bytes)[0]["method"], "sampling/createMessage");
     // One GET stream per session; none without a session.
     get_or_delete(&mut server, now, "GET", Some(&session));
@@ -641,12 +652,381 @@ fn a_sessions_backlog_is_bounded() {
     assert!(outputs(&mut server, now).is_empty());
     assert_eq!(server.dropped_backlog(), 2, "one kept, two dropped");
     get_or_delete(&mut server, now, "GET", Some(&session));
-    let events = outputs(&mut server, now)
+    let bytes: Vec<u8> = outputs(&mut server, now)
         .into_iter()
-        .filter(|o| matches!(o, HttpOutput::Events { .. }))
-        .count();
+        .filter_map(|o| match o {
+            HttpOutput::Events { bytes, .. } => Some(bytes),
+            _ => None,
+        })
+        .flatten()
+        .collect();
     assert_eq!(
-        events, 1,
+        sse_messages(&bytes).len(),
+        1,
         "only the kept message is delivered when the stream opens"
     );
+}
+
+fn resume(server: &mut HttpServer, now: Instant, session: &str, last_event_id: &str) -> StreamId {
+    let (parts, ()) = http::Request::get("/mcp")
+        .header("host", "localhost")
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", session)
+        .header("mcp-protocol-version", "2025-11-25")
+        .header("last-event-id", last_event_id)
+        .body(())
+        .unwrap()
+        .into_parts();
+    server.handle_get(now, &parts)
+}
+
+/// The SSE events (id, data) written to `stream`, and whether it ended.
+fn events_on(outputs: &[HttpOutput], stream: StreamId) -> (Vec<(String, String)>, bool) {
+    let mut bytes = Vec::new();
+    let mut ended = false;
+    for output in outputs {
+        match output {
+            HttpOutput::Events {
+                stream: s,
+                bytes: b,
+            } if *s == stream => bytes.extend(b),
+            HttpOutput::EndEvents { stream: s } if *s == stream => ended = true,
+            _ => {}
+        }
+    }
+    let mut decoder = SseDecoder::new();
+    let mut offset = 0;
+    let mut events = Vec::new();
+    while let Ok(SseStatus::Item { item, consumed }) = decoder.decode(&bytes[offset..]) {
+        offset += consumed;
+        if let SseItem::Event(event) = item {
+            events.push((event.id.unwrap_or_default(), event.data));
+        }
+    }
+    (events, ended)
+}
+
+#[test]
+fn a_legacy_stream_closed_by_the_server_is_resumed_with_last_event_id() {
+    let now = Instant::now();
+    let mut server = server();
+    let session = initialize(&mut server, now);
+    let post = legacy(
+        &mut server,
+        now,
+        Some(&session),
+        &json!({"jsonrpc": "2.0", "id": 7, "method": "tools/list"}),
+    );
+    let Some((origin, ServerEvent::Request { id, .. })) = server.poll_event() else {
+        panic!()
+    };
+    // SSE polling: the server closes the connection before answering.
+    assert!(server.disconnect_request_stream(now, &origin, &id));
+    let out = outputs(&mut server, now);
+    assert!(matches!(&out[0], HttpOutput::StartEvents { stream, .. } if *stream == post));
+    let (events, ended) = events_on(&out, post);
+    assert_eq!(events, [(format!("{}-0", post.0), String::new())]);
+    assert!(ended, "the connection is closed after the priming event");
+    assert!(
+        String::from_utf8_lossy(match &out[1] {
+            HttpOutput::Events { bytes, .. } => bytes,
+            other => panic!("{other:?}"),
+        })
+        .contains("retry: 1000\n"),
+        "the priming event tells the client when to come back"
+    );
+
+    // The answer comes while no connection carries the stream: it is kept.
+    server
+        .endpoint(&origin)
+        .unwrap()
+        .respond(&id, &json!({"tools": []}))
+        .unwrap();
+    assert!(outputs(&mut server, now).is_empty());
+    assert_eq!(server.open_streams(), 0, "the stream is complete");
+
+    // GET + Last-Event-ID replays it on the new exchange, which then ends.
+    let get = resume(&mut server, now, &session, &format!("{}-0", post.0));
+    let out = outputs(&mut server, now);
+    assert!(matches!(&out[0], HttpOutput::StartEvents { stream, .. } if *stream == get));
+    let (events, ended) = events_on(&out, get);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].0, format!("{}-1", post.0));
+    let answer: Value = serde_json::from_str(&events[0].1).unwrap();
+    assert_eq!(answer["id"], 7);
+    assert_eq!(answer["result"], json!({"tools": []}));
+    assert!(ended);
+
+    // Resuming after the last event replays nothing and ends.
+    let again = resume(&mut server, now, &session, &format!("{}-1", post.0));
+    let out = outputs(&mut server, now);
+    let (events, ended) = events_on(&out, again);
+    assert!(events.is_empty() && ended, "{out:?}");
+}
+
+#[test]
+fn a_legacy_stream_closed_by_the_client_continues_on_the_resuming_get() {
+    let now = Instant::now();
+    let mut server = server();
+    let session = initialize(&mut server, now);
+    let post = legacy(
+        &mut server,
+        now,
+        Some(&session),
+        &json!({"jsonrpc": "2.0", "id": 8, "method": "tools/list",
+                "params": {"_meta": {"progressToken": "p"}}}),
+    );
+    let Some((origin, ServerEvent::Request { id, .. })) = server.poll_event() else {
+        panic!()
+    };
+    let endpoint = server.endpoint(&origin).unwrap();
+    assert!(endpoint.progress(&id, 1.0, None, None).unwrap());
+    let out = outputs(&mut server, now);
+    let (events, _) = events_on(&out, post);
+    assert_eq!(
+        events.len(),
+        2,
+        "priming and the first progress: {events:?}"
+    );
+    let last_seen = events[1].0.clone();
+    assert_eq!(last_seen, format!("{}-1", post.0));
+
+    // The connection breaks; a second progress is sent into the void, then kept.
+    server.handle_stream_closed(now, post);
+    assert!(
+        server.poll_event().is_none(),
+        "a legacy disconnect is not a cancellation"
+    );
+    let endpoint = server.endpoint(&origin).unwrap();
+    assert!(endpoint.progress(&id, 2.0, None, None).unwrap());
+    assert!(outputs(&mut server, now).is_empty());
+
+    let get = resume(&mut server, now, &session, &last_seen);
+    let out = outputs(&mut server, now);
+    let (events, ended) = events_on(&out, get);
+    assert_eq!(events.len(), 1, "only what was missed is replayed");
+    assert_eq!(
+        serde_json::from_str::<Value>(&events[0].1).unwrap()["params"]["progress"],
+        2.0
+    );
+    assert!(!ended, "the request is still running");
+
+    // The answer now goes to the resuming GET, which ends with it.
+    server
+        .endpoint(&origin)
+        .unwrap()
+        .respond(&id, &json!({"tools": []}))
+        .unwrap();
+    let out = outputs(&mut server, now);
+    let (events, ended) = events_on(&out, get);
+    assert_eq!(events[0].0, format!("{}-3", post.0), "numbering continues");
+    assert!(ended);
+    assert!(
+        events_on(&out, post).0.is_empty(),
+        "nothing on the dead exchange"
+    );
+    server.handle_stream_closed(now, get);
+    assert_eq!(server.open_streams(), 0);
+}
+
+#[test]
+fn resumption_is_refused_for_unknown_foreign_or_lost_events() {
+    let now = Instant::now();
+    let mut server = server();
+    let mine = initialize(&mut server, now);
+    let theirs = initialize(&mut server, now);
+    let post = legacy(
+        &mut server,
+        now,
+        Some(&theirs),
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    );
+    let Some((origin, ServerEvent::Request { id, .. })) = server.poll_event() else {
+        panic!()
+    };
+    assert!(server.disconnect_request_stream(now, &origin, &id));
+    outputs(&mut server, now);
+    let their_event = format!("{}-0", post.0);
+    for (session, last_event_id) in [
+        (mine.as_str(), their_event.as_str()),
+        (mine.as_str(), "999-0"),
+        (mine.as_str(), "not-an-id"),
+        (theirs.as_str(), "999-0"),
+    ] {
+        resume(&mut server, now, session, last_event_id);
+        assert_eq!(
+            status_of(&outputs(&mut server, now)),
+            StatusCode::BAD_REQUEST,
+            "{last_event_id} from {session}"
+        );
+    }
+    // Their own resumption works; an unknown session is 404 as always.
+    resume(&mut server, now, &theirs, &their_event);
+    assert_eq!(status_of(&outputs(&mut server, now)), StatusCode::OK);
+    resume(&mut server, now, "unknown-session-id-xyz", &their_event);
+    assert_eq!(status_of(&outputs(&mut server, now)), StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn a_standalone_stream_resumes_with_the_backlog_after_the_replay() {
+    let now = Instant::now();
+    let mut server = server();
+    let session = initialize(&mut server, now);
+    let origin =
+        EndpointRef::Session(mcp_proto::http::SessionId::parse(session.as_bytes()).unwrap());
+    let get = get_or_delete(&mut server, now, "GET", Some(&session));
+    let ping = mcp_proto::types::methods::ServerRequest::parse("ping", None).unwrap();
+    server
+        .endpoint(&origin)
+        .unwrap()
+        .request(now, &ping, Default::default())
+        .unwrap();
+    let out = outputs(&mut server, now);
+    let (events, _) = events_on(&out, get);
+    assert_eq!(events.len(), 2);
+    server.handle_stream_closed(now, get);
+    // While no connection carries it, a server request waits in the backlog.
+    server
+        .endpoint(&origin)
+        .unwrap()
+        .request(now, &ping, Default::default())
+        .unwrap();
+    assert!(outputs(&mut server, now).is_empty());
+    let resumed = resume(&mut server, now, &session, &events[0].0);
+    let out = outputs(&mut server, now);
+    let (events, ended) = events_on(&out, resumed);
+    assert_eq!(events.len(), 2, "the replayed ping, then the waiting one");
+    assert!(!ended);
+    assert_eq!(events[1].0, format!("{}-2", get.0));
+    // A second standalone stream is refused while this one is connected.
+    get_or_delete(&mut server, now, "GET", Some(&session));
+    assert_eq!(status_of(&outputs(&mut server, now)), StatusCode::CONFLICT);
+}
+
+fn legacy_2025_03_26(
+    server: &mut HttpServer,
+    now: Instant,
+    session: &str,
+    accept: &str,
+    body: &Value,
+) -> StreamId {
+    let (parts, ()) = http::Request::post("/mcp")
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .header("accept", accept)
+        .header("mcp-session-id", session)
+        .body(())
+        .unwrap()
+        .into_parts();
+    server.handle_post(now, &parts, &serde_json::to_vec(body).unwrap())
+}
+
+#[test]
+fn a_2025_03_26_batch_is_answered_as_a_whole() {
+    let now = Instant::now();
+    let mut server = server();
+    let session = initialize(&mut server, now);
+    let both = "application/json, text/event-stream";
+    let stream = legacy_2025_03_26(
+        &mut server,
+        now,
+        &session,
+        both,
+        &json!([
+            {"jsonrpc": "2.0", "id": "a", "method": "tools/list"},
+            {"jsonrpc": "2.0", "method": "notifications/roots/list_changed"},
+            {"jsonrpc": "1.0", "id": "bad", "method": "tools/list"},
+            {"jsonrpc": "2.0", "id": "b", "method": "tools/list"},
+        ]),
+    );
+    let mut ids = Vec::new();
+    while let Some((origin, event)) = server.poll_event() {
+        if let ServerEvent::Request { id, .. } = event {
+            ids.push((origin, id));
+        }
+    }
+    assert_eq!(ids.len(), 2);
+    let (origin, first) = &ids[0];
+    server
+        .endpoint(origin)
+        .unwrap()
+        .respond(first, &json!({"tools": []}))
+        .unwrap();
+    assert!(
+        outputs(&mut server, now).is_empty(),
+        "one answer is missing"
+    );
+    let (origin, second) = &ids[1];
+    server
+        .endpoint(origin)
+        .unwrap()
+        .respond(second, &json!({"tools": []}))
+        .unwrap();
+    let out = outputs(&mut server, now);
+    let [
+        HttpOutput::Respond {
+            stream: s,
+            response,
+        },
+    ] = &out[..]
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(*s, stream);
+    assert_eq!(response.status(), StatusCode::OK);
+    let answers: Vec<Value> = serde_json::from_slice(response.body()).unwrap();
+    let mut answered: Vec<String> = answers.iter().map(|a| a["id"].to_string()).collect();
+    answered.sort();
+    assert_eq!(answered, ["\"a\"", "\"b\"", "\"bad\""]);
+    assert_eq!(
+        answers.iter().filter(|a| a.get("error").is_some()).count(),
+        1
+    );
+
+    // Only notifications: 202. `initialize` in a batch, or repeated ids: 400.
+    legacy_2025_03_26(
+        &mut server,
+        now,
+        &session,
+        both,
+        &json!([{"jsonrpc": "2.0", "method": "notifications/roots/list_changed"}]),
+    );
+    assert_eq!(status_of(&outputs(&mut server, now)), StatusCode::ACCEPTED);
+    for batch in [
+        json!([{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}]),
+        json!([{"jsonrpc": "2.0", "id": 1, "method": "ping"}, {"jsonrpc": "2.0", "id": 1, "method": "ping"}]),
+    ] {
+        legacy_2025_03_26(&mut server, now, &session, both, &batch);
+        assert_eq!(
+            status_of(&outputs(&mut server, now)),
+            StatusCode::BAD_REQUEST,
+            "{batch}"
+        );
+    }
+}
+
+#[test]
+fn a_batch_for_an_sse_only_client_is_one_stream() {
+    let now = Instant::now();
+    let mut server = server();
+    let session = initialize(&mut server, now);
+    let stream = legacy_2025_03_26(
+        &mut server,
+        now,
+        &session,
+        "text/event-stream",
+        &json!([
+            {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+            {"jsonrpc": "2.0", "id": 2, "method": "ping"},
+        ]),
+    );
+    let out = outputs(&mut server, now);
+    let (events, ended) = events_on(&out, stream);
+    let answers: Vec<Value> = events
+        .iter()
+        .filter(|(_, data)| !data.is_empty())
+        .map(|(_, data)| serde_json::from_str(data).unwrap())
+        .collect();
+    assert_eq!(answers.len(), 2, "pings are answered by the endpoint");
+    assert!(ended);
 }

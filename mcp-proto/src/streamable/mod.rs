@@ -6,15 +6,18 @@
 //!   idle expiry, a bounded count);
 //! - [`client`]: the client side (POST per message, typed errors for every status, SSE
 //!   streams, session capture and DELETE);
+//! - [`event_store`]: event ids and the bounded replay buffer for resuming legacy SSE streams;
 //! - [`server`]: the server side of the transport as a state machine (JSON or SSE per
 //!   exchange, keep-alives, a closed stream as cancellation).
 
 pub mod client;
+pub mod event_store;
 pub mod server;
 pub mod sessions;
 pub mod validate;
 
 pub use client::{ExchangeId, HttpClient, HttpClientConfig, HttpClientOutput};
+pub use event_store::{EventId, EventStore, MemoryEventStore, MemoryEventStoreLimits, StoredEvent};
 pub use server::{EndpointRef, EntropySource, HttpOutput, HttpServer, HttpServerConfig, StreamId};
 pub use sessions::{SessionError, SessionLimits, SessionTable};
 pub use validate::{

@@ -18,17 +18,21 @@
 //!   `Mcp-Session-Id`. Later requests need that id (400 without, 404 when unknown or expired);
 //!   `GET` opens the session's one standalone SSE stream (409 for a second), which carries the
 //!   server's own requests and notifications (queued, bounded, until it opens); `DELETE` ends
-//!   the session. Closing a legacy stream is not a cancellation.
-//!
-//! Not yet served: 2025-03-26 batches and SSE resumption (`Last-Event-ID`): both get 400.
+//!   the session. Closing a legacy stream is not a cancellation: every SSE stream of a session
+//!   starts with a priming event (an id, empty data and `retry`), its events are numbered
+//!   ([`EventId`]) and kept in an [`EventStore`], and `GET` + `Last-Event-ID` resumes the
+//!   stream, replaying what the client missed. [`HttpServer::disconnect_request_stream`] closes
+//!   a stream's connection on purpose (2025-11-25 "SSE polling"). A 2025-03-26 batch is
+//!   answered as a whole: a JSON array, or one SSE stream carrying every answer.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use http::header::{ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode, request::Parts};
 
+use super::event_store::{EventId, EventStore, MemoryEventStore};
 use super::sessions::{SessionError, SessionLimits, SessionTable};
 use super::validate::{
     HttpPolicy, HttpReject, SESSION_ID_HEADER, check_origin_and_host, status_for_answer,
@@ -46,6 +50,11 @@ use crate::types::Era;
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// The default number of server messages a legacy session keeps while it has no open stream.
 pub const DEFAULT_MAX_BACKLOG: usize = 256;
+/// The default reconnection time announced on legacy SSE streams (the `retry` field).
+pub const DEFAULT_SSE_RETRY: Duration = Duration::from_secs(1);
+
+/// The header a client resumes an SSE stream with.
+const LAST_EVENT_ID: &str = "last-event-id";
 
 /// One HTTP exchange (a request and its response) on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -108,6 +117,8 @@ pub struct HttpServerConfig {
     pub sessions: SessionLimits,
     /// Server messages a legacy session keeps while it has no open stream.
     pub max_backlog: usize,
+    /// The reconnection time announced in the priming event of legacy SSE streams.
+    pub sse_retry: Duration,
 }
 
 impl HttpServerConfig {
@@ -120,6 +131,7 @@ impl HttpServerConfig {
             keep_alive: DEFAULT_KEEP_ALIVE,
             sessions: SessionLimits::default(),
             max_backlog: DEFAULT_MAX_BACKLOG,
+            sse_retry: DEFAULT_SSE_RETRY,
         }
     }
 }
@@ -127,41 +139,73 @@ impl HttpServerConfig {
 #[derive(Debug)]
 struct LegacySession {
     endpoint: ServerEndpoint,
-    get_stream: Option<StreamId>,
+    /// The session's standalone stream (its opening exchange), attached or awaiting resumption.
+    standalone: Option<StreamId>,
     /// Server-initiated messages waiting for a stream (bounded by `max_backlog`).
     backlog: VecDeque<Message>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StreamKind {
+    /// Answers the requests of one POST.
+    Request,
+    /// A legacy session's standalone GET stream.
+    Standalone,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum StreamState {
-    /// Waiting for the first message of the answer to request `id`.
+    /// Nothing sent yet: waiting for the answers to `remaining`. Answers are `collected` for a
+    /// JSON response (an array for a batch) while JSON is acceptable.
     Waiting {
-        id: RequestId,
         acceptance: Acceptance,
+        collected: Vec<Message>,
     },
-    /// An SSE stream is open; `answers` is the request it ends with (`None` for a GET stream).
-    Events {
-        answers: Option<RequestId>,
-        last_write: Instant,
-    },
+    /// An SSE stream is open.
+    Events,
+}
+
+/// What a message does to the stream it is routed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Keep the answer for a JSON response.
+    Collect,
+    /// Open the SSE stream, then append.
+    Open,
+    /// Append to the open SSE stream.
+    Append,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 struct StreamEntry {
     owner: EndpointRef,
     era: Era,
+    kind: StreamKind,
     state: StreamState,
+    /// The requests whose answers end the stream (one, or a batch's).
+    remaining: Vec<RequestId>,
+    batch: bool,
     /// Set on the exchange that created a session: its head carries `Mcp-Session-Id`.
     announces: Option<SessionId>,
+    /// The exchange carrying the stream now: the opening one, a resuming `GET`, or none while
+    /// a legacy stream waits to be resumed.
+    carrier: Option<StreamId>,
+    /// Legacy SSE streams number their events for resumption; the next sequence number.
+    next_seq: Option<u64>,
+    last_write: Instant,
 }
 
 /// The Streamable HTTP server. See the [module docs](self).
 pub struct HttpServer {
     config: HttpServerConfig,
     entropy: EntropySource,
+    event_store: Box<dyn EventStore>,
     modern: ServerEndpoint,
     sessions: SessionTable<LegacySession>,
+    /// Streams by the exchange that opened them (which is also their transport scope).
     streams: BTreeMap<StreamId, StreamEntry>,
+    /// Resuming exchanges and the stream each carries.
+    resumed: HashMap<StreamId, StreamId>,
     outputs: VecDeque<HttpOutput>,
     /// Events of sessions that ended (deleted or expired), still to be reported.
     ended_events: VecDeque<(EndpointRef, ServerEvent)>,
@@ -180,17 +224,30 @@ impl fmt::Debug for HttpServer {
 }
 
 impl HttpServer {
-    /// A server for one MCP endpoint; `entropy` mints legacy session ids.
+    /// A server for one MCP endpoint; `entropy` mints legacy session ids. Legacy SSE events are
+    /// kept for resumption in a [`MemoryEventStore`] with default bounds.
     #[must_use]
     pub fn new(config: HttpServerConfig, entropy: EntropySource) -> Self {
+        Self::with_event_store(config, entropy, Box::new(MemoryEventStore::default()))
+    }
+
+    /// A server keeping legacy SSE events for resumption in `event_store`.
+    #[must_use]
+    pub fn with_event_store(
+        config: HttpServerConfig,
+        entropy: EntropySource,
+        event_store: Box<dyn EventStore>,
+    ) -> Self {
         let modern = ServerEndpoint::new(config.server.clone());
         let sessions = SessionTable::new(config.sessions);
         Self {
             config,
             entropy,
+            event_store,
             modern,
             sessions,
             streams: BTreeMap::new(),
+            resumed: HashMap::new(),
             outputs: VecDeque::new(),
             ended_events: VecDeque::new(),
             next_stream: 1,
@@ -243,71 +300,98 @@ impl HttpServer {
             Ok(validated) => validated,
             Err(reject) => return self.reject(stream, &reject),
         };
-        let Decoded::Single(message) = validated.body else {
-            return self.refuse(
-                stream,
-                StatusCode::BAD_REQUEST,
-                None,
-                "JSON-RPC batches are not served by this endpoint",
-            );
-        };
-        let (owner, announces) = match validated.era {
-            Era::Modern => (EndpointRef::Modern, None),
-            Era::Legacy => match self.legacy_owner(now, &message, validated.session_id.as_ref()) {
-                Ok(owner) => owner,
-                Err((status, reason)) => {
-                    return self.refuse(stream, status, message.id().cloned(), &reason);
+        // A batch (2025-03-26 only) is answered as a whole; its invalid elements get their own
+        // error answers without spoiling the others.
+        let (messages, invalid, batch) = match validated.body {
+            Decoded::Single(message) => (vec![message], Vec::new(), false),
+            Decoded::Batch(items) => {
+                let mut messages = Vec::new();
+                let mut invalid = Vec::new();
+                for item in items {
+                    match item {
+                        Ok(message) => messages.push(message),
+                        Err(error) => invalid.push(Message::Error(error.error_response())),
+                    }
                 }
-            },
+                (messages, invalid, true)
+            }
         };
-        let scope = TransportScope(stream.0);
-        let expects_answer = matches!(message, Message::Request(_));
-        if let Message::Request(request) = &message {
-            let state = StreamState::Waiting {
-                id: request.id.clone(),
-                acceptance: validated.acceptance,
-            };
-            self.streams.insert(
-                stream,
-                StreamEntry {
-                    owner: owner.clone(),
-                    era: validated.era,
-                    state,
-                    announces,
-                },
-            );
+        let requests: Vec<RequestId> = messages
+            .iter()
+            .filter_map(|m| match m {
+                Message::Request(r) => Some(r.id.clone()),
+                _ => None,
+            })
+            .collect();
+        let first_id = requests.first().cloned();
+        if batch && let Err(reason) = check_batch(&messages, &requests) {
+            return self.refuse(stream, StatusCode::BAD_REQUEST, None, reason);
         }
-        let id = message.id().cloned();
+        let (owner, announces) = match (validated.era, messages.first()) {
+            (Era::Modern, _) => (EndpointRef::Modern, None),
+            (Era::Legacy, Some(first)) => {
+                match self.legacy_owner(now, first, validated.session_id.as_ref()) {
+                    Ok(owner) => owner,
+                    Err((status, reason)) => {
+                        return self.refuse(stream, status, first_id, &reason);
+                    }
+                }
+            }
+            // A batch of nothing but invalid elements: their errors are the whole answer.
+            (Era::Legacy, None) => {
+                let response = json_batch_response(StatusCode::OK, &invalid);
+                self.outputs
+                    .push_back(HttpOutput::Respond { stream, response });
+                return stream;
+            }
+        };
+        if !requests.is_empty() {
+            let entry = StreamEntry {
+                owner: owner.clone(),
+                era: validated.era,
+                kind: StreamKind::Request,
+                state: StreamState::Waiting {
+                    acceptance: validated.acceptance,
+                    collected: invalid.clone(),
+                },
+                remaining: requests.clone(),
+                batch,
+                announces,
+                carrier: Some(stream),
+                next_seq: None,
+                last_write: now,
+            };
+            self.streams.insert(stream, entry);
+        }
+        let scope = TransportScope(stream.0);
         let Some(endpoint) = self.endpoint(&owner) else {
             // The session was looked up just above, so this does not happen; if it ever did,
             // the exchange must still end rather than wait forever.
             self.streams.remove(&stream);
-            return self.refuse(stream, StatusCode::NOT_FOUND, id, "the session ended");
+            return self.refuse(stream, StatusCode::NOT_FOUND, first_id, "the session ended");
         };
-        endpoint.handle_message(now, scope, message);
-        if !expects_answer {
-            self.outputs.push_back(HttpOutput::Respond {
-                stream,
-                response: status_only(StatusCode::ACCEPTED),
-            });
+        for message in messages {
+            endpoint.handle_message(now, scope, message);
+        }
+        if requests.is_empty() {
+            let response = if invalid.is_empty() {
+                status_only(StatusCode::ACCEPTED)
+            } else {
+                json_batch_response(StatusCode::OK, &invalid)
+            };
+            self.outputs
+                .push_back(HttpOutput::Respond { stream, response });
         }
         self.route(now);
         stream
     }
 
-    /// A GET to the MCP endpoint: a legacy session's standalone SSE stream.
+    /// A GET to the MCP endpoint: a legacy session's standalone SSE stream, or with
+    /// `Last-Event-ID` the resumption of any SSE stream of that session.
     pub fn handle_get(&mut self, now: Instant, parts: &Parts) -> StreamId {
         let stream = self.new_stream();
         if let Err(reject) = check_origin_and_host(&parts.headers, &self.config.policy) {
             return self.reject(stream, &reject);
-        }
-        if parts.headers.contains_key("last-event-id") {
-            return self.refuse(
-                stream,
-                StatusCode::BAD_REQUEST,
-                None,
-                "stream resumption is not supported",
-            );
         }
         let acceptance = parse_accept(
             parts
@@ -327,43 +411,32 @@ impl HttpServer {
         }
         let id = match session_header(&parts.headers) {
             Ok(Some(id)) => id,
-            // Without a session there is no standalone stream: modern servers answer 405.
+            // Without a session there is no standalone stream (and nothing to resume): modern
+            // servers answer 405 and ignore `Last-Event-ID`.
             Ok(None) => return self.method_not_allowed(stream),
             Err(reject) => return self.reject(stream, &reject),
         };
-        let session = match self.sessions.get_mut(now, Some(&id)) {
-            Ok(session) => session,
-            Err(error) => return self.session_error(stream, &error, None),
-        };
-        if session.get_stream.is_some() {
-            return self.refuse(
-                stream,
-                StatusCode::CONFLICT,
-                None,
-                "this session already has a GET stream",
-            );
-        }
-        session.get_stream = Some(stream);
-        let backlog: Vec<Message> = session.backlog.drain(..).collect();
-        let state = StreamState::Events {
-            answers: None,
-            last_write: now,
-        };
-        self.streams.insert(
-            stream,
-            StreamEntry {
-                owner: EndpointRef::Session(id),
-                era: Era::Legacy,
-                state,
-                announces: None,
+        let resume_from = match parts.headers.get(LAST_EVENT_ID) {
+            None => None,
+            Some(value) => match value.to_str().ok().map(str::parse::<EventId>) {
+                Some(Ok(event)) => Some(event),
+                _ => {
+                    return self.refuse(
+                        stream,
+                        StatusCode::BAD_REQUEST,
+                        None,
+                        "Last-Event-ID is not an event id of this server",
+                    );
+                }
             },
-        );
-        self.outputs.push_back(HttpOutput::StartEvents {
-            stream,
-            head: event_stream_head(None),
-        });
-        for message in &backlog {
-            self.push_event(stream, message);
+        };
+        if let Err(error) = self.sessions.get_mut(now, Some(&id)) {
+            self.reap();
+            return self.session_error(stream, &error, None);
+        }
+        match resume_from {
+            Some(event) => self.resume(now, stream, id, event),
+            None => self.open_standalone(now, stream, id),
         }
         self.reap();
         stream
@@ -398,29 +471,75 @@ impl HttpServer {
         stream
     }
 
-    /// The client closed `stream` before it ended. On the modern transport that cancels its
-    /// request; a legacy stream closing is not a cancellation (its answer is dropped).
-    pub fn handle_stream_closed(&mut self, now: Instant, stream: StreamId) {
-        let Some(entry) = self.streams.remove(&stream) else {
+    /// The client closed `exchange` before its response ended. On the modern transport that
+    /// cancels its request. A legacy SSE stream is not cancelled: it waits for the client to
+    /// resume it with `GET` + `Last-Event-ID`, its events kept for replay.
+    pub fn handle_stream_closed(&mut self, now: Instant, exchange: StreamId) {
+        let origin = self.resumed.remove(&exchange).unwrap_or(exchange);
+        let Some(entry) = self.streams.get_mut(&origin) else {
             return;
         };
-        match entry.owner {
-            EndpointRef::Modern => {
+        if entry.carrier != Some(exchange) {
+            // An exchange another one already took over from.
+            return;
+        }
+        entry.carrier = None;
+        let resumable = entry.state == StreamState::Events && entry.next_seq.is_some();
+        if !resumable {
+            let owner = entry.owner.clone();
+            self.streams.remove(&origin);
+            if owner == EndpointRef::Modern {
                 self.modern.handle_transport_closed(
                     now,
-                    TransportScope(stream.0),
+                    TransportScope(origin.0),
                     TransportFailure::StreamClosed,
                 );
             }
-            EndpointRef::Session(id) => {
-                if let Some(session) = self.sessions.peek_mut(&id)
-                    && session.get_stream == Some(stream)
-                {
-                    session.get_stream = None;
-                }
-            }
         }
         self.route(now);
+    }
+
+    /// Closes the connection of the legacy SSE stream answering request `id` of `owner` without
+    /// ending the stream (2025-11-25 "SSE polling"): the client reconnects after the `retry`
+    /// interval with `GET` + `Last-Event-ID`, and gets what it missed, the answer included. A
+    /// request still waiting for its first message gets its SSE stream (and priming event)
+    /// first. Returns `false` when there is no such stream, or it cannot be resumed (modern
+    /// streams, or a client that does not accept SSE).
+    pub fn disconnect_request_stream(
+        &mut self,
+        now: Instant,
+        owner: &EndpointRef,
+        id: &RequestId,
+    ) -> bool {
+        self.route(now);
+        let found = self.streams.iter().find_map(|(origin, entry)| {
+            (entry.owner == *owner
+                && entry.era == Era::Legacy
+                && entry.kind == StreamKind::Request
+                && entry.remaining.contains(id))
+            .then_some(*origin)
+        });
+        let Some(origin) = found else {
+            return false;
+        };
+        let Some(entry) = self.streams.get(&origin) else {
+            return false;
+        };
+        if let StreamState::Waiting { acceptance, .. } = &entry.state {
+            if !acceptance.accepts_event_stream() {
+                return false;
+            }
+            self.start_events(now, origin);
+        }
+        let Some(entry) = self.streams.get_mut(&origin) else {
+            return false;
+        };
+        if let Some(carrier) = entry.carrier.take() {
+            self.resumed.remove(&carrier);
+            self.outputs
+                .push_back(HttpOutput::EndEvents { stream: carrier });
+        }
+        true
     }
 
     /// Time passed: request deadlines, idle sessions, keep-alive comments.
@@ -433,18 +552,18 @@ impl HttpServer {
         self.reap();
         self.route(now);
         let keep_alive = self.config.keep_alive;
-        for (stream, entry) in &mut self.streams {
-            if let StreamState::Events { last_write, .. } = &mut entry.state
-                && now.saturating_duration_since(*last_write) >= keep_alive
+        for entry in self.streams.values_mut() {
+            if let (StreamState::Events, Some(carrier)) = (&entry.state, entry.carrier)
+                && now.saturating_duration_since(entry.last_write) >= keep_alive
             {
                 let mut bytes = Vec::new();
                 if encode_comment("keep-alive", &mut bytes).is_ok() {
                     self.outputs.push_back(HttpOutput::Events {
-                        stream: *stream,
+                        stream: carrier,
                         bytes,
                     });
                 }
-                *last_write = now;
+                entry.last_write = now;
             }
         }
     }
@@ -459,11 +578,10 @@ impl HttpServer {
     /// When to call [`HttpServer::handle_timeout`] next.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let keep_alive = self.streams.values().filter_map(|entry| match entry.state {
-            StreamState::Events { last_write, .. } => {
-                last_write.checked_add(self.config.keep_alive)
-            }
-            StreamState::Waiting { .. } => None,
+        let keep_alive = self.streams.values().filter_map(|entry| {
+            (entry.state == StreamState::Events && entry.carrier.is_some())
+                .then(|| entry.last_write.checked_add(self.config.keep_alive))
+                .flatten()
         });
         keep_alive
             .chain(self.modern.poll_timeout())
@@ -471,7 +589,7 @@ impl HttpServer {
             .min()
     }
 
-    /// Exchanges still open.
+    /// Exchanges still open, and legacy streams waiting to be resumed.
     #[must_use]
     pub fn open_streams(&self) -> usize {
         self.streams.len()
@@ -481,6 +599,107 @@ impl HttpServer {
         let stream = StreamId(self.next_stream);
         self.next_stream = self.next_stream.saturating_add(1);
         stream
+    }
+
+    /// Opens `session`'s standalone stream on `stream`, replacing one that awaits resumption
+    /// (a `GET` without `Last-Event-ID` starts afresh), and flushes the backlog onto it.
+    fn open_standalone(&mut self, now: Instant, stream: StreamId, session: SessionId) {
+        let previous = self.sessions.peek_mut(&session).and_then(|s| s.standalone);
+        if let Some(previous) = previous {
+            let connected = self
+                .streams
+                .get(&previous)
+                .is_some_and(|entry| entry.carrier.is_some());
+            if connected {
+                self.refuse(
+                    stream,
+                    StatusCode::CONFLICT,
+                    None,
+                    "this session already has a GET stream",
+                );
+                return;
+            }
+            self.streams.remove(&previous);
+        }
+        let entry = StreamEntry {
+            owner: EndpointRef::Session(session.clone()),
+            era: Era::Legacy,
+            kind: StreamKind::Standalone,
+            state: StreamState::Waiting {
+                acceptance: Acceptance::ANY,
+                collected: Vec::new(),
+            },
+            remaining: Vec::new(),
+            batch: false,
+            announces: None,
+            carrier: Some(stream),
+            next_seq: None,
+            last_write: now,
+        };
+        self.streams.insert(stream, entry);
+        self.start_events(now, stream);
+        self.flush_backlog(now, session, stream);
+    }
+
+    /// Attaches `stream` to the stream `after` belongs to, replaying what followed `after`.
+    fn resume(&mut self, now: Instant, stream: StreamId, session: SessionId, after: EventId) {
+        let Some(replay) = self.event_store.replay(&session, after) else {
+            self.refuse(
+                stream,
+                StatusCode::BAD_REQUEST,
+                None,
+                "the events after Last-Event-ID are no longer available",
+            );
+            return;
+        };
+        let origin = StreamId(after.stream);
+        let owner = EndpointRef::Session(session.clone());
+        self.outputs.push_back(HttpOutput::StartEvents {
+            stream,
+            head: event_stream_head(None),
+        });
+        for event in &replay {
+            if !event.data.is_empty() {
+                let sse = SseEvent::new(event.data.clone()).with_id(event.id.to_string());
+                self.write_event(stream, &sse);
+            }
+        }
+        let live = self
+            .streams
+            .get_mut(&origin)
+            .filter(|entry| entry.owner == owner && entry.next_seq.is_some());
+        let Some(entry) = live else {
+            // The stream already ended (its answer is in the replay): nothing more will come.
+            self.outputs.push_back(HttpOutput::EndEvents { stream });
+            return;
+        };
+        // A connection the client gave up on without the server noticing is superseded.
+        if let Some(previous) = entry.carrier.replace(stream) {
+            self.resumed.remove(&previous);
+            self.outputs
+                .push_back(HttpOutput::EndEvents { stream: previous });
+        }
+        entry.last_write = now;
+        if origin != stream {
+            self.resumed.insert(stream, origin);
+        }
+        if entry.kind == StreamKind::Standalone {
+            self.flush_backlog(now, session, origin);
+        }
+    }
+
+    fn flush_backlog(&mut self, now: Instant, session: SessionId, origin: StreamId) {
+        let backlog: Vec<Message> = self
+            .sessions
+            .peek_mut(&session)
+            .map(|s| {
+                s.standalone = Some(origin);
+                s.backlog.drain(..).collect()
+            })
+            .unwrap_or_default();
+        for message in &backlog {
+            self.push_event(now, origin, message);
+        }
     }
 
     /// The endpoint a legacy message belongs to: a new session for `initialize`, else the
@@ -503,7 +722,7 @@ impl HttpServer {
             (self.entropy)(&mut entropy);
             let state = LegacySession {
                 endpoint: ServerEndpoint::new(self.config.server.clone()),
-                get_stream: None,
+                standalone: None,
                 backlog: VecDeque::new(),
             };
             let id = self
@@ -542,33 +761,42 @@ impl HttpServer {
             self.ended_events
                 .push_back((EndpointRef::Session(id.clone()), event));
         }
+        self.event_store.end_session(&id);
+        let owner = EndpointRef::Session(id);
         let owned: Vec<StreamId> = self
             .streams
             .iter()
-            .filter(|(_, entry)| entry.owner == EndpointRef::Session(id.clone()))
+            .filter(|(_, entry)| entry.owner == owner)
             .map(|(stream, _)| *stream)
             .collect();
-        for stream in owned {
-            if let Some(entry) = self.streams.remove(&stream) {
-                match entry.state {
-                    StreamState::Events { .. } => {
-                        self.outputs.push_back(HttpOutput::EndEvents { stream })
+        for origin in owned {
+            let Some(entry) = self.streams.remove(&origin) else {
+                continue;
+            };
+            let Some(carrier) = entry.carrier else {
+                continue;
+            };
+            self.resumed.remove(&carrier);
+            match entry.state {
+                StreamState::Events => self
+                    .outputs
+                    .push_back(HttpOutput::EndEvents { stream: carrier }),
+                StreamState::Waiting { .. } => {
+                    let response = HttpReject {
+                        status: StatusCode::NOT_FOUND,
+                        error: Some(ErrorResponse {
+                            id: None,
+                            error: ErrorObject::new(
+                                ErrorCode::INVALID_REQUEST,
+                                "the session ended",
+                            ),
+                        }),
                     }
-                    StreamState::Waiting { .. } => {
-                        let response = HttpReject {
-                            status: StatusCode::NOT_FOUND,
-                            error: Some(ErrorResponse {
-                                id: None,
-                                error: ErrorObject::new(
-                                    ErrorCode::INVALID_REQUEST,
-                                    "the session ended",
-                                ),
-                            }),
-                        }
-                        .to_response();
-                        self.outputs
-                            .push_back(HttpOutput::Respond { stream, response });
-                    }
+                    .to_response();
+                    self.outputs.push_back(HttpOutput::Respond {
+                        stream: carrier,
+                        response,
+                    });
                 }
             }
         }
@@ -590,90 +818,202 @@ impl HttpServer {
                 continue;
             };
             if scope == TransportScope::CONNECTION {
-                self.route_unscoped(&owner, message);
+                self.route_unscoped(now, &owner, message);
             } else {
-                self.route_to_exchange(now, StreamId(scope.0), &message);
+                self.route_to_stream(now, StreamId(scope.0), message);
             }
         }
     }
 
-    /// A message for no particular exchange: a legacy session's GET stream (or its backlog);
-    /// the modern transport has no such stream, so it is dropped there.
-    fn route_unscoped(&mut self, owner: &EndpointRef, message: Message) {
+    /// A message for no particular exchange: a legacy session's standalone stream (or its
+    /// backlog while none is connected); the modern transport has no such stream, so it is
+    /// dropped there.
+    fn route_unscoped(&mut self, now: Instant, owner: &EndpointRef, message: Message) {
         let EndpointRef::Session(id) = owner else {
             return;
         };
         let Some(session) = self.sessions.peek_mut(id) else {
             return;
         };
-        match session.get_stream {
-            Some(stream) => self.push_event(stream, &message),
+        let connected = session.standalone.filter(|origin| {
+            self.streams
+                .get(origin)
+                .is_some_and(|e| e.carrier.is_some())
+        });
+        match connected {
+            Some(origin) => self.push_event(now, origin, &message),
             None if session.backlog.len() < self.config.max_backlog => {
-                session.backlog.push_back(message)
+                session.backlog.push_back(message);
             }
             None => self.dropped_backlog += 1,
         }
     }
 
-    fn route_to_exchange(&mut self, now: Instant, stream: StreamId, message: &Message) {
+    fn route_to_stream(&mut self, now: Instant, origin: StreamId, message: Message) {
         // Nothing waits on a stream the client closed: the message is dropped.
-        let Some(entry) = self.streams.get(&stream).cloned() else {
+        let Some(entry) = self.streams.get_mut(&origin) else {
             return;
         };
+        let answered = match &message {
+            Message::Response(r) => Some(&r.id),
+            Message::Error(e) => e.id.as_ref(),
+            Message::Request(_) | Message::Notification(_) => None,
+        };
         let is_answer = matches!(message, Message::Response(_) | Message::Error(_));
-        match entry.state {
-            StreamState::Waiting { id, acceptance } => {
-                if is_answer && (acceptance.accepts_json() || !acceptance.accepts_event_stream()) {
-                    let mut response =
-                        json_response(status_for_answer(entry.era, message), message);
-                    announce(response.headers_mut(), entry.announces.as_ref());
-                    self.outputs
-                        .push_back(HttpOutput::Respond { stream, response });
-                    self.streams.remove(&stream);
-                } else if acceptance.accepts_event_stream() {
-                    self.outputs.push_back(HttpOutput::StartEvents {
-                        stream,
-                        head: event_stream_head(entry.announces.as_ref()),
-                    });
-                    self.push_event(stream, message);
-                    if is_answer {
-                        self.end(stream);
-                    } else {
-                        let state = StreamState::Events {
-                            answers: Some(id),
-                            last_write: now,
-                        };
-                        self.streams.insert(stream, StreamEntry { state, ..entry });
-                    }
-                }
-                // JSON-only clients cannot receive notifications before the answer: dropped.
+        if let Some(id) = answered {
+            entry.remaining.retain(|r| r != id);
+        }
+        // One request per exchange unless it is a batch: its answer ends the stream whatever
+        // its id says.
+        let complete = is_answer && (!entry.batch || entry.remaining.is_empty());
+        let ends_with_answer = entry.kind == StreamKind::Request;
+        let step = match &entry.state {
+            StreamState::Waiting { acceptance, .. }
+                if is_answer
+                    && (acceptance.accepts_json() || !acceptance.accepts_event_stream()) =>
+            {
+                Step::Collect
             }
-            StreamState::Events { answers, .. } => {
-                self.push_event(stream, message);
-                if is_answer && answers.is_some() {
-                    self.end(stream);
-                } else {
-                    let state = StreamState::Events {
-                        answers,
-                        last_write: now,
-                    };
-                    self.streams.insert(stream, StreamEntry { state, ..entry });
+            StreamState::Waiting { acceptance, .. } if acceptance.accepts_event_stream() => {
+                Step::Open
+            }
+            // JSON-only clients cannot receive notifications before the answer: dropped.
+            StreamState::Waiting { .. } => return,
+            StreamState::Events => Step::Append,
+        };
+        match step {
+            Step::Collect => {
+                if let StreamState::Waiting { collected, .. } = &mut entry.state {
+                    collected.push(message);
+                }
+                if complete {
+                    self.respond_json(origin);
+                }
+            }
+            Step::Open | Step::Append => {
+                if step == Step::Open {
+                    self.start_events(now, origin);
+                }
+                self.push_event(now, origin, &message);
+                if complete && ends_with_answer {
+                    self.end(origin);
                 }
             }
         }
     }
 
-    fn push_event(&mut self, stream: StreamId, message: &Message) {
+    /// Answers a waiting exchange with the answers it collected.
+    fn respond_json(&mut self, origin: StreamId) {
+        let Some(entry) = self.streams.remove(&origin) else {
+            return;
+        };
+        let StreamState::Waiting { collected, .. } = entry.state else {
+            return;
+        };
+        let mut response = match (entry.batch, collected.as_slice()) {
+            (false, [answer]) => json_response(status_for_answer(entry.era, answer), answer),
+            _ => json_batch_response(StatusCode::OK, &collected),
+        };
+        announce(response.headers_mut(), entry.announces.as_ref());
+        if let Some(carrier) = entry.carrier {
+            self.resumed.remove(&carrier);
+            self.outputs.push_back(HttpOutput::Respond {
+                stream: carrier,
+                response,
+            });
+        }
+    }
+
+    /// Turns a waiting exchange into an SSE stream: the head, and on a legacy session the
+    /// priming event (an id and empty data) with the reconnection time, so the client can
+    /// resume from the start. Answers collected so far go first.
+    fn start_events(&mut self, now: Instant, origin: StreamId) {
+        let Some(entry) = self.streams.get_mut(&origin) else {
+            return;
+        };
+        let StreamState::Waiting { collected, .. } =
+            std::mem::replace(&mut entry.state, StreamState::Events)
+        else {
+            return;
+        };
+        entry.last_write = now;
+        let carrier = entry.carrier;
+        let legacy_session = match &entry.owner {
+            EndpointRef::Session(id) => {
+                entry.next_seq = Some(1);
+                Some(id.clone())
+            }
+            EndpointRef::Modern => None,
+        };
+        if let Some(carrier) = carrier {
+            self.outputs.push_back(HttpOutput::StartEvents {
+                stream: carrier,
+                head: event_stream_head(entry.announces.as_ref()),
+            });
+        }
+        if let Some(session) = legacy_session {
+            let priming = EventId {
+                stream: origin.0,
+                seq: 0,
+            };
+            self.event_store.append(&session, priming, "");
+            let retry = u64::try_from(self.config.sse_retry.as_millis()).unwrap_or(u64::MAX);
+            let event = SseEvent::new("")
+                .with_id(priming.to_string())
+                .with_retry(retry);
+            if let Some(carrier) = carrier {
+                self.write_event(carrier, &event);
+            }
+        }
+        for message in &collected {
+            self.push_event(now, origin, message);
+        }
+    }
+
+    /// Appends `message` to stream `origin`: numbered and kept for replay on a legacy
+    /// session, written to the exchange carrying the stream if one does.
+    fn push_event(&mut self, now: Instant, origin: StreamId, message: &Message) {
+        let Some(entry) = self.streams.get_mut(&origin) else {
+            return;
+        };
         let data = String::from_utf8_lossy(&jsonrpc::encode(message)).into_owned();
-        let mut bytes = Vec::new();
-        if SseEvent::new(data).encode(&mut bytes).is_ok() {
-            self.outputs.push_back(HttpOutput::Events { stream, bytes });
+        let mut event = SseEvent::new(data);
+        if let (Some(seq), EndpointRef::Session(session)) = (entry.next_seq.as_mut(), &entry.owner)
+        {
+            let id = EventId {
+                stream: origin.0,
+                seq: *seq,
+            };
+            *seq = seq.saturating_add(1);
+            self.event_store.append(session, id, &event.data);
+            event = event.with_id(id.to_string());
+        }
+        let carrier = entry.carrier;
+        if carrier.is_some() {
+            entry.last_write = now;
+        }
+        if let Some(carrier) = carrier {
+            self.write_event(carrier, &event);
         }
     }
 
-    fn end(&mut self, stream: StreamId) {
-        self.streams.remove(&stream);
-        self.outputs.push_back(HttpOutput::EndEvents { stream });
+    fn write_event(&mut self, carrier: StreamId, event: &SseEvent) {
+        let mut bytes = Vec::new();
+        if event.encode(&mut bytes).is_ok() {
+            self.outputs.push_back(HttpOutput::Events {
+                stream: carrier,
+                bytes,
+            });
+        }
+    }
+
+    /// The stream is complete (its answers are written or kept for replay).
+    fn end(&mut self, origin: StreamId) {
+        if let Some(carrier) = self.streams.remove(&origin).and_then(|e| e.carrier) {
+            self.resumed.remove(&carrier);
+            self.outputs
+                .push_back(HttpOutput::EndEvents { stream: carrier });
+        }
     }
 
     fn reject(&mut self, stream: StreamId, reject: &HttpReject) -> StreamId {
@@ -721,6 +1061,22 @@ impl HttpServer {
     }
 }
 
+/// The 2025-03-26 rules for a batch beyond its elements' own validity: `initialize` travels
+/// alone, and request ids are distinct (each answer must find its request).
+fn check_batch(messages: &[Message], requests: &[RequestId]) -> Result<(), &'static str> {
+    if messages
+        .iter()
+        .any(|m| matches!(m, Message::Request(r) if r.method == "initialize"))
+    {
+        return Err("initialize must not be part of a JSON-RPC batch");
+    }
+    let distinct: HashSet<&RequestId> = requests.iter().collect();
+    if distinct.len() != requests.len() {
+        return Err("the requests of a batch need distinct ids");
+    }
+    Ok(())
+}
+
 /// The `Mcp-Session-Id` of a request, validated.
 fn session_header(headers: &HeaderMap) -> Result<Option<SessionId>, HttpReject> {
     let Some(value) = headers.get(SESSION_ID_HEADER) else {
@@ -754,6 +1110,17 @@ fn status_only(status: StatusCode) -> http::Response<Vec<u8>> {
 
 fn json_response(status: StatusCode, message: &Message) -> http::Response<Vec<u8>> {
     let mut response = http::Response::new(jsonrpc::encode(message));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn json_batch_response(status: StatusCode, answers: &[Message]) -> http::Response<Vec<u8>> {
+    let mut body = Vec::new();
+    jsonrpc::encode_batch_into(answers, &mut body);
+    let mut response = http::Response::new(body);
     *response.status_mut() = status;
     response
         .headers_mut()

@@ -9,14 +9,14 @@
 )]
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http::StatusCode;
 use mcp_proto::engine::{
     ClientConfig, ClientEvent, Outcome, RequestFailure, RequestOptions, ServerConfig, ServerEvent,
     TransportFailure,
 };
-use mcp_proto::jsonrpc::RawJson;
+use mcp_proto::jsonrpc::{RawJson, RequestId};
 use mcp_proto::streamable::{
     EndpointRef, ExchangeId, HttpClient, HttpClientConfig, HttpClientOutput, HttpOutput,
     HttpServer, HttpServerConfig, StreamId,
@@ -66,7 +66,35 @@ fn run(
     server: &mut HttpServer,
     exchanges: &mut HashMap<StreamId, ExchangeId>,
 ) -> Vec<(EndpointRef, ServerEvent)> {
+    run_with(now, client, server, exchanges, &mut answer).0
+}
+
+/// The server application of [`run`]: every request gets a result.
+fn answer(server: &mut HttpServer, origin: &EndpointRef, id: &RequestId, request: &ClientRequest) {
+    let result = match request.method() {
+        "tools/call" => json!({"content": [{"type": "text", "text": "done"}]}),
+        _ => json!({"tools": []}),
+    };
+    server
+        .endpoint(origin)
+        .unwrap()
+        .respond(id, &result)
+        .unwrap();
+}
+
+type Application<'a> = dyn FnMut(&mut HttpServer, &EndpointRef, &RequestId, &ClientRequest) + 'a;
+
+/// [`run`] with the server application given, returning also the heads of the HTTP requests
+/// the client made.
+fn run_with(
+    now: Instant,
+    client: &mut HttpClient,
+    server: &mut HttpServer,
+    exchanges: &mut HashMap<StreamId, ExchangeId>,
+    application: &mut Application<'_>,
+) -> (Vec<(EndpointRef, ServerEvent)>, Vec<http::request::Parts>) {
     let mut other_events = Vec::new();
+    let mut sent = Vec::new();
     loop {
         let mut moved = false;
         while let Some(output) = client.poll_output() {
@@ -85,6 +113,7 @@ fn run(
                         _ => server.handle_post(now, &parts, &body),
                     };
                     exchanges.insert(stream, exchange);
+                    sent.push(parts);
                 }
                 HttpClientOutput::Abort { exchange } => {
                     let stream = exchanges
@@ -98,16 +127,7 @@ fn run(
         }
         while let Some((origin, event)) = server.poll_event() {
             if let ServerEvent::Request { id, request, .. } = &event {
-                let (id, request) = (id.clone(), request.clone());
-                let result = match request.method() {
-                    "tools/call" => json!({"content": [{"type": "text", "text": "done"}]}),
-                    _ => json!({"tools": []}),
-                };
-                server
-                    .endpoint(&origin)
-                    .unwrap()
-                    .respond(&id, &result)
-                    .unwrap();
+                application(server, &origin, id, request);
             } else {
                 other_events.push((origin, event));
             }
@@ -128,7 +148,7 @@ fn run(
             }
         }
         if !moved {
-            return other_events;
+            return (other_events, sent);
         }
     }
 }
@@ -456,5 +476,233 @@ fn a_legacy_servers_own_requests_reach_the_client_on_the_get_stream() {
     assert!(
         settled.iter().any(|(_, e)| matches!(e, ServerEvent::Settled(s) if s.id == asked && matches!(s.outcome, Outcome::Result(_)))),
         "{settled:?}"
+    );
+}
+
+/// A client with a ready legacy session.
+fn legacy_pair(now: Instant) -> (HttpClient, HttpServer, HashMap<StreamId, ExchangeId>) {
+    let (mut client, mut server, mut map) = (http_client(), http_server(true), HashMap::new());
+    client.start(now).unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    assert!(matches!(&events(&mut client)[..], [ClientEvent::Ready(n)] if n.era == Era::Legacy));
+    (client, server, map)
+}
+
+fn tools_list() -> ClientRequest {
+    ClientRequest::parse("tools/list", None).unwrap()
+}
+
+#[test]
+fn a_legacy_stream_the_server_closes_is_resumed_after_retry_with_last_event_id() {
+    let now = Instant::now();
+    let (mut client, mut server, mut map) = legacy_pair(now);
+    let id = client
+        .endpoint()
+        .request(now, &tools_list(), RequestOptions::default())
+        .unwrap();
+    // The server application closes the connection without answering (SSE polling).
+    let mut parked = Vec::new();
+    run_with(
+        now,
+        &mut client,
+        &mut server,
+        &mut map,
+        &mut |server: &mut HttpServer, origin: &EndpointRef, id: &RequestId, _: &ClientRequest| {
+            assert!(server.disconnect_request_stream(now, origin, id));
+            parked.push((origin.clone(), id.clone()));
+        },
+    );
+    assert!(events(&mut client).is_empty(), "the request is not settled");
+    let due = now + Duration::from_millis(1000);
+    assert_eq!(
+        client.poll_timeout(),
+        Some(due),
+        "the server's retry is honoured"
+    );
+    let (origin, server_id) = parked.pop().unwrap();
+    answer(&mut server, &origin, &server_id, &tools_list());
+    run(now, &mut client, &mut server, &mut map);
+    assert!(
+        events(&mut client).is_empty(),
+        "nothing before the retry time"
+    );
+
+    client.handle_timeout(due);
+    let (_, sent) = run_with(due, &mut client, &mut server, &mut map, &mut answer);
+    let get = sent.iter().find(|p| p.method == "GET").unwrap();
+    assert!(
+        get.headers["last-event-id"]
+            .to_str()
+            .unwrap()
+            .ends_with("-0")
+    );
+    assert!(get.headers.contains_key("mcp-session-id"));
+    let settled = events(&mut client);
+    assert!(
+        matches!(&settled[..], [ClientEvent::Response { id: done, outcome: Outcome::Result(_), .. }] if *done == id),
+        "{settled:?}"
+    );
+}
+
+#[test]
+fn fruitless_resumptions_are_bounded_then_the_request_fails() {
+    let now = Instant::now();
+    let (mut client, _server, _map) = legacy_pair(now);
+    // Drop the standalone GET the handshake opened.
+    while client.poll_output().is_some() {}
+    let id = client
+        .endpoint()
+        .request(now, &tools_list(), RequestOptions::default())
+        .unwrap();
+    let Some(HttpClientOutput::Send { exchange, .. }) = client.poll_output() else {
+        panic!()
+    };
+    let mut head = http::Response::new(());
+    head.headers_mut()
+        .insert("content-type", "text/event-stream".parse().unwrap());
+    client.handle_response_head(now, exchange, &head);
+    client.handle_body(now, exchange, b"id: s-0\nretry: 10\ndata:\n\n");
+    client.handle_body_end(now, exchange);
+    let mut at = now;
+    let mut resumptions = 0;
+    loop {
+        let Some(due) = client.poll_timeout() else {
+            break;
+        };
+        at = at.max(due);
+        client.handle_timeout(at);
+        let Some(HttpClientOutput::Send { exchange, request }) = client.poll_output() else {
+            break;
+        };
+        assert_eq!(request.method(), "GET");
+        assert_eq!(request.headers()["last-event-id"], "s-0");
+        resumptions += 1;
+        // Each resumption opens and ends without a new event.
+        client.handle_response_head(at, exchange, &head);
+        client.handle_body_end(at, exchange);
+        if resumptions > 10 {
+            panic!("resumptions are not bounded");
+        }
+    }
+    assert_eq!(resumptions, 3);
+    let settled = events(&mut client);
+    assert!(
+        matches!(&settled[..], [ClientEvent::Response { id: done, outcome: Outcome::Failed(RequestFailure::Transport(TransportFailure::StreamClosed)), .. }] if *done == id),
+        "{settled:?}"
+    );
+}
+
+#[test]
+fn a_404_on_a_lost_session_starts_a_new_one_and_retries_once() {
+    let now = Instant::now();
+    let (mut client, mut server, mut map) = legacy_pair(now);
+    let first_session = client.session_id().unwrap().to_owned();
+    // The server forgets the session (e.g. a restart or idle expiry).
+    let (parts, ()) = http::Request::delete("/mcp")
+        .header("host", "localhost")
+        .header("mcp-session-id", first_session.as_str())
+        .body(())
+        .unwrap()
+        .into_parts();
+    server.handle_delete(now, &parts);
+    while server.poll_output(now).is_some() {}
+    while server.poll_event().is_some() {}
+
+    let id = client
+        .endpoint()
+        .request(now, &tools_list(), RequestOptions::default())
+        .unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    let settled = events(&mut client);
+    assert!(
+        matches!(&settled[..], [ClientEvent::Response { id: done, outcome: Outcome::Result(_), .. }] if *done == id),
+        "{settled:?}"
+    );
+    assert_eq!(client.reinitializations(), 1);
+    assert_ne!(client.session_id().unwrap(), first_session);
+    assert_eq!(server.session_count(), 1);
+}
+
+#[test]
+fn a_failed_reinitialization_settles_the_request_with_the_404() {
+    let now = Instant::now();
+    let (mut client, _server, _map) = legacy_pair(now);
+    while client.poll_output().is_some() {}
+    let id = client
+        .endpoint()
+        .request(now, &tools_list(), RequestOptions::default())
+        .unwrap();
+    let Some(HttpClientOutput::Send { exchange, .. }) = client.poll_output() else {
+        panic!()
+    };
+    let mut not_found = http::Response::new(Vec::new());
+    *not_found.status_mut() = StatusCode::NOT_FOUND;
+    client.handle_response(now, exchange, not_found.clone());
+    assert!(events(&mut client).is_empty(), "held for the new session");
+    let Some(HttpClientOutput::Send { exchange, request }) = client.poll_output() else {
+        panic!()
+    };
+    assert!(
+        !request.headers().contains_key("mcp-session-id"),
+        "initialize goes without a session"
+    );
+    assert!(String::from_utf8_lossy(request.body()).contains("\"initialize\""));
+    let mut failure = http::Response::new(b"down".to_vec());
+    *failure.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    client.handle_response(now, exchange, failure);
+    let settled = events(&mut client);
+    assert!(
+        matches!(&settled[..], [ClientEvent::Response { id: done, outcome: Outcome::Failed(RequestFailure::Transport(TransportFailure::HttpStatus { status: 404, .. })), .. }] if *done == id),
+        "{settled:?}"
+    );
+}
+
+#[test]
+fn the_standalone_stream_is_reopened_and_resumed_when_it_ends() {
+    let now = Instant::now();
+    let (mut client, mut server, mut map) = (http_client(), http_server(true), HashMap::new());
+    client.start(now).unwrap();
+    let (_, sent) = run_with(now, &mut client, &mut server, &mut map, &mut answer);
+    events(&mut client);
+    // Streams are numbered in the order the requests arrived.
+    let at = sent.iter().position(|p| p.method == "GET").unwrap();
+    let mut streams: Vec<StreamId> = map.keys().copied().collect();
+    streams.sort();
+    let stream = streams[at];
+    let standalone = map[&stream];
+    // The connection of the GET stream breaks.
+    client.handle_body_end(now, standalone);
+    server.handle_stream_closed(now, stream);
+    // A server request sent meanwhile waits for the client to come back.
+    let origin = EndpointRef::Session(
+        mcp_proto::http::SessionId::parse(client.session_id().unwrap().as_bytes()).unwrap(),
+    );
+    let ping = mcp_proto::types::methods::ServerRequest::parse("ping", None).unwrap();
+    server
+        .endpoint(&origin)
+        .unwrap()
+        .request(now, &ping, RequestOptions::default())
+        .unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    assert!(events(&mut client).is_empty());
+    let due = client.poll_timeout().unwrap();
+    assert_eq!(due, now + Duration::from_secs(1));
+    client.handle_timeout(due);
+    let (server_events, sent) = run_with(due, &mut client, &mut server, &mut map, &mut answer);
+    assert!(
+        sent.iter()
+            .any(|p| p.method == "GET" && p.headers.contains_key("last-event-id"))
+    );
+    // The client engine answers pings itself; the server sees its answer.
+    assert!(
+        server_events
+            .iter()
+            .any(|(_, e)| matches!(e, ServerEvent::Settled(_))),
+        "{server_events:?}"
+    );
+    assert_eq!(
+        server.open_streams(),
+        1,
+        "the standalone stream is connected again"
     );
 }

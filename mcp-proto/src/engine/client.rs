@@ -309,6 +309,12 @@ impl ClientEndpoint {
         }
     }
 
+    /// Whether the request that went on the wire as `id` is still waiting for its answer.
+    #[must_use]
+    pub fn is_awaiting(&self, id: &RequestId) -> bool {
+        self.conn.is_awaiting(id)
+    }
+
     /// Starts the handshake (see the [module docs](self)).
     ///
     /// # Errors

@@ -275,6 +275,12 @@ impl Connection {
         self.outbound.len()
     }
 
+    /// Whether outbound request `id` is still waiting for its answer.
+    #[must_use]
+    pub fn is_awaiting(&self, id: &RequestId) -> bool {
+        self.outbound.contains(id)
+    }
+
     /// A message arrived on `scope`.
     pub fn handle_message(&mut self, now: Instant, scope: TransportScope, message: Message) {
         let now = self.observe(now);

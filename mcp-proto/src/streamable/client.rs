@@ -12,16 +12,21 @@
 //! call, as [`TransportFailure::HttpStatus`] with the status, the `WWW-Authenticate` challenge
 //! and the start of the body — unless the body is the JSON-RPC error answering that request
 //! (a modern server's 400/404 with -32602/-32601…), which is the server's own answer. An SSE
-//! stream that ends before the answer settles it as [`TransportFailure::StreamClosed`].
+//! stream that ends before the answer settles it as [`TransportFailure::StreamClosed`] — on a
+//! legacy session, once resuming it (`GET` + `Last-Event-ID` after the server's `retry`
+//! interval) has failed a bounded number of times in a row. A 404 to a message that carried the
+//! legacy session id means the server lost the session: the client starts a new one with the
+//! same `initialize` and sends the message again, once.
 //!
 //! Each POST carries what the era needs: `Accept: application/json, text/event-stream`,
 //! `Content-Type`, `MCP-Protocol-Version` once known, the legacy `Mcp-Session-Id`, the modern
 //! `Mcp-Method` and `Mcp-Name` (base64-encoded when not plain ASCII), and the configured headers
 //! (e.g. `Authorization`). A legacy session's standalone stream is opened with `GET` once the
-//! handshake assigned a session (405 means there is none), and closing it sends `DELETE`.
+//! handshake assigned a session (405 means there is none) and reopened after the `retry`
+//! interval whenever the server closes it; closing the client sends `DELETE`.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http::header::{ACCEPT, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -35,11 +40,17 @@ use crate::engine::{
 };
 use crate::framing::{SseDecoder, SseItem, SseStatus};
 use crate::http::encode_header_value;
-use crate::jsonrpc::{self, DecodeOptions, Message};
+use crate::jsonrpc::{self, DecodeOptions, Message, Notification, RawJson, Request, RequestId};
 use crate::types::{Era, Meta};
 
 /// The default longest body excerpt kept in an HTTP error.
 pub const DEFAULT_ERROR_EXCERPT: usize = 512;
+/// The default wait before reconnecting an SSE stream when the server sent no `retry`.
+pub const DEFAULT_RECONNECT: Duration = Duration::from_secs(1);
+/// The default number of resumptions in a row that may bring no new event.
+pub const DEFAULT_MAX_FRUITLESS_RESUMPTIONS: u32 = 3;
+
+const LAST_EVENT_ID: &str = "last-event-id";
 
 /// One HTTP exchange (a POST or DELETE and its response) of the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -76,6 +87,10 @@ pub struct HttpClientConfig {
     pub headers: HeaderMap,
     /// Longest body excerpt kept in an HTTP error.
     pub max_error_excerpt: usize,
+    /// How long to wait before reconnecting an SSE stream when the server gave no `retry`.
+    pub default_reconnect: Duration,
+    /// Resumptions in a row that may bring no new event before a stream's request fails.
+    pub max_fruitless_resumptions: u32,
 }
 
 impl HttpClientConfig {
@@ -87,16 +102,66 @@ impl HttpClientConfig {
             client,
             headers: HeaderMap::new(),
             max_error_excerpt: DEFAULT_ERROR_EXCERPT,
+            default_reconnect: DEFAULT_RECONNECT,
+            max_fruitless_resumptions: DEFAULT_MAX_FRUITLESS_RESUMPTIONS,
         }
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExchangeKind {
+    /// A POST carrying one message of the endpoint.
+    Message,
+    /// A legacy session's standalone GET stream (opened or reopened).
+    Standalone,
+    /// A GET + `Last-Event-ID` resuming a request's SSE stream.
+    Resume,
+    /// The `initialize` of a replacement session, after a 404.
+    Reinitialize,
+    /// The DELETE ending the session.
+    Delete,
+}
+
 #[derive(Debug)]
 struct Exchange {
-    /// The request's scope; `CONNECTION` for notifications and DELETE, which settle nothing.
+    kind: ExchangeKind,
+    /// The request's scope; `CONNECTION` for notifications, GET streams and DELETE, which
+    /// settle nothing.
     scope: TransportScope,
+    /// The request whose answer this exchange owes (a POSTed request, or the request of the
+    /// stream a GET resumes).
+    awaiting: Option<RequestId>,
+    /// The message a legacy POST carried with a session id, kept to send it again on a new
+    /// session if the server lost this one (404). `retried` once it is such a second try.
+    request: Option<Message>,
+    retried: bool,
     /// The SSE decoder and unconsumed bytes, once the response turned out to be a stream.
     events: Option<(SseDecoder, Vec<u8>)>,
+    /// The last event id seen on this stream (carried over from the stream it resumes).
+    last_event_id: String,
+    /// Resumptions in a row that brought no new event, this one included.
+    fruitless_resumptions: u32,
+}
+
+/// A stream to reconnect with `GET` once `at` is reached.
+#[derive(Debug, Clone, PartialEq)]
+struct Reconnect {
+    at: Instant,
+    kind: ExchangeKind,
+    scope: TransportScope,
+    /// The request whose answer the stream owes (resumptions only).
+    awaiting: Option<RequestId>,
+    last_event_id: String,
+    fruitless_resumptions: u32,
+}
+
+/// A message held back while a replacement session is being set up.
+#[derive(Debug)]
+struct Held {
+    scope: TransportScope,
+    message: Message,
+    /// Whether it already failed once with 404 (it is not retried a second time).
+    retried: bool,
 }
 
 /// The Streamable HTTP client. See the [module docs](self).
@@ -107,6 +172,13 @@ pub struct HttpClient {
     session_id: Option<HeaderValue>,
     /// The protocol version of the legacy session (sent in `MCP-Protocol-Version`).
     legacy_version: Option<String>,
+    /// The parameters of the legacy `initialize`, to start a replacement session with.
+    initialize_params: Option<RawJson>,
+    /// The replacement session being set up, and the messages waiting for it.
+    reinitializing: Option<ExchangeId>,
+    held: Vec<Held>,
+    reinitializations: u64,
+    reconnects: Vec<Reconnect>,
     exchanges: HashMap<ExchangeId, Exchange>,
     outputs: VecDeque<HttpClientOutput>,
     events: VecDeque<ClientEvent>,
@@ -129,6 +201,11 @@ impl HttpClient {
             client,
             session_id: None,
             legacy_version: None,
+            initialize_params: None,
+            reinitializing: None,
+            held: Vec::new(),
+            reinitializations: 0,
+            reconnects: Vec::new(),
             exchanges: HashMap::new(),
             outputs: VecDeque::new(),
             events: VecDeque::new(),
@@ -159,6 +236,12 @@ impl HttpClient {
         self.session_id.as_ref().and_then(|v| v.to_str().ok())
     }
 
+    /// How many times a lost legacy session (404) was replaced by a new one.
+    #[must_use]
+    pub fn reinitializations(&self) -> u64 {
+        self.reinitializations
+    }
+
     /// The next application event.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
@@ -173,21 +256,34 @@ impl HttpClient {
         self.outputs.pop_front()
     }
 
-    /// When to call [`HttpClient::handle_timeout`] next.
+    /// When to call [`HttpClient::handle_timeout`] next: the endpoint's deadlines and the
+    /// reconnections of SSE streams.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.client.poll_timeout()
+        self.reconnects
+            .iter()
+            .map(|r| r.at)
+            .chain(self.client.poll_timeout())
+            .min()
     }
 
-    /// Time passed.
+    /// Time passed: deadlines, and SSE streams due to reconnect.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.last_now = Some(now);
         self.client.handle_timeout(now);
+        let (due, later): (Vec<Reconnect>, Vec<Reconnect>) = std::mem::take(&mut self.reconnects)
+            .into_iter()
+            .partition(|r| r.at <= now);
+        self.reconnects = later;
+        for reconnect in due {
+            self.reconnect(now, reconnect);
+        }
         self.pump();
     }
 
     /// A complete (non-streaming) response arrived for `exchange`. An error status settles the
-    /// request it carried before this returns.
+    /// request it carried before this returns (a 404 on a legacy session is first retried once
+    /// on a new session).
     pub fn handle_response(
         &mut self,
         now: Instant,
@@ -199,13 +295,27 @@ impl HttpClient {
             return;
         };
         self.capture_session(response.headers());
-        if entry.scope == TransportScope::CONNECTION {
-            // A notification's 202, a DELETE's answer: nothing waits on them.
-            return;
-        }
         let status = response.status();
         let decoded = is_content_type(response.headers(), "application/json")
             .then(|| jsonrpc::decode_message(response.body(), &DecodeOptions::default()));
+        if entry.kind == ExchangeKind::Reinitialize {
+            let answer = match decoded {
+                Some(Ok(message)) if status.is_success() => Some(message),
+                _ => None,
+            };
+            self.reinitialized(now, answer);
+            self.pump();
+            return;
+        }
+        if status == StatusCode::NOT_FOUND && self.retry_on_new_session(now, &entry) {
+            self.pump();
+            return;
+        }
+        if entry.scope == TransportScope::CONNECTION {
+            // A notification's 202, a DELETE's answer, a GET stream refused (405 means the
+            // server has none): nothing waits on them.
+            return;
+        }
         match decoded {
             // The server's own JSON-RPC error (on the modern transport it comes with a 4xx).
             Some(Ok(message @ Message::Error(_))) => {
@@ -260,6 +370,7 @@ impl HttpClient {
             return;
         };
         let scope = entry.scope;
+        let kind = entry.kind;
         let Some((decoder, buffer)) = entry.events.as_mut() else {
             return;
         };
@@ -286,25 +397,86 @@ impl HttpClient {
                 Err(_) => {}
             }
         }
+        if decoder.last_event_id() != entry.last_event_id {
+            decoder.last_event_id().clone_into(&mut entry.last_event_id);
+            entry.fruitless_resumptions = 0;
+        }
         for message in messages {
-            match message {
-                Ok(message) => self.client.handle_message(now, scope, message),
-                Err(error) => self.client.handle_invalid_message(now, scope, error),
+            match (kind, message) {
+                (ExchangeKind::Reinitialize, Ok(message)) => {
+                    self.exchanges.remove(&exchange);
+                    self.reinitialized(now, Some(message));
+                    break;
+                }
+                (ExchangeKind::Reinitialize, Err(_)) => {}
+                (_, Ok(message)) => self.client.handle_message(now, scope, message),
+                (_, Err(error)) => self.client.handle_invalid_message(now, scope, error),
             }
         }
         self.pump();
     }
 
-    /// The response body of `exchange` ended. If its request has not been answered, it settles
-    /// now as [`TransportFailure::StreamClosed`].
+    /// The response body of `exchange` ended. A legacy SSE stream that ended before the answer
+    /// it owes is resumed with `GET` + `Last-Event-ID` after the server's `retry` interval, a
+    /// bounded number of times ([`HttpClientConfig::max_fruitless_resumptions`]); otherwise its
+    /// request settles now as [`TransportFailure::StreamClosed`]. A legacy standalone stream is
+    /// reopened after the `retry` interval.
     pub fn handle_body_end(&mut self, now: Instant, exchange: ExchangeId) {
         self.last_now = Some(now);
-        if let Some(entry) = self.exchanges.remove(&exchange)
-            && entry.scope != TransportScope::CONNECTION
-        {
-            // Settles only what is still in flight on that scope: an answered request is gone.
-            self.client
-                .handle_transport_closed(now, entry.scope, TransportFailure::StreamClosed);
+        let Some(entry) = self.exchanges.remove(&exchange) else {
+            self.pump();
+            return;
+        };
+        let delay = entry
+            .events
+            .as_ref()
+            .and_then(|(decoder, _)| decoder.reconnection_time())
+            .map_or(self.config.default_reconnect, Duration::from_millis);
+        let at = now.checked_add(delay).unwrap_or(now);
+        let legacy = self.legacy_version.is_some() && entry.events.is_some();
+        match entry.kind {
+            ExchangeKind::Reinitialize => self.reinitialized(now, None),
+            ExchangeKind::Standalone if legacy && !self.deleted && self.session_id.is_some() => {
+                self.reconnects.push(Reconnect {
+                    at,
+                    kind: ExchangeKind::Standalone,
+                    scope: TransportScope::CONNECTION,
+                    awaiting: None,
+                    last_event_id: entry.last_event_id,
+                    fruitless_resumptions: 0,
+                });
+            }
+            ExchangeKind::Message | ExchangeKind::Resume
+                if entry.scope != TransportScope::CONNECTION =>
+            {
+                let owed = entry
+                    .awaiting
+                    .as_ref()
+                    .is_some_and(|id| self.client.is_awaiting(id));
+                let resumable = legacy
+                    && owed
+                    && !entry.last_event_id.is_empty()
+                    && entry.fruitless_resumptions < self.config.max_fruitless_resumptions;
+                if resumable {
+                    self.reconnects.push(Reconnect {
+                        at,
+                        kind: ExchangeKind::Resume,
+                        scope: entry.scope,
+                        awaiting: entry.awaiting,
+                        last_event_id: entry.last_event_id,
+                        fruitless_resumptions: entry.fruitless_resumptions,
+                    });
+                } else {
+                    // Settles only what is still in flight on that scope: an answered request
+                    // is gone.
+                    self.client.handle_transport_closed(
+                        now,
+                        entry.scope,
+                        TransportFailure::StreamClosed,
+                    );
+                }
+            }
+            _ => {}
         }
         self.pump();
     }
@@ -313,14 +485,16 @@ impl HttpClient {
     /// settles with `reason`.
     pub fn handle_exchange_failed(&mut self, now: Instant, exchange: ExchangeId, reason: String) {
         self.last_now = Some(now);
-        if let Some(entry) = self.exchanges.remove(&exchange)
-            && entry.scope != TransportScope::CONNECTION
-        {
-            self.client.handle_transport_closed(
-                now,
-                entry.scope,
-                TransportFailure::ConnectionLost(reason),
-            );
+        if let Some(entry) = self.exchanges.remove(&exchange) {
+            if entry.kind == ExchangeKind::Reinitialize {
+                self.reinitialized(now, None);
+            } else if entry.scope != TransportScope::CONNECTION {
+                self.client.handle_transport_closed(
+                    now,
+                    entry.scope,
+                    TransportFailure::ConnectionLost(reason),
+                );
+            }
         }
         self.pump();
     }
@@ -365,17 +539,27 @@ impl HttpClient {
                     self.legacy_version = Some(negotiated.protocol_version.as_str().to_owned());
                     self.client
                         .set_cancellation_style(CancellationStyle::Notify);
-                    self.open_standalone_stream();
+                    self.send_get(
+                        ExchangeKind::Standalone,
+                        TransportScope::CONNECTION,
+                        None,
+                        "",
+                        0,
+                    );
                 }
-                ClientEvent::Closed(_) => self.delete_session(),
+                ClientEvent::Closed(_) => {
+                    self.reconnects.clear();
+                    self.delete_session();
+                }
                 _ => {}
             }
             self.events.push_back(event);
         }
         while let Some(transmit) = self.client.poll_transmit() {
             match transmit {
-                Transmit::Send { scope, message } => self.post(scope, &message),
+                Transmit::Send { scope, message } => self.post(scope, message, false),
                 Transmit::CloseScope(scope) => {
+                    self.reconnects.retain(|r| r.scope != scope);
                     let exchange = self
                         .exchanges
                         .iter()
@@ -390,14 +574,20 @@ impl HttpClient {
         }
     }
 
-    fn new_exchange(&mut self, scope: TransportScope) -> ExchangeId {
+    fn new_exchange(&mut self, kind: ExchangeKind, scope: TransportScope) -> ExchangeId {
         let exchange = ExchangeId(self.next_exchange);
         self.next_exchange = self.next_exchange.saturating_add(1);
         self.exchanges.insert(
             exchange,
             Exchange {
+                kind,
                 scope,
+                awaiting: None,
+                request: None,
+                retried: false,
                 events: None,
+                last_event_id: String::new(),
+                fruitless_resumptions: 0,
             },
         );
         exchange
@@ -421,16 +611,28 @@ impl HttpClient {
         builder
     }
 
-    fn post(&mut self, scope: TransportScope, message: &Message) {
+    /// POSTs one message of the endpoint (held back while a replacement session is set up).
+    fn post(&mut self, scope: TransportScope, message: Message, retried: bool) {
+        if self.reinitializing.is_some() {
+            self.held.push(Held {
+                scope,
+                message,
+                retried,
+            });
+            return;
+        }
         let mut builder = self
             .base_request(Method::POST)
             .header(CONTENT_TYPE, "application/json")
             .header(ACCEPT, "application/json, text/event-stream");
-        let (method, params) = match message {
+        let (method, params) = match &message {
             Message::Request(r) => (Some(r.method.as_str()), r.params.as_ref()),
             Message::Notification(n) => (Some(n.method.as_str()), n.params.as_ref()),
             Message::Response(_) | Message::Error(_) => (None, None),
         };
+        if method == Some("initialize") {
+            self.initialize_params = params.cloned();
+        }
         let modern_version = params.and_then(Meta::from_params).and_then(|meta| {
             meta.get(crate::types::meta::PROTOCOL_VERSION_KEY)
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -450,8 +652,18 @@ impl HttpClient {
             }
             (None, None) => {}
         }
-        let exchange = self.new_exchange(scope);
-        match builder.body(jsonrpc::encode(message)) {
+        let body = jsonrpc::encode(&message);
+        let keep_for_retry = self.session_id.is_some() && self.legacy_version.is_some();
+        let exchange = self.new_exchange(ExchangeKind::Message, scope);
+        if let Some(entry) = self.exchanges.get_mut(&exchange) {
+            entry.awaiting = match &message {
+                Message::Request(r) => Some(r.id.clone()),
+                _ => None,
+            };
+            entry.retried = retried;
+            entry.request = keep_for_retry.then_some(message);
+        }
+        match builder.body(body) {
             Ok(request) => self
                 .outputs
                 .push_back(HttpClientOutput::Send { exchange, request }),
@@ -459,23 +671,62 @@ impl HttpClient {
             // request fails like a broken connection rather than hanging.
             Err(error) => {
                 self.exchanges.remove(&exchange);
-                // `start` set `last_now`, and nothing is sent before it.
-                if let (Some(now), true) = (self.last_now, scope != TransportScope::CONNECTION) {
-                    let failure = TransportFailure::ConnectionLost(format!(
-                        "cannot build the HTTP request: {error}"
-                    ));
-                    self.client.handle_transport_closed(now, scope, failure);
-                }
+                self.fail_unsent(scope, &error.to_string());
             }
         }
     }
 
-    /// Opens a legacy session's standalone SSE stream (GET), which carries the server's own
-    /// requests and notifications. A server without one answers 405, which is not an error:
-    /// the response is simply dropped. (When the stream ends it is not reopened; resumption
-    /// with `Last-Event-ID` is not implemented yet.)
-    fn open_standalone_stream(&mut self) {
-        if self.session_id.is_none() {
+    /// A request that could not even be built fails like a broken connection.
+    fn fail_unsent(&mut self, scope: TransportScope, reason: &str) {
+        // `start` set `last_now`, and nothing is sent before it.
+        if let (Some(now), true) = (self.last_now, scope != TransportScope::CONNECTION) {
+            let failure = TransportFailure::ConnectionLost(format!(
+                "cannot build the HTTP request: {reason}"
+            ));
+            self.client.handle_transport_closed(now, scope, failure);
+        }
+    }
+
+    /// A stream whose reconnection time came: reopened, unless nothing waits for it any more.
+    fn reconnect(&mut self, now: Instant, reconnect: Reconnect) {
+        match reconnect.kind {
+            ExchangeKind::Resume => {
+                let owed = reconnect
+                    .awaiting
+                    .as_ref()
+                    .is_some_and(|id| self.client.is_awaiting(id));
+                if !owed {
+                    return;
+                }
+            }
+            _ => {
+                if self.deleted || self.session_id.is_none() {
+                    return;
+                }
+            }
+        }
+        self.last_now = Some(now);
+        self.send_get(
+            reconnect.kind,
+            reconnect.scope,
+            reconnect.awaiting,
+            &reconnect.last_event_id,
+            reconnect.fruitless_resumptions.saturating_add(1),
+        );
+    }
+
+    /// A GET for an SSE stream: a legacy session's standalone stream (which carries the
+    /// server's own requests and notifications; 405 means there is none, which is not an
+    /// error), or with `Last-Event-ID` the resumption of a stream.
+    fn send_get(
+        &mut self,
+        kind: ExchangeKind,
+        scope: TransportScope,
+        awaiting: Option<RequestId>,
+        last_event_id: &str,
+        fruitless_resumptions: u32,
+    ) {
+        if self.session_id.is_none() && kind == ExchangeKind::Standalone {
             return;
         }
         let mut builder = self
@@ -484,10 +735,122 @@ impl HttpClient {
         if let Some(version) = &self.legacy_version {
             builder = builder.header(PROTOCOL_VERSION_HEADER, version.as_str());
         }
-        let exchange = self.new_exchange(TransportScope::CONNECTION);
-        if let Ok(request) = builder.body(Vec::new()) {
-            self.outputs
-                .push_back(HttpClientOutput::Send { exchange, request });
+        if !last_event_id.is_empty() {
+            builder = builder.header(LAST_EVENT_ID, last_event_id);
+        }
+        let exchange = self.new_exchange(kind, scope);
+        if let Some(entry) = self.exchanges.get_mut(&exchange) {
+            entry.awaiting = awaiting;
+            last_event_id.clone_into(&mut entry.last_event_id);
+            entry.fruitless_resumptions = fruitless_resumptions;
+        }
+        match builder.body(Vec::new()) {
+            Ok(request) => self
+                .outputs
+                .push_back(HttpClientOutput::Send { exchange, request }),
+            // An event id no header can carry: the stream cannot be resumed.
+            Err(error) => {
+                self.exchanges.remove(&exchange);
+                self.fail_unsent(scope, &error.to_string());
+            }
+        }
+    }
+
+    /// A 404 to a message that carried the session id: the server lost the session. The
+    /// message is held and sent again (once) on a new session, which starts now unless one is
+    /// already starting. Returns `false` when the 404 must be reported instead.
+    fn retry_on_new_session(&mut self, now: Instant, entry: &Exchange) -> bool {
+        let (false, Some(message), Some(_)) = (
+            entry.retried,
+            entry.request.clone(),
+            self.initialize_params.as_ref(),
+        ) else {
+            return false;
+        };
+        self.held.push(Held {
+            scope: entry.scope,
+            message,
+            retried: true,
+        });
+        if self.reinitializing.is_none() {
+            self.session_id = None;
+            self.reinitialize(now);
+        }
+        true
+    }
+
+    /// Sends `initialize` again, as the spec requires after a 404 on a session: a new session
+    /// with the parameters of the first.
+    fn reinitialize(&mut self, now: Instant) {
+        self.last_now = Some(now);
+        self.reinitializations = self.reinitializations.saturating_add(1);
+        let message = Message::Request(Request {
+            id: RequestId::String(format!("reinitialize-{}", self.reinitializations)),
+            method: "initialize".to_owned(),
+            params: self.initialize_params.clone(),
+        });
+        let exchange = self.new_exchange(ExchangeKind::Reinitialize, TransportScope::CONNECTION);
+        let request = self
+            .base_request(Method::POST)
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json, text/event-stream")
+            .body(jsonrpc::encode(&message));
+        match request {
+            Ok(request) => {
+                self.reinitializing = Some(exchange);
+                self.outputs
+                    .push_back(HttpClientOutput::Send { exchange, request });
+            }
+            Err(_) => {
+                self.exchanges.remove(&exchange);
+                self.reinitialized(now, None);
+            }
+        }
+    }
+
+    /// The replacement session's `initialize` was answered (`None`: it failed). On success the
+    /// held messages go out on the new session; otherwise the requests among them fail with the
+    /// 404 that started it all.
+    fn reinitialized(&mut self, now: Instant, answer: Option<Message>) {
+        self.reinitializing = None;
+        let held = std::mem::take(&mut self.held);
+        let same_version = match &answer {
+            Some(Message::Response(response)) => response
+                .result
+                .parse::<serde_json::Value>()
+                .ok()
+                .and_then(|v| v.get("protocolVersion")?.as_str().map(str::to_owned))
+                .is_some_and(|v| Some(&v) == self.legacy_version.as_ref()),
+            _ => false,
+        };
+        if same_version && self.session_id.is_some() {
+            let initialized = Message::Notification(Notification {
+                method: "notifications/initialized".to_owned(),
+                params: None,
+            });
+            self.post(TransportScope::CONNECTION, initialized, true);
+            for Held {
+                scope,
+                message,
+                retried,
+            } in held
+            {
+                self.post(scope, message, retried);
+            }
+            return;
+        }
+        self.session_id = None;
+        let failure = TransportFailure::HttpStatus {
+            status: StatusCode::NOT_FOUND.as_u16(),
+            www_authenticate: None,
+            body_excerpt: "the server ended the session and a new one could not be started"
+                .to_owned(),
+        };
+        for item in held {
+            if item.scope != TransportScope::CONNECTION {
+                self.client
+                    .handle_transport_closed(now, item.scope, failure.clone());
+            }
         }
     }
 
@@ -496,7 +859,7 @@ impl HttpClient {
             return;
         }
         self.deleted = true;
-        let exchange = self.new_exchange(TransportScope::CONNECTION);
+        let exchange = self.new_exchange(ExchangeKind::Delete, TransportScope::CONNECTION);
         if let Ok(request) = self.base_request(Method::DELETE).body(Vec::new()) {
             self.outputs
                 .push_back(HttpClientOutput::Send { exchange, request });

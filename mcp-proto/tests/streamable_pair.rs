@@ -226,12 +226,7 @@ fn a_legacy_server_gets_initialize_a_session_and_a_delete_at_the_end() {
 
 /// Starts a client against a modern server and sends one request, returning the exchange the
 /// adapter would now perform.
-fn pending_request() -> (
-    HttpClient,
-    ExchangeId,
-    mcp_proto::jsonrpc::RequestId,
-    Instant,
-) {
+fn pending_request() -> (HttpClient, ExchangeId, RequestId, Instant) {
     let now = Instant::now();
     let (mut client, mut server, mut map) = (http_client(), http_server(false), HashMap::new());
     client.start(now).unwrap();
@@ -565,10 +560,7 @@ fn fruitless_resumptions_are_bounded_then_the_request_fails() {
     client.handle_body_end(now, exchange);
     let mut at = now;
     let mut resumptions = 0;
-    loop {
-        let Some(due) = client.poll_timeout() else {
-            break;
-        };
+    while let Some(due) = client.poll_timeout() {
         at = at.max(due);
         client.handle_timeout(at);
         let Some(HttpClientOutput::Send { exchange, request }) = client.poll_output() else {

@@ -8,16 +8,23 @@
 //!   streams, session capture and DELETE);
 //! - [`event_store`]: event ids and the bounded replay buffer for resuming legacy SSE streams;
 //! - [`server`]: the server side of the transport as a state machine (JSON or SSE per
-//!   exchange, keep-alives, a closed stream as cancellation).
+//!   exchange, keep-alives, a closed stream as cancellation);
+//! - [`param_headers`]: `x-mcp-header` (2026-07-28): validating a tool's annotations, the
+//!   client's `Mcp-Param-*` headers and the server's check of them.
 
 pub mod client;
 pub mod event_store;
+pub mod param_headers;
 pub mod server;
 pub mod sessions;
 pub mod validate;
 
 pub use client::{ExchangeId, HttpClient, HttpClientConfig, HttpClientOutput};
 pub use event_store::{EventId, EventStore, MemoryEventStore, MemoryEventStoreLimits, StoredEvent};
+pub use param_headers::{
+    AnnotationRule, InvalidAnnotation, ParamHeader, ParamHeaderRegistry, ParamType, ToolHeaders,
+    check_param_headers,
+};
 pub use server::{EndpointRef, EntropySource, HttpOutput, HttpServer, HttpServerConfig, StreamId};
 pub use sessions::{SessionError, SessionLimits, SessionTable};
 pub use validate::{

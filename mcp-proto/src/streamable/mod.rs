@@ -7,14 +7,18 @@
 //! - [`client`]: the client side (POST per message, typed errors for every status, SSE
 //!   streams, session capture and DELETE);
 //! - [`server`]: the server side of the transport as a state machine (JSON or SSE per
-//!   exchange, keep-alives, a closed stream as cancellation).
+//!   exchange, keep-alives, a closed stream as cancellation);
+//! - [`legacy_sse`]: the deprecated HTTP+SSE transport of 2024-11-05 (a GET stream opened by
+//!   an `endpoint` event, one POST per client message), server and client.
 
 pub mod client;
+pub mod legacy_sse;
 pub mod server;
 pub mod sessions;
 pub mod validate;
 
 pub use client::{ExchangeId, HttpClient, HttpClientConfig, HttpClientOutput};
+pub use legacy_sse::{SseClient, SseClientConfig, SseHandshakeError, SseServer, SseServerConfig};
 pub use server::{EndpointRef, EntropySource, HttpOutput, HttpServer, HttpServerConfig, StreamId};
 pub use sessions::{SessionError, SessionLimits, SessionTable};
 pub use validate::{

@@ -746,7 +746,7 @@ fn announce(headers: &mut HeaderMap, session: Option<&SessionId>) {
     }
 }
 
-fn status_only(status: StatusCode) -> http::Response<Vec<u8>> {
+pub(crate) fn status_only(status: StatusCode) -> http::Response<Vec<u8>> {
     let mut response = http::Response::new(Vec::new());
     *response.status_mut() = status;
     response
@@ -762,7 +762,7 @@ fn json_response(status: StatusCode, message: &Message) -> http::Response<Vec<u8
 }
 
 /// The head of an SSE response, with the headers that stop proxies from buffering it.
-fn event_stream_head(session: Option<&SessionId>) -> http::Response<()> {
+pub(crate) fn event_stream_head(session: Option<&SessionId>) -> http::Response<()> {
     let mut head = http::Response::new(());
     let headers = head.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));

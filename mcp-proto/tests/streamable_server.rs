@@ -1030,3 +1030,29 @@ fn a_batch_for_an_sse_only_client_is_one_stream() {
     assert_eq!(answers.len(), 2, "pings are answered by the endpoint");
     assert!(ended);
 }
+
+#[test]
+fn a_legacy_sessions_own_request_deadline_wakes_the_server() {
+    let now = Instant::now();
+    let mut server = server();
+    let session = initialize(&mut server, now);
+    let origin =
+        EndpointRef::Session(mcp_proto::http::SessionId::parse(session.as_bytes()).unwrap());
+    let ping = mcp_proto::types::methods::ServerRequest::parse("ping", None).unwrap();
+    let options = mcp_proto::engine::RequestOptions {
+        timeout: Some(Duration::from_secs(5)),
+        ..Default::default()
+    };
+    server
+        .endpoint(&origin)
+        .unwrap()
+        .request(now, &ping, options)
+        .unwrap();
+    assert_eq!(server.poll_timeout(), Some(now + Duration::from_secs(5)));
+    server.handle_timeout(now + Duration::from_secs(5));
+    assert!(
+        std::iter::from_fn(|| server.poll_event())
+            .any(|(_, e)| matches!(e, ServerEvent::Settled(_))),
+        "the unanswered ping times out"
+    );
+}

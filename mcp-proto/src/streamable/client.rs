@@ -512,17 +512,7 @@ impl HttpClient {
         headers: &HeaderMap,
         body: &[u8],
     ) -> TransportFailure {
-        let excerpt = body
-            .get(..body.len().min(self.config.max_error_excerpt))
-            .unwrap_or_default();
-        TransportFailure::HttpStatus {
-            status: status.as_u16(),
-            www_authenticate: headers
-                .get(WWW_AUTHENTICATE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-            body_excerpt: String::from_utf8_lossy(excerpt).into_owned(),
-        }
+        http_status_failure(status, headers, body, self.config.max_error_excerpt)
     }
 
     fn capture_session(&mut self, headers: &HeaderMap) {
@@ -867,7 +857,26 @@ impl HttpClient {
     }
 }
 
-fn is_content_type(headers: &HeaderMap, essence: &str) -> bool {
+/// The failure an HTTP error status causes: the status, the `WWW-Authenticate` challenge and
+/// the first `max_excerpt` bytes of the body.
+pub(crate) fn http_status_failure(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    max_excerpt: usize,
+) -> TransportFailure {
+    let excerpt = body.get(..body.len().min(max_excerpt)).unwrap_or_default();
+    TransportFailure::HttpStatus {
+        status: status.as_u16(),
+        www_authenticate: headers
+            .get(WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body_excerpt: String::from_utf8_lossy(excerpt).into_owned(),
+    }
+}
+
+pub(crate) fn is_content_type(headers: &HeaderMap, essence: &str) -> bool {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

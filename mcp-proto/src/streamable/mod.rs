@@ -10,10 +10,13 @@
 //! - [`server`]: the server side of the transport as a state machine (JSON or SSE per
 //!   exchange, keep-alives, a closed stream as cancellation);
 //! - [`param_headers`]: `x-mcp-header` (2026-07-28): validating a tool's annotations, the
-//!   client's `Mcp-Param-*` headers and the server's check of them.
+//!   client's `Mcp-Param-*` headers and the server's check of them;
+//! - [`legacy_sse`]: the deprecated HTTP+SSE transport of 2024-11-05 (a GET stream opened by
+//!   an `endpoint` event, one POST per client message), server and client.
 
 pub mod client;
 pub mod event_store;
+pub mod legacy_sse;
 pub mod param_headers;
 pub mod server;
 pub mod sessions;
@@ -21,6 +24,7 @@ pub mod validate;
 
 pub use client::{ExchangeId, HttpClient, HttpClientConfig, HttpClientOutput};
 pub use event_store::{EventId, EventStore, MemoryEventStore, MemoryEventStoreLimits, StoredEvent};
+pub use legacy_sse::{SseClient, SseClientConfig, SseHandshakeError, SseServer, SseServerConfig};
 pub use param_headers::{
     AnnotationRule, InvalidAnnotation, ParamHeader, ParamHeaderRegistry, ParamType, ToolHeaders,
     check_param_headers,

@@ -583,8 +583,13 @@ impl HttpServer {
                 .then(|| entry.last_write.checked_add(self.config.keep_alive))
                 .flatten()
         });
+        let session_deadlines = self
+            .sessions
+            .iter()
+            .filter_map(|(_, session)| session.endpoint.poll_timeout());
         keep_alive
             .chain(self.modern.poll_timeout())
+            .chain(session_deadlines)
             .chain(self.sessions.poll_timeout())
             .min()
     }
@@ -1102,7 +1107,7 @@ fn announce(headers: &mut HeaderMap, session: Option<&SessionId>) {
     }
 }
 
-fn status_only(status: StatusCode) -> http::Response<Vec<u8>> {
+pub(crate) fn status_only(status: StatusCode) -> http::Response<Vec<u8>> {
     let mut response = http::Response::new(Vec::new());
     *response.status_mut() = status;
     response
@@ -1129,7 +1134,7 @@ fn json_batch_response(status: StatusCode, answers: &[Message]) -> http::Respons
 }
 
 /// The head of an SSE response, with the headers that stop proxies from buffering it.
-fn event_stream_head(session: Option<&SessionId>) -> http::Response<()> {
+pub(crate) fn event_stream_head(session: Option<&SessionId>) -> http::Response<()> {
     let mut head = http::Response::new(());
     let headers = head.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));

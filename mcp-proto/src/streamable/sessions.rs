@@ -202,6 +202,11 @@ impl<T> SessionTable<T> {
         self.sessions.get_mut(id).map(|entry| &mut entry.state)
     }
 
+    /// Every live session, read-only (e.g. to collect deadlines).
+    pub fn iter(&self) -> impl Iterator<Item = (&SessionId, &T)> {
+        self.sessions.iter().map(|(id, entry)| (id, &entry.state))
+    }
+
     /// Every live session.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&SessionId, &mut T)> {
         self.sessions

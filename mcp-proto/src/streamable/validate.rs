@@ -110,7 +110,7 @@ pub struct HttpReject {
 }
 
 impl HttpReject {
-    fn bare(status: StatusCode, message: impl Into<String>, code: ErrorCode) -> Self {
+    pub(crate) fn bare(status: StatusCode, message: impl Into<String>, code: ErrorCode) -> Self {
         Self {
             status,
             error: Some(ErrorResponse {
@@ -180,7 +180,7 @@ pub fn check_declared_length(parts: &Parts, policy: &HttpPolicy) -> Result<(), H
     }
 }
 
-fn too_large(policy: &HttpPolicy) -> HttpReject {
+pub(crate) fn too_large(policy: &HttpPolicy) -> HttpReject {
     HttpReject::bare(
         StatusCode::PAYLOAD_TOO_LARGE,
         format!("the body exceeds {} bytes", policy.max_body),

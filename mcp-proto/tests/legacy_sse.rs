@@ -23,8 +23,8 @@ use mcp_proto::http::SessionId;
 use mcp_proto::jsonrpc::{RawJson, RequestId};
 use mcp_proto::streamable::sessions::SessionLimits;
 use mcp_proto::streamable::{
-    ExchangeId, HttpClientOutput, HttpOutput, SseClient, SseClientConfig, SseHandshakeError,
-    SseServer, SseServerConfig, StreamId,
+    ExchangeId, HttpClient, HttpClientConfig, HttpClientOutput, HttpOutput, LegacySsePolicy,
+    SseClient, SseClientConfig, SseHandshakeError, SseServer, SseServerConfig, StreamId,
 };
 use mcp_proto::types::methods::{ClientRequest, ServerNotification, ServerRequest};
 use mcp_proto::types::{ClientCapabilities, Era, Implementation, ServerCapabilities};
@@ -1196,4 +1196,135 @@ fn a_whole_sse_body_is_read_then_treated_as_the_end_of_the_stream() {
         matches!(&failed[..], [ClientEvent::HandshakeFailed(_), ClientEvent::Closed(r)] if r.reason == CloseReason::Transport(TransportFailure::StreamClosed)),
         "{failed:?}"
     );
+}
+
+/// The Streamable HTTP client pointed at a server that only speaks HTTP+SSE: its POSTs to the
+/// SSE URL get 405 (`refusal`), as such servers answer.
+fn fall_back(refusal: StatusCode, refusal_body: &str) -> (HttpClient, Vec<ClientEvent>, usize) {
+    let now = Instant::now();
+    let mut config = HttpClientConfig::new(
+        SSE_URL.parse().unwrap(),
+        ClientConfig::new(
+            Implementation::new("cli", "1"),
+            ClientCapabilities::default(),
+        ),
+    );
+    config.legacy_sse = LegacySsePolicy::Fallback;
+    let mut client = HttpClient::new(config);
+    let mut server = sse_server(server_config());
+    let mut exchanges: HashMap<StreamId, ExchangeId> = HashMap::new();
+    let mut refused = 0;
+    client.start(now).unwrap();
+    let mut requested = false;
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        let mut moved = false;
+        while let Some(output) = client.poll_output() {
+            moved = true;
+            let HttpClientOutput::Send { exchange, request } = output else {
+                continue;
+            };
+            let (parts, body) = request.into_parts();
+            match (parts.method.as_str(), parts.uri.path()) {
+                ("POST", "/sse") => {
+                    refused += 1;
+                    let mut response = http::Response::new(refusal_body.as_bytes().to_vec());
+                    *response.status_mut() = refusal;
+                    if !refusal_body.is_empty() {
+                        response
+                            .headers_mut()
+                            .insert("content-type", "application/json".parse().unwrap());
+                    }
+                    client.handle_response(now, exchange, response);
+                }
+                ("GET", "/sse") => {
+                    exchanges.insert(server.handle_get(now, &parts), exchange);
+                }
+                ("POST", "/messages") => {
+                    exchanges.insert(server.handle_post(now, &parts, &body), exchange);
+                }
+                other => panic!("unexpected request {other:?}"),
+            }
+        }
+        while let Some((session, event)) = server.poll_event() {
+            if let ServerEvent::Request { id, .. } = &event {
+                server
+                    .endpoint(&session)
+                    .unwrap()
+                    .respond(id, &json!({"tools": []}))
+                    .unwrap();
+            }
+        }
+        while let Some(output) = server.poll_output(now) {
+            moved = true;
+            match output {
+                HttpOutput::Respond { stream, response } => {
+                    client.handle_response(now, exchanges[&stream], response)
+                }
+                HttpOutput::StartEvents { stream, head } => {
+                    client.handle_response_head(now, exchanges[&stream], &head)
+                }
+                HttpOutput::Events { stream, bytes } => {
+                    client.handle_body(now, exchanges[&stream], &bytes)
+                }
+                HttpOutput::EndEvents { stream } => client.handle_body_end(now, exchanges[&stream]),
+            }
+        }
+        while let Some(event) = client.poll_event() {
+            moved = true;
+            if matches!(event, ClientEvent::Ready(_)) && !requested {
+                requested = true;
+                client
+                    .endpoint()
+                    .request(
+                        now,
+                        &ClientRequest::parse("tools/list", None).unwrap(),
+                        RequestOptions::default(),
+                    )
+                    .unwrap();
+            }
+            events.push(event);
+        }
+        if !moved {
+            break;
+        }
+    }
+    (client, events, refused)
+}
+
+#[test]
+fn the_http_client_falls_back_to_http_sse_when_initialize_is_refused() {
+    for status in [
+        StatusCode::METHOD_NOT_ALLOWED,
+        StatusCode::NOT_FOUND,
+        StatusCode::BAD_REQUEST,
+    ] {
+        let (client, events, refused) = fall_back(status, "");
+        assert_eq!(refused, 2, "server/discover, then initialize");
+        assert!(client.uses_legacy_sse(), "{status}");
+        assert!(
+            matches!(&events[..], [ClientEvent::Ready(n), ClientEvent::Response { outcome: Outcome::Result(_), .. }] if n.era == Era::Legacy),
+            "{status}: {events:?}"
+        );
+    }
+}
+
+#[test]
+fn no_fallback_on_a_modern_json_rpc_error_or_other_statuses() {
+    let error = r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32600,"message":"no"}}"#;
+    for (status, body) in [
+        (StatusCode::BAD_REQUEST, error),
+        (StatusCode::INTERNAL_SERVER_ERROR, ""),
+        (StatusCode::UNAUTHORIZED, ""),
+    ] {
+        let (client, events, _) = fall_back(status, body);
+        assert!(!client.uses_legacy_sse(), "{status}");
+        assert!(
+            matches!(
+                &events[..],
+                [ClientEvent::HandshakeFailed(_), ClientEvent::Closed(_)]
+            ),
+            "{status}: {events:?}"
+        );
+    }
 }

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use http::header::{ACCEPT, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 
+use super::legacy_sse::{SseClient, SseClientConfig};
 use super::validate::{
     METHOD_HEADER, NAME_HEADER, PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER, name_in_body,
 };
@@ -91,6 +92,23 @@ pub struct HttpClientConfig {
     pub default_reconnect: Duration,
     /// Resumptions in a row that may bring no new event before a stream's request fails.
     pub max_fruitless_resumptions: u32,
+    /// Whether the deprecated HTTP+SSE transport (2024-11-05) may be used.
+    pub legacy_sse: LegacySsePolicy,
+}
+
+/// Whether an [`HttpClient`] may use the deprecated HTTP+SSE transport (2024-11-05).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LegacySsePolicy {
+    /// Fall back to it when the server answers the legacy `initialize` POST with 400, 404 or
+    /// 405 and no JSON-RPC error (the spec's rule): `GET` the URL, expecting an `endpoint`
+    /// event.
+    #[default]
+    Fallback,
+    /// Never; such a server's handshake fails.
+    Never,
+    /// From the start: the URL is the SSE URL of a server known to speak only HTTP+SSE (e.g.
+    /// remembered from [`HttpClient::uses_legacy_sse`] for this origin).
+    Only,
 }
 
 impl HttpClientConfig {
@@ -104,6 +122,7 @@ impl HttpClientConfig {
             max_error_excerpt: DEFAULT_ERROR_EXCERPT,
             default_reconnect: DEFAULT_RECONNECT,
             max_fruitless_resumptions: DEFAULT_MAX_FRUITLESS_RESUMPTIONS,
+            legacy_sse: LegacySsePolicy::Fallback,
         }
     }
 }
@@ -141,6 +160,8 @@ struct Exchange {
     last_event_id: String,
     /// Resumptions in a row that brought no new event, this one included.
     fruitless_resumptions: u32,
+    /// Whether the POST carried `initialize` (its refusal may mean HTTP+SSE).
+    carries_initialize: bool,
 }
 
 /// A stream to reconnect with `GET` once `at` is reached.
@@ -186,6 +207,10 @@ pub struct HttpClient {
     deleted: bool,
     /// The latest time handed in, for settling requests whose HTTP request cannot be built.
     last_now: Option<Instant>,
+    /// The server refused `initialize` the way an HTTP+SSE-only server does.
+    sse_fallback_armed: bool,
+    /// The HTTP+SSE client everything is handed to once the fallback happened.
+    sse: Option<Box<SseClient>>,
 }
 
 impl HttpClient {
@@ -212,13 +237,25 @@ impl HttpClient {
             next_exchange: 1,
             deleted: false,
             last_now: None,
+            sse_fallback_armed: false,
+            sse: None,
         }
     }
 
     /// The MCP client role: send requests through it; its events come from
     /// [`HttpClient::poll_event`].
     pub fn endpoint(&mut self) -> &mut ClientEndpoint {
-        &mut self.client
+        match &mut self.sse {
+            Some(sse) => sse.endpoint(),
+            None => &mut self.client,
+        }
+    }
+
+    /// Whether the client talks to the server over the deprecated HTTP+SSE transport (after
+    /// the fallback, or by [`LegacySsePolicy::Only`]).
+    #[must_use]
+    pub fn uses_legacy_sse(&self) -> bool {
+        self.sse.is_some()
     }
 
     /// Starts the handshake (era probe, fallback to `initialize`).
@@ -227,6 +264,12 @@ impl HttpClient {
     /// As [`ClientEndpoint::start`].
     pub fn start(&mut self, now: Instant) -> Result<(), crate::engine::ClientError> {
         self.last_now = Some(now);
+        if self.config.legacy_sse == LegacySsePolicy::Only {
+            let mut sse = self.sse_client();
+            sse.start(now)?;
+            self.sse = Some(Box::new(sse));
+            return Ok(());
+        }
         self.client.start(now)
     }
 
@@ -246,20 +289,29 @@ impl HttpClient {
     #[must_use]
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
         self.pump();
-        self.events.pop_front()
+        match self.events.pop_front() {
+            Some(event) => Some(event),
+            None => self.sse.as_mut()?.poll_event(),
+        }
     }
 
     /// The next network action. Call after every `handle_*` and after sending through
     /// [`HttpClient::endpoint`].
     pub fn poll_output(&mut self) -> Option<HttpClientOutput> {
         self.pump();
-        self.outputs.pop_front()
+        match self.outputs.pop_front() {
+            Some(output) => Some(output),
+            None => self.sse.as_mut()?.poll_output(),
+        }
     }
 
     /// When to call [`HttpClient::handle_timeout`] next: the endpoint's deadlines and the
     /// reconnections of SSE streams.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if let Some(sse) = &self.sse {
+            return sse.poll_timeout();
+        }
         self.reconnects
             .iter()
             .map(|r| r.at)
@@ -270,6 +322,9 @@ impl HttpClient {
     /// Time passed: deadlines, and SSE streams due to reconnect.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.last_now = Some(now);
+        if let Some(sse) = &mut self.sse {
+            return sse.handle_timeout(now);
+        }
         self.client.handle_timeout(now);
         let (due, later): (Vec<Reconnect>, Vec<Reconnect>) = std::mem::take(&mut self.reconnects)
             .into_iter()
@@ -291,6 +346,9 @@ impl HttpClient {
         response: http::Response<Vec<u8>>,
     ) {
         self.last_now = Some(now);
+        if let Some(sse) = &mut self.sse {
+            return sse.handle_response(now, exchange, response);
+        }
         let Some(entry) = self.exchanges.remove(&exchange) else {
             return;
         };
@@ -310,6 +368,14 @@ impl HttpClient {
         if status == StatusCode::NOT_FOUND && self.retry_on_new_session(now, &entry) {
             self.pump();
             return;
+        }
+        let modern_error = matches!(decoded, Some(Ok(Message::Error(_))));
+        if entry.carries_initialize
+            && !modern_error
+            && matches!(status.as_u16(), 400 | 404 | 405)
+            && self.config.legacy_sse == LegacySsePolicy::Fallback
+        {
+            self.sse_fallback_armed = true;
         }
         if entry.scope == TransportScope::CONNECTION {
             // A notification's 202, a DELETE's answer, a GET stream refused (405 means the
@@ -348,6 +414,9 @@ impl HttpClient {
         head: &http::Response<()>,
     ) {
         self.last_now = Some(now);
+        if let Some(sse) = &mut self.sse {
+            return sse.handle_response_head(now, exchange, head);
+        }
         self.capture_session(head.headers());
         let is_stream =
             head.status().is_success() && is_content_type(head.headers(), "text/event-stream");
@@ -366,6 +435,9 @@ impl HttpClient {
     /// Bytes of an SSE response body.
     pub fn handle_body(&mut self, now: Instant, exchange: ExchangeId, bytes: &[u8]) {
         self.last_now = Some(now);
+        if let Some(sse) = &mut self.sse {
+            return sse.handle_body(now, exchange, bytes);
+        }
         let Some(entry) = self.exchanges.get_mut(&exchange) else {
             return;
         };
@@ -423,6 +495,9 @@ impl HttpClient {
     /// reopened after the `retry` interval.
     pub fn handle_body_end(&mut self, now: Instant, exchange: ExchangeId) {
         self.last_now = Some(now);
+        if let Some(sse) = &mut self.sse {
+            return sse.handle_body_end(now, exchange);
+        }
         let Some(entry) = self.exchanges.remove(&exchange) else {
             self.pump();
             return;
@@ -485,6 +560,9 @@ impl HttpClient {
     /// settles with `reason`.
     pub fn handle_exchange_failed(&mut self, now: Instant, exchange: ExchangeId, reason: String) {
         self.last_now = Some(now);
+        if let Some(sse) = &mut self.sse {
+            return sse.handle_exchange_failed(now, exchange, reason);
+        }
         if let Some(entry) = self.exchanges.remove(&exchange) {
             if entry.kind == ExchangeKind::Reinitialize {
                 self.reinitialized(now, None);
@@ -502,6 +580,9 @@ impl HttpClient {
     /// Starts a graceful close; a legacy session is ended with `DELETE` once the client closed.
     pub fn close(&mut self, now: Instant) {
         self.last_now = Some(now);
+        if let Some(sse) = &mut self.sse {
+            return sse.close(now);
+        }
         self.client.close(now);
         self.pump();
     }
@@ -524,6 +605,19 @@ impl HttpClient {
     /// Turns the endpoint's transmits into HTTP requests and its events into ours.
     fn pump(&mut self) {
         while let Some(event) = self.client.poll_event() {
+            if self.sse_fallback_armed {
+                match &event {
+                    // The Streamable HTTP endpoint is done; HTTP+SSE takes over and its own
+                    // handshake's outcome is what the application sees.
+                    ClientEvent::HandshakeFailed(_)
+                        if self.sse.is_none() && self.fall_back_to_sse() =>
+                    {
+                        continue;
+                    }
+                    ClientEvent::Closed(_) if self.sse.is_some() => continue,
+                    _ => {}
+                }
+            }
             match &event {
                 ClientEvent::Ready(negotiated) if negotiated.era == Era::Legacy => {
                     self.legacy_version = Some(negotiated.protocol_version.as_str().to_owned());
@@ -578,6 +672,7 @@ impl HttpClient {
                 events: None,
                 last_event_id: String::new(),
                 fruitless_resumptions: 0,
+                carries_initialize: false,
             },
         );
         exchange
@@ -651,6 +746,7 @@ impl HttpClient {
                 _ => None,
             };
             entry.retried = retried;
+            entry.carries_initialize = method == Some("initialize");
             entry.request = keep_for_retry.then_some(message);
         }
         match builder.body(body) {
@@ -842,6 +938,29 @@ impl HttpClient {
                     .handle_transport_closed(now, item.scope, failure.clone());
             }
         }
+    }
+
+    fn sse_client(&self) -> SseClient {
+        let mut config =
+            SseClientConfig::new(self.config.endpoint.clone(), self.config.client.clone());
+        config.headers = self.config.headers.clone();
+        config.max_error_excerpt = self.config.max_error_excerpt;
+        let mut sse = SseClient::new(config);
+        sse.continue_numbering_from(self.next_exchange);
+        sse
+    }
+
+    /// Switches to HTTP+SSE; `false` (the handshake failure stands) if it cannot start.
+    fn fall_back_to_sse(&mut self) -> bool {
+        let Some(now) = self.last_now else {
+            return false;
+        };
+        let mut sse = self.sse_client();
+        if sse.start(now).is_err() {
+            return false;
+        }
+        self.sse = Some(Box::new(sse));
+        true
     }
 
     fn delete_session(&mut self) {

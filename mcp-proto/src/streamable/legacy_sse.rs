@@ -723,6 +723,13 @@ impl SseClient {
         }
     }
 
+    /// Numbers this client's exchanges from `next` on, so that a client taking over from
+    /// another (the HTTP+SSE fallback of [`super::HttpClient`]) never reuses an id the adapter
+    /// may still hold. Call before [`SseClient::start`].
+    pub(crate) fn continue_numbering_from(&mut self, next: u64) {
+        self.next_exchange = self.next_exchange.max(next);
+    }
+
     /// The MCP client role: send requests through it; its events come from
     /// [`SseClient::poll_event`].
     pub fn endpoint(&mut self) -> &mut ClientEndpoint {

@@ -698,3 +698,145 @@ fn the_standalone_stream_is_reopened_and_resumed_when_it_ends() {
         "the standalone stream is connected again"
     );
 }
+
+fn annotated_tools() -> Vec<mcp_proto::types::Tool> {
+    serde_json::from_value(json!([
+        {"name": "weather", "inputSchema": {"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"},
+            "days": {"type": "integer", "x-mcp-header": "Days"}}}},
+        {"name": "broken", "inputSchema": {"type": "object", "properties": {
+            "ratio": {"type": "number", "x-mcp-header": "Ratio"}}}}
+    ]))
+    .unwrap()
+}
+
+#[test]
+fn x_mcp_header_parameters_are_mirrored_checked_and_invalid_tools_excluded() {
+    let now = Instant::now();
+    let (mut client, mut server, mut map) = (http_client(), http_server(false), HashMap::new());
+    let invalid = server.set_tools(&annotated_tools());
+    assert_eq!(invalid.len(), 1, "the server reports its own broken tool");
+    client.start(now).unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    events(&mut client);
+    let mut serve_tools = |server: &mut HttpServer,
+                           origin: &EndpointRef,
+                           id: &RequestId,
+                           request: &ClientRequest| {
+        let result = match request.method() {
+            "tools/list" => json!({"tools": annotated_tools(), "ttlMs": 0, "cacheScope": "public"}),
+            _ => json!({"content": [{"type": "text", "text": "sunny"}]}),
+        };
+        server
+            .endpoint(origin)
+            .unwrap()
+            .respond(id, &result)
+            .unwrap();
+    };
+    client
+        .endpoint()
+        .request(now, &tools_list(), RequestOptions::default())
+        .unwrap();
+    run_with(now, &mut client, &mut server, &mut map, &mut serve_tools);
+    let listed = events(&mut client);
+    let [
+        ClientEvent::ToolExcluded { tool, .. },
+        ClientEvent::Response {
+            outcome: Outcome::Result(raw),
+            ..
+        },
+    ] = &listed[..]
+    else {
+        panic!("{listed:?}")
+    };
+    assert_eq!(tool, "broken");
+    let result: serde_json::Value = raw.parse().unwrap();
+    assert_eq!(result["tools"].as_array().unwrap().len(), 1);
+    assert_eq!(result["tools"][0]["name"], "weather");
+
+    let call = ClientRequest::parse(
+        "tools/call",
+        Some(
+            &RawJson::from_serialize(
+                &json!({"name": "weather", "arguments": {"region": "Zürich", "days": 3}}),
+            )
+            .unwrap(),
+        ),
+    )
+    .unwrap();
+    client
+        .endpoint()
+        .request(now, &call, RequestOptions::default())
+        .unwrap();
+    let (_, sent) = run_with(now, &mut client, &mut server, &mut map, &mut serve_tools);
+    let post = sent.last().unwrap();
+    assert_eq!(post.headers["mcp-param-days"], "3");
+    assert!(
+        post.headers["mcp-param-region"]
+            .to_str()
+            .unwrap()
+            .starts_with("=?base64?"),
+        "non-ASCII values travel base64-encoded"
+    );
+    assert!(
+        matches!(
+            &events(&mut client)[..],
+            [ClientEvent::Response {
+                outcome: Outcome::Result(_),
+                ..
+            }]
+        ),
+        "the server's check passes"
+    );
+
+    // A request whose header disagrees with its arguments is refused by the server.
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"},
+                      "io.modelcontextprotocol/clientCapabilities": {}});
+    let body = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call",
+        "params": {"name": "weather", "arguments": {"region": "eu", "days": 3}, "_meta": meta}});
+    let raw_call = |region: &str| {
+        http::Request::post("/mcp")
+            .header("host", "127.0.0.1:8080")
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/call")
+            .header("mcp-name", "weather")
+            .header("mcp-param-region", region)
+            .header("mcp-param-days", "3")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0
+    };
+    // With agreeing headers the request reaches the application.
+    server.handle_post(now, &raw_call("eu"), &serde_json::to_vec(&body).unwrap());
+    assert!(server.poll_output(now).is_none());
+    assert!(matches!(
+        server.poll_event(),
+        Some((_, ServerEvent::Request { .. }))
+    ));
+    let body = json!({"jsonrpc": "2.0", "id": 10, "method": "tools/call",
+        "params": {"name": "weather", "arguments": {"region": "eu", "days": 3}, "_meta": meta}});
+    let (parts, ()) = http::Request::post("/mcp")
+        .header("host", "127.0.0.1:8080")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "weather")
+        .header("mcp-param-region", "us")
+        .header("mcp-param-days", "3")
+        .body(())
+        .unwrap()
+        .into_parts();
+    server.handle_post(now, &parts, &serde_json::to_vec(&body).unwrap());
+    let Some(HttpOutput::Respond { response, .. }) = server.poll_output(now) else {
+        panic!()
+    };
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let error: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(error["error"]["code"], -32020);
+    assert_eq!(error["id"], 10);
+}

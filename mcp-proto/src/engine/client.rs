@@ -145,6 +145,14 @@ pub enum ClientEvent {
     Ready(Negotiated),
     /// The handshake failed; the connection is closing.
     HandshakeFailed(HandshakeError),
+    /// A tool was left out of a modern `tools/list` result because its `x-mcp-header`
+    /// annotations are invalid (the spec requires excluding it); log it as a warning.
+    ToolExcluded {
+        /// The tool's name.
+        tool: String,
+        /// The rule its annotations break.
+        reason: String,
+    },
     /// One of our requests ended (exactly once per request).
     Response {
         /// Its id.

@@ -32,16 +32,19 @@ use http::header::{ACCEPT, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 
 use super::legacy_sse::{SseClient, SseClientConfig};
+use super::param_headers::ParamHeaderRegistry;
 use super::validate::{
     METHOD_HEADER, NAME_HEADER, PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER, name_in_body,
 };
 use crate::engine::{
-    CancellationStyle, ClientConfig, ClientEndpoint, ClientEvent, ScopePolicy, Transmit,
+    CancellationStyle, ClientConfig, ClientEndpoint, ClientEvent, Outcome, ScopePolicy, Transmit,
     TransportFailure, TransportScope,
 };
 use crate::framing::{SseDecoder, SseItem, SseStatus};
 use crate::http::encode_header_value;
 use crate::jsonrpc::{self, DecodeOptions, Message, Notification, RawJson, Request, RequestId};
+use crate::types::Tool;
+use crate::types::methods::{TOOLS_CALL, TOOLS_LIST};
 use crate::types::{Era, Meta};
 
 /// The default longest body excerpt kept in an HTTP error.
@@ -211,6 +214,8 @@ pub struct HttpClient {
     sse_fallback_armed: bool,
     /// The HTTP+SSE client everything is handed to once the fallback happened.
     sse: Option<Box<SseClient>>,
+    /// The `x-mcp-header` annotations of the tools listed so far (modern era).
+    param_headers: ParamHeaderRegistry,
 }
 
 impl HttpClient {
@@ -239,6 +244,7 @@ impl HttpClient {
             last_now: None,
             sse_fallback_armed: false,
             sse: None,
+            param_headers: ParamHeaderRegistry::default(),
         }
     }
 
@@ -618,6 +624,7 @@ impl HttpClient {
                     _ => {}
                 }
             }
+            let event = self.screen_tools(event);
             match &event {
                 ClientEvent::Ready(negotiated) if negotiated.era == Era::Legacy => {
                     self.legacy_version = Some(negotiated.protocol_version.as_str().to_owned());
@@ -729,6 +736,11 @@ impl HttpClient {
                     builder = builder.header(METHOD_HEADER, encode_header_value(method).as_ref());
                     if let Some(name) = name_in_body(method, params) {
                         builder = builder.header(NAME_HEADER, encode_header_value(&name).as_ref());
+                        if method == TOOLS_CALL {
+                            for (header, value) in self.mirrored_params(&name, params) {
+                                builder = builder.header(header, value);
+                            }
+                        }
                     }
                 }
             }
@@ -937,6 +949,88 @@ impl HttpClient {
                 self.client
                     .handle_transport_closed(now, item.scope, failure.clone());
             }
+        }
+    }
+
+    /// The `Mcp-Param-*` headers of a modern `tools/call` of `tool`.
+    fn mirrored_params(
+        &self,
+        tool: &str,
+        params: Option<&RawJson>,
+    ) -> Vec<(http::HeaderName, HeaderValue)> {
+        if self.param_headers.get(tool).is_none() {
+            return Vec::new();
+        }
+        let arguments = params
+            .and_then(|p| p.parse::<serde_json::Value>().ok())
+            .and_then(
+                |mut p| match p.get_mut("arguments").map(serde_json::Value::take) {
+                    Some(serde_json::Value::Object(arguments)) => Some(arguments),
+                    _ => None,
+                },
+            );
+        self.param_headers
+            .headers_for_call(tool, arguments.as_ref())
+    }
+
+    /// A modern `tools/list` result: the tools' `x-mcp-header` annotations are learnt, and a
+    /// tool with invalid ones is taken out of the result (each reported as
+    /// [`ClientEvent::ToolExcluded`] just before it).
+    fn screen_tools(&mut self, event: ClientEvent) -> ClientEvent {
+        let modern = self
+            .client
+            .negotiated()
+            .is_some_and(|n| n.era == Era::Modern);
+        let ClientEvent::Response {
+            id,
+            method,
+            outcome: Outcome::Result(raw),
+        } = event
+        else {
+            return event;
+        };
+        let parsed = (modern && method == TOOLS_LIST)
+            .then(|| {
+                raw.parse::<serde_json::Map<String, serde_json::Value>>()
+                    .ok()
+            })
+            .flatten();
+        let Some(mut result) = parsed else {
+            return ClientEvent::Response {
+                id,
+                method,
+                outcome: Outcome::Result(raw),
+            };
+        };
+        let tools: Vec<Tool> = result
+            .get("tools")
+            .and_then(|t| serde_json::from_value(t.clone()).ok())
+            .unwrap_or_default();
+        let (kept, excluded) = self.param_headers.observe_tools(tools);
+        if excluded.is_empty() {
+            return ClientEvent::Response {
+                id,
+                method,
+                outcome: Outcome::Result(raw),
+            };
+        }
+        for invalid in &excluded {
+            self.events.push_back(ClientEvent::ToolExcluded {
+                tool: invalid.tool.clone(),
+                reason: invalid.to_string(),
+            });
+        }
+        let outcome = serde_json::to_value(kept)
+            .ok()
+            .and_then(|kept| {
+                result.insert("tools".to_owned(), kept);
+                RawJson::from_serialize(&result).ok()
+            })
+            .map_or(Outcome::Result(raw), Outcome::Result);
+        ClientEvent::Response {
+            id,
+            method,
+            outcome,
         }
     }
 

@@ -33,6 +33,7 @@ use http::header::{ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode, request::Parts};
 
 use super::event_store::{EventId, EventStore, MemoryEventStore};
+use super::param_headers::{InvalidAnnotation, ParamHeaderRegistry, check_param_headers};
 use super::sessions::{SessionError, SessionLimits, SessionTable};
 use super::validate::{
     HttpPolicy, HttpReject, SESSION_ID_HEADER, check_origin_and_host, status_for_answer,
@@ -43,8 +44,11 @@ use crate::engine::{
 };
 use crate::framing::sse::{SseEvent, encode_comment};
 use crate::http::{Acceptance, SessionId, parse_accept};
-use crate::jsonrpc::{self, Decoded, ErrorCode, ErrorObject, ErrorResponse, Message, RequestId};
-use crate::types::Era;
+use crate::jsonrpc::{
+    self, Decoded, ErrorCode, ErrorObject, ErrorResponse, Message, Request, RequestId,
+};
+use crate::types::methods::TOOLS_CALL;
+use crate::types::{Era, Tool};
 
 /// The default interval between keep-alive comments on an idle SSE stream.
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -211,6 +215,8 @@ pub struct HttpServer {
     ended_events: VecDeque<(EndpointRef, ServerEvent)>,
     next_stream: u64,
     dropped_backlog: u64,
+    /// The `x-mcp-header` annotations of the served tools, checked on modern `tools/call`.
+    param_headers: ParamHeaderRegistry,
 }
 
 impl fmt::Debug for HttpServer {
@@ -252,6 +258,7 @@ impl HttpServer {
             ended_events: VecDeque::new(),
             next_stream: 1,
             dropped_backlog: 0,
+            param_headers: ParamHeaderRegistry::default(),
         }
     }
 
@@ -279,6 +286,15 @@ impl HttpServer {
                 .poll_event()
                 .map(|e| (EndpointRef::Session(id.clone()), e))
         })
+    }
+
+    /// Declares the served tools, so that a modern `tools/call` is checked against their
+    /// `x-mcp-header` annotations (400 + -32020 when the `Mcp-Param-*` headers disagree with
+    /// the arguments). Returns the tools whose annotations are invalid: they are not checked,
+    /// and clients will not list them, so fix or drop them.
+    pub fn set_tools(&mut self, tools: &[Tool]) -> Vec<InvalidAnnotation> {
+        self.param_headers.clear();
+        self.param_headers.observe_tools(tools.to_vec()).1
     }
 
     /// Live legacy sessions.
@@ -324,6 +340,14 @@ impl HttpServer {
             })
             .collect();
         let first_id = requests.first().cloned();
+        if let (Era::Modern, [Message::Request(request)]) = (validated.era, messages.as_slice())
+            && let Err(mut reject) = self.check_param_headers(&parts.headers, request)
+        {
+            if let Some(error) = &mut reject.error {
+                error.id = Some(request.id.clone());
+            }
+            return self.reject(stream, &reject);
+        }
         if batch && let Err(reason) = check_batch(&messages, &requests) {
             return self.refuse(stream, StatusCode::BAD_REQUEST, None, reason);
         }
@@ -598,6 +622,38 @@ impl HttpServer {
     #[must_use]
     pub fn open_streams(&self) -> usize {
         self.streams.len()
+    }
+
+    /// The `Mcp-Param-*` headers of a modern `tools/call` against the tool's annotations.
+    fn check_param_headers(
+        &self,
+        headers: &HeaderMap,
+        request: &Request,
+    ) -> Result<(), HttpReject> {
+        if request.method != TOOLS_CALL || self.param_headers.is_empty() {
+            return Ok(());
+        }
+        let Some(params) = request
+            .params
+            .as_ref()
+            .and_then(|p| p.parse::<serde_json::Value>().ok())
+        else {
+            return Ok(());
+        };
+        let Some(tool) = params
+            .get("name")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|name| self.param_headers.get(name))
+        else {
+            return Ok(());
+        };
+        check_param_headers(
+            headers,
+            tool,
+            params
+                .get("arguments")
+                .and_then(serde_json::Value::as_object),
+        )
     }
 
     fn new_stream(&mut self) -> StreamId {

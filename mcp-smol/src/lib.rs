@@ -1,9 +1,205 @@
 //! # mcp-smol
 //!
-//! Drives the [`mcp_proto`] Sans-IO core on smol / async-io.
-//! The transports (stdio, child process, Streamable HTTP, in-memory) arrive with the
-//! protocol engine; today the crate re-exports the core so dependants can build against it.
+//! The MCP stack on smol / async-io (no tokio anywhere in the dependency tree). Everything
+//! that is not about the runtime — the protocol engines, the drivers, the high-level
+//! [`Server`] and [`Client`] — lives in `mcp-proto` and `mcp-async`; this crate supplies the
+//! runtime ([`SmolRuntime`]) and the transports:
+//!
+//! - [`serve_stdio`]: a server on stdin/stdout (nothing but MCP messages on stdout);
+//! - [`connect_child`]: a client of a server process, stopped on shutdown by closing its
+//!   stdin, then SIGTERM, then SIGKILL, its exit status reported;
+//! - [`connect_in_memory`]: client and server in one process.
+//!
+//! ```
+//! use mcp_smol::{ClientOptions, HandlerError, Server, connect_in_memory};
+//! use mcp_smol::proto::types::{CallToolResult, Tool};
+//!
+//! let tool: Tool = serde_json::from_value(serde_json::json!({
+//!     "name": "echo", "inputSchema": {"type": "object"}
+//! })).unwrap();
+//! let server = Server::builder("demo", "1.0")
+//!     .tool(tool, |_ctx, args| async move {
+//!         Ok::<_, HandlerError>(CallToolResult::text(serde_json::Value::Object(args).to_string()))
+//!     })
+//!     .build();
+//! smol::block_on(async {
+//!     let client = connect_in_memory(server, ClientOptions::new("demo-client", "1.0")).await?;
+//!     let result = client.call_tool("echo", serde_json::json!({"message": "hi"})).await?;
+//!     assert!(result.is_error.is_none());
+//!     let report = client.shutdown().await;
+//!     assert!(report.close.is_some());
+//!     Ok::<_, Box<dyn std::error::Error>>(())
+//! }).unwrap();
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+use std::future::pending;
+use std::io;
+use std::process::{ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use mcp_async::process::{ChildExit, ChildProcess, DEFAULT_STDERR_TAIL, Tail, stop_child};
+use mcp_async::runtime::{BoxFuture, Runtime};
+use mcp_async::serve::serve_lines;
+use smol::io::AsyncReadExt;
+
+pub use mcp_async::client::{
+    CallError, Client, ClientOptions, ConnectError, ShutdownReport, client_connection,
+};
+pub use mcp_async::process::{ChildCommand, CommandLineError, EndedBy};
+pub use mcp_async::serve::ServeReport;
+pub use mcp_async::server::{Context, HandlerError, Server, ServerBuilder};
 pub use mcp_proto as proto;
+
+/// How long a child's stderr may stay open after it exited (a grandchild holding it) before
+/// the report is made without the rest of it.
+const STDERR_LINGER: Duration = Duration::from_millis(200);
+
+/// The smol runtime: tasks on smol's global executor, timers from async-io.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SmolRuntime;
+
+impl Runtime for SmolRuntime {
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        smol::spawn(task).detach();
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            smol::Timer::at(deadline).await;
+        })
+    }
+}
+
+/// Serves `server` on stdin/stdout until stdin ends. Logs go wherever `tracing` is set up
+/// to write (stderr in the examples), never to stdout.
+pub async fn serve_stdio(server: Server) -> ServeReport {
+    let stdin = smol::Unblock::new(io::stdin());
+    let stdout = smol::Unblock::new(io::stdout());
+    serve_lines(SmolRuntime, server, stdin, stdout, pending()).await
+}
+
+/// Connects to `server` in this process.
+///
+/// # Errors
+/// [`ConnectError`] when the handshake fails.
+pub async fn connect_in_memory(
+    server: Server,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
+    mcp_async::memory::connect_in_memory(&SmolRuntime, server, options)
+        .ready()
+        .await
+}
+
+struct SmolChild(smol::process::Child);
+
+impl ChildProcess for SmolChild {
+    fn id(&self) -> Option<u32> {
+        Some(self.0.id())
+    }
+
+    fn wait(&mut self) -> BoxFuture<'_, io::Result<ExitStatus>> {
+        Box::pin(self.0.status())
+    }
+
+    fn kill(&mut self) -> io::Result<()> {
+        self.0.kill()
+    }
+}
+
+/// Starts `command` and connects to it over its stdin/stdout; its stderr is drained
+/// continuously (logged, and its tail kept for the report). On [`Client::shutdown`] (or when
+/// the last handle is dropped) stdin is closed, then SIGTERM and SIGKILL follow after the
+/// command's graces; the child never outlives the client.
+///
+/// # Errors
+/// [`ConnectError::Io`] when the process cannot be started, or the handshake's failure.
+pub async fn connect_child(
+    command: ChildCommand,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
+    let mut process = smol::process::Command::new(&command.program);
+    process
+        .args(&command.args)
+        .envs(&command.env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(cwd) = &command.cwd {
+        process.current_dir(cwd);
+    }
+    let mut child = process
+        .spawn()
+        .map_err(|e| ConnectError::Io(format!("cannot start {}: {e}", command.program)))?;
+    let (Some(stdin), Some(stdout), Some(stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        return Err(ConnectError::Io("the child's pipes are missing".into()));
+    };
+    let (tail_sender, tail) = smol::channel::bounded(1);
+    let program = command.program.clone();
+    smol::spawn(drain_stderr(program, stderr, tail_sender)).detach();
+    let (connecting, task, report) = client_connection(options);
+    smol::spawn(async move {
+        let close = task.run(SmolRuntime, stdout, stdin).await;
+        let mut child = SmolChild(child);
+        let (status, ended_by) = stop_child(
+            &SmolRuntime,
+            &mut child,
+            command.stdin_grace,
+            command.term_grace,
+        )
+        .await;
+        let stderr_tail = smol::future::or(async { tail.recv().await.ok() }, async {
+            smol::Timer::after(STDERR_LINGER).await;
+            None
+        })
+        .await
+        .unwrap_or_default();
+        report.send(ShutdownReport {
+            close: Some(close),
+            child: Some(ChildExit {
+                status,
+                ended_by,
+                stderr_tail,
+            }),
+            transport_error: None,
+        });
+    })
+    .detach();
+    match connecting.ready_or_report().await {
+        Ok(client) => Ok(client),
+        // The process's own end (status, stderr) says more than the broken pipe it caused.
+        Err((
+            ConnectError::Transport(_),
+            Some(ShutdownReport {
+                child: Some(exit), ..
+            }),
+        )) => Err(ConnectError::ProcessExited(exit)),
+        Err((error, _)) => Err(error),
+    }
+}
+
+/// Logs the child's stderr line by line and sends its tail when it ends.
+async fn drain_stderr(
+    program: String,
+    mut stderr: smol::process::ChildStderr,
+    tail_sender: smol::channel::Sender<String>,
+) {
+    let mut tail = Tail::new(DEFAULT_STDERR_TAIL);
+    let mut chunk = vec![0u8; 4096];
+    loop {
+        match stderr.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let data = chunk.get(..n).unwrap_or_default();
+                tracing::info!(target: "mcp_smol::child", %program, "{}", String::from_utf8_lossy(data).trim_end());
+                tail.push(data);
+            }
+        }
+    }
+    let _ = tail_sender.try_send(tail.text());
+}

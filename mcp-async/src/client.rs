@@ -1,0 +1,626 @@
+//! The high-level client: a cheap [`Client`] handle talking by message to the one task that
+//! owns the connection's [`ClientEndpoint`].
+//!
+//! - Typed calls with automatic pagination, a per-call timeout and cancel-on-drop: dropping a
+//!   call's future cancels the request the way its era and transport require.
+//! - [`Client::shutdown`] closes gracefully and returns a [`ShutdownReport`]. Dropping the
+//!   last handle aborts instead: the task notices the closed channel and ends the connection;
+//!   `Drop` itself never spawns, blocks or panics.
+
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use futures_lite::Stream;
+use futures_lite::io::{AsyncRead, AsyncWrite};
+use mcp_proto::engine::{
+    ClientConfig, ClientEndpoint, ClientEvent, CloseReason, CloseReport, EraPolicy, HandshakeError,
+    Negotiated, Outcome, RequestFailure, RequestOptions, Transmit, TransportFailure,
+    TransportScope,
+};
+use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RawJson, RequestId};
+use mcp_proto::types::methods::ClientRequest;
+use mcp_proto::types::{
+    CallToolResult, ClientCapabilities, GetPromptResult, Implementation, ListPromptsResult,
+    ListResourcesResult, ListToolsResult, Prompt, ReadResourceResult, Resource, Tool,
+};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::lines::{IoWake, LineIo, ReadEnd};
+use crate::process::ChildExit;
+use crate::runtime::Runtime;
+use crate::timer::Timer;
+
+/// Commands queued from handles to the connection task.
+const COMMAND_QUEUE: usize = 1024;
+/// The most pages a listing follows before giving up (a server whose cursors never end).
+pub const MAX_PAGES: usize = 1000;
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// The core client configuration (identity, capabilities, era policy, limits).
+    pub config: ClientConfig,
+    /// The longest the handshake may take.
+    pub connect_timeout: Duration,
+}
+
+impl ClientOptions {
+    /// Options for a client called `name` at `version`, declaring no capabilities.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            config: ClientConfig::new(
+                Implementation::new(name, version),
+                ClientCapabilities::default(),
+            ),
+            connect_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Chooses how the era is picked.
+    #[must_use]
+    pub fn era(mut self, era: EraPolicy) -> Self {
+        self.config.era = era;
+        self
+    }
+}
+
+/// Why a call failed. The transport's own error is kept as it came (e.g. an HTTP status).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CallError {
+    /// The server answered with a JSON-RPC error.
+    #[error("the server answered with error {}: {}", .0.code.0, .0.message)]
+    Server(ErrorObject),
+    /// No answer: timeout, cancellation, transport failure, closed connection…
+    #[error(transparent)]
+    Failed(RequestFailure),
+    /// The request was refused before it was sent (e.g. a method the era does not have).
+    #[error("the request was refused: {0}")]
+    Refused(String),
+    /// The answer did not have the expected shape.
+    #[error("unexpected result: {0}")]
+    InvalidResult(String),
+    /// The connection's task is gone.
+    #[error("the connection is closed")]
+    Disconnected,
+}
+
+/// Why connecting failed.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConnectError {
+    /// The handshake was refused or broken.
+    #[error(transparent)]
+    Handshake(HandshakeError),
+    /// The transport failed before the handshake completed (kept as it came).
+    #[error("the connection failed during the handshake: {0}")]
+    Transport(TransportFailure),
+    /// The handshake did not complete in time.
+    #[error("the handshake did not complete within {0:?}")]
+    Timeout(Duration),
+    /// The transport could not be set up (spawn, connect, TLS…).
+    #[error("cannot connect: {0}")]
+    Io(String),
+    /// The server process ended before the handshake completed.
+    #[error("the server process {0}; its stderr ended with: {tail}", tail = .0.stderr_tail.trim_end())]
+    ProcessExited(ChildExit),
+}
+
+/// How a connection ended, as [`Client::shutdown`] reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShutdownReport {
+    /// The engine's account, when the connection task ran to its end.
+    pub close: Option<CloseReport>,
+    /// How the server process ended, for a child-process connection.
+    pub child: Option<ChildExit>,
+    /// A transport problem met while closing, if any.
+    pub transport_error: Option<String>,
+}
+
+/// A request made through a [`Client`].
+#[derive(Debug)]
+enum Command {
+    Request {
+        call: u64,
+        // Boxed: requests are the large variant of a queue of mostly small commands.
+        request: Box<ClientRequest>,
+        options: RequestOptions,
+        reply: async_channel::Sender<Result<RawJson, CallError>>,
+    },
+    Cancel {
+        call: u64,
+    },
+    Close,
+}
+
+#[derive(Debug)]
+struct Shared {
+    commands: async_channel::Sender<Command>,
+    negotiated: Negotiated,
+    next_call: AtomicU64,
+    finished: async_channel::Receiver<ShutdownReport>,
+}
+
+/// A connected MCP client. Clones share the connection.
+#[derive(Debug, Clone)]
+pub struct Client {
+    shared: Arc<Shared>,
+}
+
+/// Cancels an unfinished call when its future is dropped.
+struct CancelOnDrop<'a> {
+    call: u64,
+    commands: &'a async_channel::Sender<Command>,
+    done: bool,
+}
+
+impl Drop for CancelOnDrop<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            // Never blocks: a full or closed queue means the connection is going away anyway.
+            let _ = self.commands.try_send(Command::Cancel { call: self.call });
+        }
+    }
+}
+
+impl Client {
+    /// What the handshake settled on (era, version, server info and capabilities).
+    #[must_use]
+    pub fn negotiated(&self) -> &Negotiated {
+        &self.shared.negotiated
+    }
+
+    /// Sends `request` and waits for its result.
+    ///
+    /// # Errors
+    /// [`CallError`], each failure as it happened.
+    pub async fn request(
+        &self,
+        request: ClientRequest,
+        timeout: Option<Duration>,
+    ) -> Result<RawJson, CallError> {
+        let call = self.shared.next_call.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = async_channel::bounded(1);
+        let options = RequestOptions {
+            timeout,
+            ..RequestOptions::default()
+        };
+        let command = Command::Request {
+            call,
+            request: Box::new(request),
+            options,
+            reply,
+        };
+        self.shared
+            .commands
+            .send(command)
+            .await
+            .map_err(|_| CallError::Disconnected)?;
+        let mut guard = CancelOnDrop {
+            call,
+            commands: &self.shared.commands,
+            done: false,
+        };
+        let result = answer.recv().await.unwrap_or(Err(CallError::Disconnected));
+        guard.done = true;
+        result
+    }
+
+    async fn typed<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> Result<T, CallError> {
+        let raw =
+            RawJson::from_serialize(&params).map_err(|e| CallError::Refused(e.to_string()))?;
+        let request = ClientRequest::parse(method, Some(&raw))
+            .map_err(|e| CallError::Refused(e.to_string()))?;
+        let result = self.request(request, None).await?;
+        result
+            .parse()
+            .map_err(|e| CallError::InvalidResult(e.to_string()))
+    }
+
+    /// Follows `nextCursor` through every page of a listing.
+    async fn all_pages<T: DeserializeOwned, I>(
+        &self,
+        method: &str,
+        mut items: impl FnMut(T) -> (Vec<I>, Option<String>),
+    ) -> Result<Vec<I>, CallError> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let params = match &cursor {
+                Some(cursor) => json!({ "cursor": cursor }),
+                None => json!({}),
+            };
+            let (page, next) = items(self.typed(method, params).await?);
+            all.extend(page);
+            match next {
+                Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
+                _ => return Ok(all),
+            }
+        }
+        Err(CallError::InvalidResult(format!(
+            "{method} did not end after {MAX_PAGES} pages"
+        )))
+    }
+
+    /// Every tool of the server (all pages).
+    ///
+    /// # Errors
+    /// [`CallError`].
+    pub async fn list_tools(&self) -> Result<Vec<Tool>, CallError> {
+        self.all_pages("tools/list", |page: ListToolsResult| {
+            (page.tools, page.next_cursor)
+        })
+        .await
+    }
+
+    /// Calls tool `name` with `arguments` (a JSON object).
+    ///
+    /// # Errors
+    /// [`CallError`]; a tool that ran and failed is an `Ok` result with `is_error`.
+    pub async fn call_tool(
+        &self,
+        name: &str,
+        arguments: Value,
+    ) -> Result<CallToolResult, CallError> {
+        self.typed(
+            "tools/call",
+            json!({ "name": name, "arguments": arguments }),
+        )
+        .await
+    }
+
+    /// Every resource of the server (all pages).
+    ///
+    /// # Errors
+    /// [`CallError`].
+    pub async fn list_resources(&self) -> Result<Vec<Resource>, CallError> {
+        self.all_pages("resources/list", |page: ListResourcesResult| {
+            (page.resources, page.next_cursor)
+        })
+        .await
+    }
+
+    /// Reads resource `uri`.
+    ///
+    /// # Errors
+    /// [`CallError`].
+    pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, CallError> {
+        self.typed("resources/read", json!({ "uri": uri })).await
+    }
+
+    /// Every prompt of the server (all pages).
+    ///
+    /// # Errors
+    /// [`CallError`].
+    pub async fn list_prompts(&self) -> Result<Vec<Prompt>, CallError> {
+        self.all_pages("prompts/list", |page: ListPromptsResult| {
+            (page.prompts, page.next_cursor)
+        })
+        .await
+    }
+
+    /// Renders prompt `name` with `arguments` (a JSON object of strings).
+    ///
+    /// # Errors
+    /// [`CallError`].
+    pub async fn get_prompt(
+        &self,
+        name: &str,
+        arguments: Value,
+    ) -> Result<GetPromptResult, CallError> {
+        self.typed(
+            "prompts/get",
+            json!({ "name": name, "arguments": arguments }),
+        )
+        .await
+    }
+
+    /// Closes the connection gracefully (in-flight calls get the engine's grace period) and
+    /// reports how it ended, transport included (e.g. a child's exit status).
+    pub async fn shutdown(self) -> ShutdownReport {
+        let _ = self.shared.commands.send(Command::Close).await;
+        self.shared.finished.recv().await.unwrap_or(ShutdownReport {
+            close: None,
+            child: None,
+            transport_error: Some("the connection task ended without a report".into()),
+        })
+    }
+}
+
+/// A connection whose handshake is under way; the adapter runs its [`ClientTask`].
+#[derive(Debug)]
+pub struct Connecting {
+    ready: async_channel::Receiver<Result<Negotiated, ConnectError>>,
+    commands: async_channel::Sender<Command>,
+    finished: async_channel::Receiver<ShutdownReport>,
+    timeout: Duration,
+}
+
+/// The connection task's end: the adapter sends the final report through it (after closing
+/// its transport, e.g. reaping a child process).
+#[derive(Debug, Clone)]
+pub struct ReportSender(async_channel::Sender<ShutdownReport>);
+
+impl ReportSender {
+    /// Delivers the report to [`Client::shutdown`] (dropped if nobody waits).
+    pub fn send(&self, report: ShutdownReport) {
+        let _ = self.0.try_send(report);
+    }
+}
+
+/// The connection task of a client: the adapter spawns [`ClientTask::run`].
+#[derive(Debug)]
+pub struct ClientTask {
+    options: ClientOptions,
+    commands: async_channel::Receiver<Command>,
+    ready: async_channel::Sender<Result<Negotiated, ConnectError>>,
+}
+
+/// Prepares a client connection: the [`Connecting`] half waits for the handshake, the
+/// [`ClientTask`] half drives the connection, and the [`ReportSender`] delivers its end.
+#[must_use]
+pub fn client_connection(options: ClientOptions) -> (Connecting, ClientTask, ReportSender) {
+    let (commands, command_queue) = async_channel::bounded(COMMAND_QUEUE);
+    let (ready_sender, ready) = async_channel::bounded(1);
+    let (report, finished) = async_channel::bounded(1);
+    let timeout = options.connect_timeout;
+    (
+        Connecting {
+            ready,
+            commands,
+            finished,
+            timeout,
+        },
+        ClientTask {
+            options,
+            commands: command_queue,
+            ready: ready_sender,
+        },
+        ReportSender(report),
+    )
+}
+
+impl Connecting {
+    /// Waits for the handshake.
+    ///
+    /// # Errors
+    /// [`ConnectError`] as it happened (the transport's own failure is kept).
+    pub async fn ready(self) -> Result<Client, ConnectError> {
+        match self.ready.recv().await {
+            Ok(Ok(negotiated)) => Ok(Client {
+                shared: Arc::new(Shared {
+                    commands: self.commands,
+                    negotiated,
+                    next_call: AtomicU64::new(1),
+                    finished: self.finished,
+                }),
+            }),
+            Ok(Err(error)) => Err(error),
+            Err(_) => Err(ConnectError::Io("the connection task ended".into())),
+        }
+    }
+
+    /// Waits for the handshake; when it fails, also waits for the connection's end and
+    /// returns its report (e.g. how a server process exited) with the error.
+    ///
+    /// # Errors
+    /// As [`Connecting::ready`], with the final report.
+    pub async fn ready_or_report(self) -> Result<Client, (ConnectError, Option<ShutdownReport>)> {
+        let finished = self.finished.clone();
+        match self.ready().await {
+            Ok(client) => Ok(client),
+            Err(error) => Err((error, finished.recv().await.ok())),
+        }
+    }
+
+    /// The handshake timeout the options asked for.
+    #[must_use]
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+}
+
+enum Wake {
+    Io(IoWake),
+    Command(Option<Command>),
+    Timer,
+}
+
+impl ClientTask {
+    /// Drives the connection over a line-framed byte stream until it closes; returns the
+    /// engine's close report.
+    pub async fn run<R, In, Out>(self, runtime: R, input: In, output: Out) -> CloseReport
+    where
+        R: Runtime,
+        In: AsyncRead + Unpin,
+        Out: AsyncWrite + Unpin,
+    {
+        let Self {
+            options,
+            commands,
+            ready,
+        } = self;
+        let mut endpoint = ClientEndpoint::new(options.config);
+        let mut io = LineIo::new(input, output);
+        let mut timer = Timer::new(runtime.clone());
+        let mut handshake_timer = Timer::new(runtime);
+        let started = Instant::now();
+        handshake_timer.set(started.checked_add(options.connect_timeout));
+        let mut commands = Box::pin(commands);
+        let mut ready = Some(ready);
+        let mut calls: std::collections::HashMap<u64, RequestId> = std::collections::HashMap::new();
+        let mut replies: std::collections::HashMap<
+            RequestId,
+            (u64, async_channel::Sender<Result<RawJson, CallError>>),
+        > = std::collections::HashMap::new();
+        let mut handles_gone = false;
+        if let Err(error) = endpoint.start(started) {
+            if let Some(ready) = ready.take() {
+                let _ = ready.try_send(Err(ConnectError::Io(error.to_string())));
+            }
+        }
+        loop {
+            while let Some(transmit) = endpoint.poll_transmit() {
+                if let Transmit::Send { message, .. } = transmit {
+                    io.send(&message);
+                }
+            }
+            let mut closed = None;
+            let mut handshake_failed = None;
+            while let Some(event) = endpoint.poll_event() {
+                match event {
+                    ClientEvent::Ready(negotiated) => {
+                        if let Some(ready) = ready.take() {
+                            let _ = ready.try_send(Ok(negotiated));
+                        }
+                    }
+                    // Reported below: a transport failure that caused it is the better error.
+                    ClientEvent::HandshakeFailed(error) => handshake_failed = Some(error),
+                    ClientEvent::Response { id, outcome, .. } => {
+                        if let Some((call, reply)) = replies.remove(&id) {
+                            calls.remove(&call);
+                            let result = match outcome {
+                                Outcome::Result(raw) => Ok(raw),
+                                Outcome::Error(error) => Err(CallError::Server(error)),
+                                Outcome::Failed(failure) => Err(CallError::Failed(failure)),
+                            };
+                            let _ = reply.try_send(result);
+                        }
+                    }
+                    ClientEvent::Request { id, request, .. } => {
+                        // No client-side handlers yet: the server learns it cannot ask this.
+                        let error = ErrorObject::new(
+                            ErrorCode::METHOD_NOT_FOUND,
+                            format!("{} is not supported by this client", request.method()),
+                        );
+                        let _ = endpoint.respond(&id, Err(error));
+                    }
+                    ClientEvent::Closed(report) => closed = Some(report),
+                    other => tracing::debug!(event = ?other, "client event"),
+                }
+            }
+            if let Some(ready) = ready.take_if(|_| handshake_failed.is_some() || closed.is_some()) {
+                let error = match (&closed, handshake_failed) {
+                    (Some(report), _) if let CloseReason::Transport(failure) = &report.reason => {
+                        ConnectError::Transport(failure.clone())
+                    }
+                    (_, Some(error)) => ConnectError::Handshake(error),
+                    (Some(report), None) => ConnectError::Io(format!(
+                        "closed during the handshake: {:?}",
+                        report.reason
+                    )),
+                    (None, None) => ConnectError::Io("the handshake ended".into()),
+                };
+                let _ = ready.try_send(Err(error));
+            }
+            if let Some(report) = closed {
+                for (_, (_, reply)) in replies.drain() {
+                    let _ = reply.try_send(Err(CallError::Failed(RequestFailure::Closed)));
+                }
+                poll_fn(|cx| io.poll_close(cx)).await;
+                return report;
+            }
+            timer.set(endpoint.poll_timeout());
+            if ready.is_none() {
+                handshake_timer.set(None);
+            }
+            let wake = poll_fn(|cx| {
+                if let Poll::Ready(wake) = io.poll(cx) {
+                    return Poll::Ready(Wake::Io(wake));
+                }
+                if !handles_gone
+                    && !io.is_congested()
+                    && let Poll::Ready(command) = commands.as_mut().poll_next(cx)
+                {
+                    return Poll::Ready(Wake::Command(command));
+                }
+                if timer.poll(cx).is_ready() || handshake_timer.poll(cx).is_ready() {
+                    return Poll::Ready(Wake::Timer);
+                }
+                Poll::Pending
+            })
+            .await;
+            let now = Instant::now();
+            match wake {
+                Wake::Io(IoWake::Read) => {
+                    while let Some(message) = io.next_message() {
+                        match message {
+                            Ok(message) => {
+                                endpoint.handle_message(now, TransportScope::CONNECTION, message);
+                            }
+                            Err(error) => endpoint.handle_invalid_message(
+                                now,
+                                TransportScope::CONNECTION,
+                                error,
+                            ),
+                        }
+                    }
+                }
+                Wake::Io(IoWake::ReadEnded) => {
+                    while let Some(Ok(message)) = io.next_message() {
+                        endpoint.handle_message(now, TransportScope::CONNECTION, message);
+                    }
+                    let failure = match io.read_end() {
+                        Some(ReadEnd::Failed(e)) => TransportFailure::ConnectionLost(e.to_string()),
+                        _ => TransportFailure::StreamClosed,
+                    };
+                    endpoint.handle_transport_closed(now, TransportScope::CONNECTION, failure);
+                }
+                Wake::Io(IoWake::WriteFailed) => {
+                    let reason = io
+                        .write_error()
+                        .map_or_else(String::new, ToString::to_string);
+                    endpoint.handle_transport_closed(
+                        now,
+                        TransportScope::CONNECTION,
+                        TransportFailure::ConnectionLost(reason),
+                    );
+                }
+                Wake::Command(Some(Command::Request {
+                    call,
+                    request,
+                    options,
+                    reply,
+                })) => match endpoint.request(now, &request, options) {
+                    Ok(id) => {
+                        calls.insert(call, id.clone());
+                        replies.insert(id, (call, reply));
+                    }
+                    Err(error) => {
+                        let _ = reply.try_send(Err(CallError::Refused(error.to_string())));
+                    }
+                },
+                Wake::Command(Some(Command::Cancel { call })) => {
+                    if let Some(id) = calls.remove(&call) {
+                        replies.remove(&id);
+                        endpoint.cancel(now, &id, Some("the caller gave up".into()));
+                    }
+                }
+                Wake::Command(Some(Command::Close)) => endpoint.close(now),
+                Wake::Command(None) => {
+                    // Every handle is gone: nobody can use the connection any more.
+                    handles_gone = true;
+                    endpoint.abort(now);
+                }
+                Wake::Timer => {
+                    if ready.is_some() && now >= started + options.connect_timeout {
+                        if let Some(ready) = ready.take() {
+                            let _ =
+                                ready.try_send(Err(ConnectError::Timeout(options.connect_timeout)));
+                        }
+                        endpoint.abort(now);
+                    }
+                    endpoint.handle_timeout(now);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! # mcp-async
+//!
+//! The runtime-agnostic async layer of the MCP stack, written once and shared by the
+//! `mcp-smol` and `mcp-tokio` adapters: the high-level [`server::Server`] and
+//! [`client::Client`] APIs and the connection drivers that run the [`mcp_proto`] Sans-IO
+//! engines over `futures-io` byte streams. An adapter supplies a [`runtime::Runtime`] (spawn
+//! and a timer) and its transports (stdio, processes, sockets); nothing here depends on an
+//! executor, a reactor or a clock other than `Instant::now`.
+//!
+//! One task owns each connection: it holds the engine, the I/O, the timer and the running
+//! handlers and polls them itself. Handles talk to it through bounded channels.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod client;
+pub mod demo;
+mod lines;
+pub mod memory;
+pub mod process;
+pub mod runtime;
+pub mod serve;
+pub mod server;
+mod timer;
+
+pub use mcp_proto as proto;

@@ -1,0 +1,202 @@
+//! Newline-delimited JSON-RPC over any `futures-io` byte stream (stdio, a child's pipes, an
+//! in-memory pipe): buffered, bounded, polled from the connection's one task.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_lite::io::{AsyncRead, AsyncWrite};
+use mcp_proto::framing::{LineDecodeError, LineDecoder, LineStatus, encode_line};
+use mcp_proto::jsonrpc::{self, DecodeError, DecodeErrorKind, DecodeOptions, Message};
+
+/// Bytes read at a time.
+const READ_CHUNK: usize = 16 * 1024;
+/// Unwritten bytes beyond which the connection stops taking new work until the peer reads.
+pub(crate) const MAX_PENDING_WRITE: usize = 8 * 1024 * 1024;
+
+/// How the read side ended.
+#[derive(Debug)]
+pub(crate) enum ReadEnd {
+    /// End of input.
+    Eof,
+    /// A read failed.
+    Failed(io::Error),
+}
+
+/// What [`LineIo::poll`] noticed.
+#[derive(Debug)]
+pub(crate) enum IoWake {
+    /// New bytes arrived: call [`LineIo::next_message`].
+    Read,
+    /// The input ended (reported once).
+    ReadEnded,
+    /// A write failed; nothing more can be sent (reported once).
+    WriteFailed,
+}
+
+/// A line-framed duplex connection.
+#[derive(Debug)]
+pub(crate) struct LineIo<R, W> {
+    reader: R,
+    writer: W,
+    decoder: LineDecoder,
+    inbound: Vec<u8>,
+    chunk: Vec<u8>,
+    outbound: Vec<u8>,
+    written: usize,
+    needs_flush: bool,
+    read_end: Option<ReadEnd>,
+    write_error: Option<io::Error>,
+    options: DecodeOptions,
+}
+
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> LineIo<R, W> {
+    pub(crate) fn new(reader: R, writer: W) -> Self {
+        Self {
+            reader,
+            writer,
+            decoder: LineDecoder::new(),
+            inbound: Vec::new(),
+            chunk: vec![0; READ_CHUNK],
+            outbound: Vec::new(),
+            written: 0,
+            needs_flush: false,
+            read_end: None,
+            write_error: None,
+            options: DecodeOptions::default(),
+        }
+    }
+
+    /// Appends `message` to the output (written by later polls).
+    pub(crate) fn send(&mut self, message: &Message) {
+        if self.write_error.is_some() {
+            return;
+        }
+        if let Err(error) = encode_line(&jsonrpc::encode(message), &mut self.outbound) {
+            // The engine answers on its own deadline; nothing malformed goes on the wire.
+            tracing::error!(%error, "dropping a message that cannot be framed as one line");
+        }
+    }
+
+    /// Too much is waiting to be written: stop taking new work until the peer reads.
+    pub(crate) fn is_congested(&self) -> bool {
+        self.outbound.len().saturating_sub(self.written) > MAX_PENDING_WRITE
+    }
+
+    /// Everything sent so far has been written and flushed (or writing failed).
+    pub(crate) fn is_flushed(&self) -> bool {
+        self.write_error.is_some() || (self.outbound.is_empty() && !self.needs_flush)
+    }
+
+    /// How the input ended, once it has.
+    pub(crate) fn read_end(&self) -> Option<&ReadEnd> {
+        self.read_end.as_ref()
+    }
+
+    /// The write error, once writing failed.
+    pub(crate) fn write_error(&self) -> Option<&io::Error> {
+        self.write_error.as_ref()
+    }
+
+    /// Writes what it can, then reads what is there.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<IoWake> {
+        if let Poll::Ready(()) = self.poll_write(cx) {
+            return Poll::Ready(IoWake::WriteFailed);
+        }
+        // Unparsed input is bounded: while a full message's worth waits, stop reading.
+        if self.read_end.is_some() || self.inbound.len() > self.options.max_message_len {
+            return Poll::Pending;
+        }
+        loop {
+            match Pin::new(&mut self.reader).poll_read(cx, &mut self.chunk) {
+                Poll::Ready(Ok(0)) => {
+                    self.read_end = Some(ReadEnd::Eof);
+                    return Poll::Ready(IoWake::ReadEnded);
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.inbound
+                        .extend_from_slice(self.chunk.get(..n).unwrap_or_default());
+                    return Poll::Ready(IoWake::Read);
+                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => {
+                    self.read_end = Some(ReadEnd::Failed(e));
+                    return Poll::Ready(IoWake::ReadEnded);
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Ready once, when writing fails.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.write_error.is_some() {
+            return Poll::Pending;
+        }
+        while self.written < self.outbound.len() {
+            let pending = self.outbound.get(self.written..).unwrap_or_default();
+            match Pin::new(&mut self.writer).poll_write(cx, pending) {
+                Poll::Ready(Ok(0)) => return self.write_failed(io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(n)) => {
+                    self.written += n;
+                    self.needs_flush = true;
+                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => return self.write_failed(e),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        self.outbound.clear();
+        self.written = 0;
+        if self.needs_flush {
+            match Pin::new(&mut self.writer).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.needs_flush = false,
+                Poll::Ready(Err(e)) => return self.write_failed(e),
+                Poll::Pending => {}
+            }
+        }
+        Poll::Pending
+    }
+
+    fn write_failed(&mut self, error: io::Error) -> Poll<()> {
+        self.write_error = Some(error);
+        self.outbound.clear();
+        self.written = 0;
+        Poll::Ready(())
+    }
+
+    /// Closes the write side once everything is written (best effort: errors are ignored).
+    pub(crate) fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.poll_write(cx).is_ready() || self.write_error.is_some() {
+            return Poll::Ready(());
+        }
+        if !self.is_flushed() {
+            return Poll::Pending;
+        }
+        Pin::new(&mut self.writer).poll_close(cx).map(|_| ())
+    }
+
+    /// The next complete message received (or why a line was not one).
+    pub(crate) fn next_message(&mut self) -> Option<Result<Message, DecodeError>> {
+        let (message, consumed) = match self.decoder.decode(&self.inbound) {
+            Ok(LineStatus::Line { line, consumed }) => {
+                (Some(jsonrpc::decode_message(line, &self.options)), consumed)
+            }
+            Ok(LineStatus::NeedMore { consumed }) => (None, consumed),
+            // The decoder skips the rest of the line by itself.
+            Err(LineDecodeError::LineTooLong { max }) => (
+                Some(Err(DecodeError {
+                    id: None,
+                    kind: DecodeErrorKind::TooLarge {
+                        len: max.saturating_add(1),
+                        max,
+                    },
+                })),
+                0,
+            ),
+            Err(_) => (None, 0),
+        };
+        self.inbound.drain(..consumed.min(self.inbound.len()));
+        message
+    }
+}

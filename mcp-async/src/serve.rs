@@ -1,0 +1,200 @@
+//! Serving a [`Server`] over a line-framed byte stream (stdio, a socket, an in-memory pipe):
+//! one task owns the connection's [`ServerEndpoint`], its I/O, its timer and the running
+//! handlers, which it polls itself (no task per request, no lock around the engine).
+
+use std::future::poll_fn;
+use std::io;
+use std::task::Poll;
+use std::time::Instant;
+
+use futures_lite::Stream;
+use futures_lite::io::{AsyncRead, AsyncWrite};
+use mcp_proto::engine::{
+    CloseReport, ServerEndpoint, ServerEvent, Transmit, TransportFailure, TransportScope,
+};
+use mcp_proto::jsonrpc::{ErrorObject, RequestId};
+use serde_json::Value;
+
+use crate::lines::{IoWake, LineIo, ReadEnd};
+use crate::runtime::{BoxFuture, Runtime};
+use crate::server::{Context, Progress, Server};
+use crate::timer::Timer;
+
+/// The most handler progress reports queued for the connection task.
+const PROGRESS_QUEUE: usize = 256;
+
+/// How a served connection ended.
+#[derive(Debug)]
+pub struct ServeReport {
+    /// The engine's account: why it closed, what was abandoned.
+    pub close: CloseReport,
+    /// The I/O error that ended it, if one did.
+    pub io_error: Option<io::Error>,
+}
+
+struct Running {
+    id: RequestId,
+    answer: BoxFuture<'static, Result<Value, ErrorObject>>,
+    /// Dropped with the handler: closes its context's cancellation signal.
+    _cancel: async_channel::Sender<()>,
+}
+
+enum Wake {
+    Io(IoWake),
+    Answered(usize, Result<Value, ErrorObject>),
+    Progress(Progress),
+    Stop,
+    Timer,
+}
+
+/// Serves `server` on one connection until the peer goes away (end of input), `stop`
+/// completes (a graceful close: in-flight requests get the engine's grace period), or the
+/// I/O fails. Returns the engine's close report.
+pub async fn serve_lines<R, In, Out>(
+    runtime: R,
+    server: Server,
+    input: In,
+    output: Out,
+    stop: impl Future<Output = ()> + Send,
+) -> ServeReport
+where
+    R: Runtime,
+    In: AsyncRead + Unpin,
+    Out: AsyncWrite + Unpin,
+{
+    let mut endpoint = ServerEndpoint::new(server.config());
+    let mut io = LineIo::new(input, output);
+    let mut timer = Timer::new(runtime);
+    let (progress_sender, progress) = async_channel::bounded(PROGRESS_QUEUE);
+    let mut progress = Box::pin(progress);
+    let mut stop = Box::pin(stop);
+    let mut stopping = false;
+    let mut running: Vec<Running> = Vec::new();
+    loop {
+        while let Some(transmit) = endpoint.poll_transmit() {
+            if let Transmit::Send { message, .. } = transmit {
+                io.send(&message);
+            }
+        }
+        let mut closed = None;
+        while let Some(event) = endpoint.poll_event() {
+            match event {
+                ServerEvent::Request {
+                    id,
+                    request,
+                    context,
+                } => {
+                    let (cancel, cancelled) = async_channel::bounded(1);
+                    let context = Context::new(
+                        id.clone(),
+                        context,
+                        Some(progress_sender.clone()),
+                        cancelled,
+                    );
+                    running.push(Running {
+                        id,
+                        answer: server.dispatch(context, request),
+                        _cancel: cancel,
+                    });
+                }
+                ServerEvent::Cancelled { id } => running.retain(|r| r.id != id),
+                ServerEvent::Closed(report) => closed = Some(report),
+                ServerEvent::InvalidMessage(error) => {
+                    tracing::debug!(%error, "invalid message from the client (answered)");
+                }
+                _ => {}
+            }
+        }
+        if let Some(close) = closed {
+            running.clear();
+            // Best effort: what the engine said last (errors, cancellations) goes out.
+            poll_fn(|cx| io.poll_close(cx)).await;
+            let io_error = match io.read_end() {
+                Some(ReadEnd::Failed(e)) => Some(io::Error::new(e.kind(), e.to_string())),
+                _ => io
+                    .write_error()
+                    .map(|e| io::Error::new(e.kind(), e.to_string())),
+            };
+            return ServeReport { close, io_error };
+        }
+        timer.set(endpoint.poll_timeout());
+        let wake = poll_fn(|cx| {
+            if let Poll::Ready(wake) = io.poll(cx) {
+                return Poll::Ready(Wake::Io(wake));
+            }
+            if !stopping && stop.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Wake::Stop);
+            }
+            // While the peer is not reading, no new answers are produced.
+            if !io.is_congested() {
+                for (index, handler) in running.iter_mut().enumerate() {
+                    if let Poll::Ready(answer) = handler.answer.as_mut().poll(cx) {
+                        return Poll::Ready(Wake::Answered(index, answer));
+                    }
+                }
+            }
+            if let Poll::Ready(Some(report)) = progress.as_mut().poll_next(cx) {
+                return Poll::Ready(Wake::Progress(report));
+            }
+            if timer.poll(cx).is_ready() {
+                return Poll::Ready(Wake::Timer);
+            }
+            Poll::Pending
+        })
+        .await;
+        let now = Instant::now();
+        match wake {
+            Wake::Io(IoWake::Read) => {
+                while let Some(message) = io.next_message() {
+                    match message {
+                        Ok(message) => {
+                            endpoint.handle_message(now, TransportScope::CONNECTION, message);
+                        }
+                        Err(error) => {
+                            endpoint.handle_invalid_message(now, TransportScope::CONNECTION, error)
+                        }
+                    }
+                }
+            }
+            Wake::Io(IoWake::ReadEnded) => {
+                while let Some(Ok(message)) = io.next_message() {
+                    endpoint.handle_message(now, TransportScope::CONNECTION, message);
+                }
+                let failure = match io.read_end() {
+                    Some(ReadEnd::Failed(e)) => TransportFailure::ConnectionLost(e.to_string()),
+                    _ => TransportFailure::StreamClosed,
+                };
+                endpoint.handle_transport_closed(now, TransportScope::CONNECTION, failure);
+            }
+            Wake::Io(IoWake::WriteFailed) => {
+                let reason = io
+                    .write_error()
+                    .map_or_else(String::new, ToString::to_string);
+                endpoint.handle_transport_closed(
+                    now,
+                    TransportScope::CONNECTION,
+                    TransportFailure::ConnectionLost(reason),
+                );
+            }
+            Wake::Answered(index, answer) => {
+                let handler = running.swap_remove(index);
+                let sent = match answer {
+                    Ok(result) => endpoint.respond(&handler.id, &result),
+                    Err(error) => endpoint.respond_error(&handler.id, error),
+                };
+                if let Err(error) = sent {
+                    tracing::debug!(%error, id = %handler.id, "answer not sent");
+                }
+            }
+            Wake::Progress(report) => {
+                let _ =
+                    endpoint.progress(&report.id, report.progress, report.total, report.message);
+            }
+            Wake::Stop => {
+                stopping = true;
+                endpoint.close(now);
+            }
+            Wake::Timer => endpoint.handle_timeout(now),
+        }
+    }
+}

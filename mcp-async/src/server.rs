@@ -1,0 +1,490 @@
+//! The high-level server: register tools, resources and prompts with async handlers, then
+//! serve the [`Server`] over any transport of an adapter. The protocol (both eras, sessions,
+//! caching fields, cancellation) is the core's; this module only maps requests to handlers.
+//!
+//! ```
+//! use mcp_async::server::{Server, HandlerError};
+//! use mcp_async::proto::types::{CallToolResult, Tool};
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize)]
+//! struct Echo {
+//!     message: String,
+//! }
+//!
+//! let echo: Tool = serde_json::from_value(serde_json::json!({
+//!     "name": "echo",
+//!     "description": "Returns its message",
+//!     "inputSchema": {"type": "object", "properties": {"message": {"type": "string"}},
+//!                     "required": ["message"]}
+//! }))
+//! .unwrap();
+//! let server = Server::builder("echo-server", "1.0.0")
+//!     .typed_tool(echo, |_ctx, args: Echo| async move {
+//!         Ok::<_, HandlerError>(CallToolResult::text(args.message))
+//!     })
+//!     .build();
+//! assert_eq!(server.tool_count(), 1);
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use mcp_proto::engine::{RequestContext, ServerConfig};
+use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RequestId};
+use mcp_proto::types::methods::ClientRequest;
+use mcp_proto::types::{
+    CallToolResult, Era, GetPromptResult, Implementation, JsonObject, ListPromptsResult,
+    ListResourcesResult, ListToolsResult, Prompt, PromptsCapability, ReadResourceResult, Resource,
+    ResourceContents, ResourcesCapability, ServerCapabilities, Tool, ToolsCapability,
+};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::runtime::BoxFuture;
+
+/// The default number of items per page of a list result.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+/// A handler's failure, answered as a JSON-RPC error. (A tool that ran and failed should
+/// rather return [`CallToolResult::error`], which the model can read.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct HandlerError {
+    /// The JSON-RPC error code.
+    pub code: ErrorCode,
+    /// The message.
+    pub message: String,
+}
+
+impl HandlerError {
+    /// Invalid arguments (-32602).
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::INVALID_PARAMS,
+            message: message.into(),
+        }
+    }
+
+    /// An internal failure (-32603).
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::INTERNAL_ERROR,
+            message: message.into(),
+        }
+    }
+
+    fn into_error_object(self) -> ErrorObject {
+        ErrorObject::new(self.code, self.message)
+    }
+}
+
+/// What a handler knows about its request, and what it can do while running.
+#[derive(Debug, Clone)]
+pub struct Context {
+    id: RequestId,
+    request: RequestContext,
+    progress: Option<async_channel::Sender<Progress>>,
+    cancelled: async_channel::Receiver<()>,
+}
+
+/// A progress report from a handler, delivered by the connection's task.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Progress {
+    pub(crate) id: RequestId,
+    pub(crate) progress: f64,
+    pub(crate) total: Option<f64>,
+    pub(crate) message: Option<String>,
+}
+
+impl Context {
+    pub(crate) fn new(
+        id: RequestId,
+        request: RequestContext,
+        progress: Option<async_channel::Sender<Progress>>,
+        cancelled: async_channel::Receiver<()>,
+    ) -> Self {
+        Self {
+            id,
+            request,
+            progress,
+            cancelled,
+        }
+    }
+
+    /// The request's id.
+    #[must_use]
+    pub fn request_id(&self) -> &RequestId {
+        &self.id
+    }
+
+    /// The protocol era of the request.
+    #[must_use]
+    pub fn era(&self) -> Era {
+        self.request.era
+    }
+
+    /// Everything the core knows about the request's client (version, capabilities, info).
+    #[must_use]
+    pub fn request(&self) -> &RequestContext {
+        &self.request
+    }
+
+    /// Reports progress, if the client asked for it (rate-limited by the core; a report that
+    /// does not fit the connection's queue is dropped, as progress is advisory).
+    pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) {
+        if let Some(sender) = &self.progress
+            && self.request.progress_token.is_some()
+        {
+            let _ = sender.try_send(Progress {
+                id: self.id.clone(),
+                progress,
+                total,
+                message,
+            });
+        }
+    }
+
+    /// Whether the request was cancelled (by the client, or because the connection ended).
+    /// The handler's future is dropped then anyway; this is for work it handed elsewhere.
+    #[must_use]
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.is_closed()
+    }
+
+    /// Completes when the request is cancelled.
+    pub async fn cancelled(&self) {
+        // Nothing is ever sent: the channel closing is the signal.
+        let _ = self.cancelled.recv().await;
+    }
+}
+
+type ToolFn = Arc<
+    dyn Fn(Context, JsonObject) -> BoxFuture<'static, Result<CallToolResult, HandlerError>>
+        + Send
+        + Sync,
+>;
+type ResourceFn = Arc<
+    dyn Fn(Context, String) -> BoxFuture<'static, Result<Vec<ResourceContents>, HandlerError>>
+        + Send
+        + Sync,
+>;
+type PromptFn = Arc<
+    dyn Fn(
+            Context,
+            BTreeMap<String, String>,
+        ) -> BoxFuture<'static, Result<GetPromptResult, HandlerError>>
+        + Send
+        + Sync,
+>;
+
+struct Registry {
+    info: Implementation,
+    instructions: Option<String>,
+    page_size: usize,
+    tools: Vec<(Tool, ToolFn)>,
+    resources: Vec<(Resource, ResourceFn)>,
+    prompts: Vec<(Prompt, PromptFn)>,
+}
+
+/// An MCP server definition: cheap to clone, served by any number of connections at once.
+#[derive(Clone)]
+pub struct Server {
+    registry: Arc<Registry>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("info", &self.registry.info)
+            .field("tools", &self.registry.tools.len())
+            .field("resources", &self.registry.resources.len())
+            .field("prompts", &self.registry.prompts.len())
+            .finish()
+    }
+}
+
+/// Builds a [`Server`].
+pub struct ServerBuilder {
+    registry: Registry,
+}
+
+impl fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("info", &self.registry.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Starts a definition for the server `name` at `version`.
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
+        ServerBuilder {
+            registry: Registry {
+                info: Implementation::new(name, version),
+                instructions: None,
+                page_size: DEFAULT_PAGE_SIZE,
+                tools: Vec::new(),
+                resources: Vec::new(),
+                prompts: Vec::new(),
+            },
+        }
+    }
+
+    /// Registered tools.
+    #[must_use]
+    pub fn tool_count(&self) -> usize {
+        self.registry.tools.len()
+    }
+
+    /// The registered tools' definitions (e.g. to check their `x-mcp-header` annotations).
+    pub fn tools(&self) -> impl Iterator<Item = &Tool> {
+        self.registry.tools.iter().map(|(tool, _)| tool)
+    }
+
+    /// The core configuration of this server: who it is and what it declares.
+    #[must_use]
+    pub fn config(&self) -> ServerConfig {
+        let registry = &self.registry;
+        let capabilities = ServerCapabilities {
+            tools: (!registry.tools.is_empty()).then(ToolsCapability::default),
+            resources: (!registry.resources.is_empty()).then(ResourcesCapability::default),
+            prompts: (!registry.prompts.is_empty()).then(PromptsCapability::default),
+            ..ServerCapabilities::default()
+        };
+        let mut config = ServerConfig::new(registry.info.clone(), capabilities);
+        config.instructions.clone_from(&registry.instructions);
+        config
+    }
+
+    /// The answer to `request`, as a future the connection's task polls. Requests the core
+    /// answers itself never get here.
+    pub(crate) fn dispatch(
+        &self,
+        context: Context,
+        request: ClientRequest,
+    ) -> BoxFuture<'static, Result<Value, ErrorObject>> {
+        let registry = &self.registry;
+        match request {
+            ClientRequest::ListTools(params) => {
+                let page = paginate(
+                    &registry.tools,
+                    params.cursor.as_deref(),
+                    registry.page_size,
+                )
+                .map(|(items, next_cursor)| ListToolsResult {
+                    tools: items.iter().map(|(t, _)| t.clone()).collect(),
+                    next_cursor,
+                    ..ListToolsResult::default()
+                });
+                ready(page.and_then(to_value))
+            }
+            ClientRequest::CallTool(params) => {
+                let Some((_, handler)) = registry.tools.iter().find(|(t, _)| t.name == params.name)
+                else {
+                    return ready(Err(ErrorObject::new(
+                        ErrorCode::INVALID_PARAMS,
+                        format!("unknown tool: {}", params.name),
+                    )));
+                };
+                let future = handler(context, params.arguments.unwrap_or_default());
+                Box::pin(async move {
+                    future
+                        .await
+                        .map_err(HandlerError::into_error_object)
+                        .and_then(to_value)
+                })
+            }
+            ClientRequest::ListResources(params) => {
+                let page = paginate(
+                    &registry.resources,
+                    params.cursor.as_deref(),
+                    registry.page_size,
+                )
+                .map(|(items, next_cursor)| ListResourcesResult {
+                    resources: items.iter().map(|(r, _)| r.clone()).collect(),
+                    next_cursor,
+                    ..ListResourcesResult::default()
+                });
+                ready(page.and_then(to_value))
+            }
+            ClientRequest::ListResourceTemplates(_) => {
+                ready(Ok(serde_json::json!({"resourceTemplates": []})))
+            }
+            ClientRequest::ReadResource(params) => {
+                let Some((_, reader)) =
+                    registry.resources.iter().find(|(r, _)| r.uri == params.uri)
+                else {
+                    return ready(Err(ErrorObject::new(
+                        ErrorCode::RESOURCE_NOT_FOUND_LEGACY,
+                        format!("resource not found: {}", params.uri),
+                    )));
+                };
+                let future = reader(context, params.uri);
+                Box::pin(async move {
+                    let contents = future.await.map_err(HandlerError::into_error_object)?;
+                    to_value(ReadResourceResult {
+                        contents,
+                        ..ReadResourceResult::default()
+                    })
+                })
+            }
+            ClientRequest::ListPrompts(params) => {
+                let page = paginate(
+                    &registry.prompts,
+                    params.cursor.as_deref(),
+                    registry.page_size,
+                )
+                .map(|(items, next_cursor)| ListPromptsResult {
+                    prompts: items.iter().map(|(p, _)| p.clone()).collect(),
+                    next_cursor,
+                    ..ListPromptsResult::default()
+                });
+                ready(page.and_then(to_value))
+            }
+            ClientRequest::GetPrompt(params) => {
+                let Some((_, handler)) =
+                    registry.prompts.iter().find(|(p, _)| p.name == params.name)
+                else {
+                    return ready(Err(ErrorObject::new(
+                        ErrorCode::INVALID_PARAMS,
+                        format!("unknown prompt: {}", params.name),
+                    )));
+                };
+                let future = handler(context, params.arguments.unwrap_or_default());
+                Box::pin(async move {
+                    future
+                        .await
+                        .map_err(HandlerError::into_error_object)
+                        .and_then(to_value)
+                })
+            }
+            ClientRequest::Complete(_) => ready(Ok(serde_json::json!({
+                "completion": {"values": [], "total": 0, "hasMore": false}
+            }))),
+            other => ready(Err(ErrorObject::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                format!("{} is not served", other.method()),
+            ))),
+        }
+    }
+}
+
+impl ServerBuilder {
+    /// Instructions for the model, sent in the handshake.
+    #[must_use]
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.registry.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Items per page of list results (at least 1).
+    #[must_use]
+    pub fn page_size(mut self, page_size: usize) -> Self {
+        self.registry.page_size = page_size.max(1);
+        self
+    }
+
+    /// Registers `tool`; `handler` gets the call's arguments as a JSON object.
+    #[must_use]
+    pub fn tool<F, Fut>(mut self, tool: Tool, handler: F) -> Self
+    where
+        F: Fn(Context, JsonObject) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, HandlerError>> + Send + 'static,
+    {
+        let handler: ToolFn =
+            Arc::new(move |context, arguments| Box::pin(handler(context, arguments)));
+        self.registry.tools.retain(|(t, _)| t.name != tool.name);
+        self.registry.tools.push((tool, handler));
+        self
+    }
+
+    /// Registers `tool` with arguments deserialized into `A`. Arguments that do not fit `A`
+    /// get a tool error result (`isError`), so the model can correct itself.
+    #[must_use]
+    pub fn typed_tool<A, F, Fut>(self, tool: Tool, handler: F) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(Context, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, HandlerError>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        self.tool(tool, move |context, arguments| {
+            let handler = Arc::clone(&handler);
+            async move {
+                match serde_json::from_value::<A>(Value::Object(arguments)) {
+                    Ok(arguments) => handler(context, arguments).await,
+                    Err(error) => Ok(CallToolResult::error(format!("invalid arguments: {error}"))),
+                }
+            }
+        })
+    }
+
+    /// Registers `resource`; `read` produces its contents.
+    #[must_use]
+    pub fn resource<F, Fut>(mut self, resource: Resource, read: F) -> Self
+    where
+        F: Fn(Context, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<ResourceContents>, HandlerError>> + Send + 'static,
+    {
+        let read: ResourceFn = Arc::new(move |context, uri| Box::pin(read(context, uri)));
+        self.registry
+            .resources
+            .retain(|(r, _)| r.uri != resource.uri);
+        self.registry.resources.push((resource, read));
+        self
+    }
+
+    /// Registers `prompt`; `get` renders it from its arguments.
+    #[must_use]
+    pub fn prompt<F, Fut>(mut self, prompt: Prompt, get: F) -> Self
+    where
+        F: Fn(Context, BTreeMap<String, String>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<GetPromptResult, HandlerError>> + Send + 'static,
+    {
+        let get: PromptFn = Arc::new(move |context, arguments| Box::pin(get(context, arguments)));
+        self.registry.prompts.retain(|(p, _)| p.name != prompt.name);
+        self.registry.prompts.push((prompt, get));
+        self
+    }
+
+    /// The finished definition.
+    #[must_use]
+    pub fn build(self) -> Server {
+        Server {
+            registry: Arc::new(self.registry),
+        }
+    }
+}
+
+fn ready(value: Result<Value, ErrorObject>) -> BoxFuture<'static, Result<Value, ErrorObject>> {
+    Box::pin(std::future::ready(value))
+}
+
+fn to_value<T: serde::Serialize>(value: T) -> Result<Value, ErrorObject> {
+    serde_json::to_value(value)
+        .map_err(|e| ErrorObject::new(ErrorCode::INTERNAL_ERROR, format!("result: {e}")))
+}
+
+/// One page of `items` from `cursor` (an offset this server wrote), and the next cursor.
+fn paginate<'a, T>(
+    items: &'a [T],
+    cursor: Option<&str>,
+    page_size: usize,
+) -> Result<(&'a [T], Option<String>), ErrorObject> {
+    let start = match cursor {
+        None => 0,
+        Some(cursor) => cursor
+            .parse::<usize>()
+            .ok()
+            .filter(|start| *start <= items.len())
+            .ok_or_else(|| ErrorObject::new(ErrorCode::INVALID_PARAMS, "invalid cursor"))?,
+    };
+    let end = start.saturating_add(page_size).min(items.len());
+    let page = items.get(start..end).unwrap_or_default();
+    let next = (end < items.len()).then(|| end.to_string());
+    Ok((page, next))
+}

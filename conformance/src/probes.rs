@@ -148,23 +148,6 @@ struct Answer {
     sse: bool,
 }
 
-const BOTH: Answer = Answer {
-    json: true,
-    sse: true,
-};
-const JSON_ONLY: Answer = Answer {
-    json: true,
-    sse: false,
-};
-const SSE_ONLY: Answer = Answer {
-    json: false,
-    sse: true,
-};
-const NEITHER: Answer = Answer {
-    json: false,
-    sse: false,
-};
-
 fn negotiate(lines: &[&'static str]) -> Result<Answer, AcceptError> {
     let acceptance = http::parse_accept(lines.iter().map(|l| l.as_bytes()))?;
     Ok(Answer {
@@ -175,65 +158,20 @@ fn negotiate(lines: &[&'static str]) -> Result<Answer, AcceptError> {
 
 /// The Accept rows other SDKs get wrong (406 on wildcards, q=0 ignored, lookalikes accepted).
 fn accept_probes() -> Vec<Probe> {
-    let rows: Vec<(&'static str, Vec<&'static str>, Answer)> = vec![
-        (
-            "*/* (curl, httpx, browsers) is acceptable",
-            vec!["*/*"],
-            BOTH,
-        ),
-        ("*/*;q=0.8 is acceptable", vec!["*/*;q=0.8"], BOTH),
-        (
-            "application/*, text/* is acceptable",
-            vec!["application/*, text/*"],
-            BOTH,
-        ),
-        (
-            "media types are case-insensitive",
-            vec!["Application/JSON, Text/Event-Stream"],
-            BOTH,
-        ),
-        (
-            "two Accept lines combine",
-            vec!["application/json", "text/event-stream"],
-            BOTH,
-        ),
-        (
-            "application/json alone allows a JSON answer",
-            vec!["application/json"],
-            JSON_ONLY,
-        ),
-        (
-            "a charset parameter is allowed",
-            vec!["application/json; charset=\"utf-8\""],
-            JSON_ONLY,
-        ),
-        (
-            "application/json;q=0 refuses JSON",
-            vec!["application/json;q=0, text/event-stream"],
-            SSE_ONLY,
-        ),
-        (
-            "a specific q=0 beats */*",
-            vec!["application/json;q=0, */*"],
-            SSE_ONLY,
-        ),
-        ("*/*;q=0 refuses everything", vec!["*/*;q=0"], NEITHER),
-        ("text/html is not acceptable", vec!["text/html"], NEITHER),
-        (
-            "lookalike types are refused",
-            vec!["application/jsonx, text/event-stream-bogus"],
-            NEITHER,
-        ),
-        ("an absent Accept allows anything", vec![], BOTH),
-        ("an empty Accept allows anything", vec![""], BOTH),
-    ];
-    let mut probes: Vec<Probe> = rows
-        .into_iter()
-        .map(|(name, lines, expected)| {
-            probe("accept", name, move || match negotiate(&lines) {
+    let mut probes: Vec<Probe> = http::ACCEPT_TABLE
+        .iter()
+        .map(|row| {
+            let expected = Answer {
+                json: row.json,
+                sse: row.event_stream,
+            };
+            probe("accept", row.name, move || match negotiate(row.lines) {
                 Ok(answer) if answer == expected => Ok(()),
-                Ok(answer) => Err(format!("{lines:?} gave {answer:?}, expected {expected:?}")),
-                Err(err) => Err(format!("{lines:?} refused: {err}")),
+                Ok(answer) => Err(format!(
+                    "{:?} gave {answer:?}, expected {expected:?}",
+                    row.lines
+                )),
+                Err(err) => Err(format!("{:?} refused: {err}", row.lines)),
             })
         })
         .collect();

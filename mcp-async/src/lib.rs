@@ -12,8 +12,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod app;
 pub mod client;
 pub mod demo;
+pub mod entropy;
+pub mod http_serve;
 mod lines;
 pub mod memory;
 pub mod process;

@@ -7,21 +7,14 @@ use std::io;
 use std::task::Poll;
 use std::time::Instant;
 
-use futures_lite::Stream;
 use futures_lite::io::{AsyncRead, AsyncWrite};
-use mcp_proto::engine::{
-    CloseReport, ServerEndpoint, ServerEvent, Transmit, TransportFailure, TransportScope,
-};
-use mcp_proto::jsonrpc::{ErrorObject, RequestId};
-use serde_json::Value;
+use mcp_proto::engine::{CloseReport, ServerEndpoint, Transmit, TransportFailure, TransportScope};
 
+use crate::app::{App, Produced, apply, report_progress};
 use crate::lines::{IoWake, LineIo, ReadEnd};
-use crate::runtime::{BoxFuture, Runtime};
-use crate::server::{Context, Progress, Server};
+use crate::runtime::Runtime;
+use crate::server::Server;
 use crate::timer::Timer;
-
-/// The most handler progress reports queued for the connection task.
-const PROGRESS_QUEUE: usize = 256;
 
 /// How a served connection ended.
 #[derive(Debug)]
@@ -32,17 +25,9 @@ pub struct ServeReport {
     pub io_error: Option<io::Error>,
 }
 
-struct Running {
-    id: RequestId,
-    answer: BoxFuture<'static, Result<Value, ErrorObject>>,
-    /// Dropped with the handler: closes its context's cancellation signal.
-    _cancel: async_channel::Sender<()>,
-}
-
 enum Wake {
     Io(IoWake),
-    Answered(usize, Result<Value, ErrorObject>),
-    Progress(Progress),
+    App(Produced<()>),
     Stop,
     Timer,
 }
@@ -63,13 +48,11 @@ where
     Out: AsyncWrite + Unpin,
 {
     let mut endpoint = ServerEndpoint::new(server.config());
+    let mut app = App::new(server);
     let mut io = LineIo::new(input, output);
     let mut timer = Timer::new(runtime);
-    let (progress_sender, progress) = async_channel::bounded(PROGRESS_QUEUE);
-    let mut progress = Box::pin(progress);
     let mut stop = Box::pin(stop);
     let mut stopping = false;
-    let mut running: Vec<Running> = Vec::new();
     loop {
         while let Some(transmit) = endpoint.poll_transmit() {
             if let Transmit::Send { message, .. } = transmit {
@@ -78,35 +61,11 @@ where
         }
         let mut closed = None;
         while let Some(event) = endpoint.poll_event() {
-            match event {
-                ServerEvent::Request {
-                    id,
-                    request,
-                    context,
-                } => {
-                    let (cancel, cancelled) = async_channel::bounded(1);
-                    let context = Context::new(
-                        id.clone(),
-                        context,
-                        Some(progress_sender.clone()),
-                        cancelled,
-                    );
-                    running.push(Running {
-                        id,
-                        answer: server.dispatch(context, request),
-                        _cancel: cancel,
-                    });
-                }
-                ServerEvent::Cancelled { id } => running.retain(|r| r.id != id),
-                ServerEvent::Closed(report) => closed = Some(report),
-                ServerEvent::InvalidMessage(error) => {
-                    tracing::debug!(%error, "invalid message from the client (answered)");
-                }
-                _ => {}
+            if let Some(report) = app.on_event(&(), event) {
+                closed = Some(report);
             }
         }
         if let Some(close) = closed {
-            running.clear();
             // Best effort: what the engine said last (errors, cancellations) goes out.
             poll_fn(|cx| io.poll_close(cx)).await;
             let io_error = match io.read_end() {
@@ -126,15 +85,8 @@ where
                 return Poll::Ready(Wake::Stop);
             }
             // While the peer is not reading, no new answers are produced.
-            if !io.is_congested() {
-                for (index, handler) in running.iter_mut().enumerate() {
-                    if let Poll::Ready(answer) = handler.answer.as_mut().poll(cx) {
-                        return Poll::Ready(Wake::Answered(index, answer));
-                    }
-                }
-            }
-            if let Poll::Ready(Some(report)) = progress.as_mut().poll_next(cx) {
-                return Poll::Ready(Wake::Progress(report));
+            if let Poll::Ready(produced) = app.poll(cx, !io.is_congested()) {
+                return Poll::Ready(Wake::App(produced));
             }
             if timer.poll(cx).is_ready() {
                 return Poll::Ready(Wake::Timer);
@@ -176,19 +128,9 @@ where
                     TransportFailure::ConnectionLost(reason),
                 );
             }
-            Wake::Answered(index, answer) => {
-                let handler = running.swap_remove(index);
-                let sent = match answer {
-                    Ok(result) => endpoint.respond(&handler.id, &result),
-                    Err(error) => endpoint.respond_error(&handler.id, error),
-                };
-                if let Err(error) = sent {
-                    tracing::debug!(%error, id = %handler.id, "answer not sent");
-                }
-            }
-            Wake::Progress(report) => {
-                let _ =
-                    endpoint.progress(&report.id, report.progress, report.total, report.message);
+            Wake::App(Produced::Answer((), id, answer)) => apply(&mut endpoint, &id, answer),
+            Wake::App(Produced::Progress((), id, report)) => {
+                report_progress(&mut endpoint, &id, report);
             }
             Wake::Stop => {
                 stopping = true;

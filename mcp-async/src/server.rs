@@ -81,19 +81,30 @@ impl HandlerError {
     }
 }
 
+/// Where a handler's progress reports go: the task that owns its connection.
+pub(crate) type ProgressSink = Arc<dyn Fn(&RequestId, Progress) + Send + Sync>;
+
 /// What a handler knows about its request, and what it can do while running.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Context {
     id: RequestId,
     request: RequestContext,
-    progress: Option<async_channel::Sender<Progress>>,
+    progress: Option<ProgressSink>,
     cancelled: async_channel::Receiver<()>,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("id", &self.id)
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A progress report from a handler, delivered by the connection's task.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Progress {
-    pub(crate) id: RequestId,
     pub(crate) progress: f64,
     pub(crate) total: Option<f64>,
     pub(crate) message: Option<String>,
@@ -103,7 +114,7 @@ impl Context {
     pub(crate) fn new(
         id: RequestId,
         request: RequestContext,
-        progress: Option<async_channel::Sender<Progress>>,
+        progress: Option<ProgressSink>,
         cancelled: async_channel::Receiver<()>,
     ) -> Self {
         Self {
@@ -135,15 +146,17 @@ impl Context {
     /// Reports progress, if the client asked for it (rate-limited by the core; a report that
     /// does not fit the connection's queue is dropped, as progress is advisory).
     pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) {
-        if let Some(sender) = &self.progress
+        if let Some(sink) = &self.progress
             && self.request.progress_token.is_some()
         {
-            let _ = sender.try_send(Progress {
-                id: self.id.clone(),
-                progress,
-                total,
-                message,
-            });
+            sink(
+                &self.id,
+                Progress {
+                    progress,
+                    total,
+                    message,
+                },
+            );
         }
     }
 

@@ -8,6 +8,8 @@
 //! - [`serve_stdio`]: a server on stdin/stdout (nothing but MCP messages on stdout);
 //! - [`connect_child`]: a client of a server process, stopped on shutdown by closing its
 //!   stdin, then SIGTERM, then SIGKILL, its exit status reported;
+//! - [`serve_http`]: a Streamable HTTP server (both eras on one URL, optional HTTP+SSE
+//!   endpoints) on a TCP listener;
 //! - [`connect_in_memory`]: client and server in one process.
 //!
 //! ```
@@ -39,6 +41,10 @@ use std::io;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use std::net::SocketAddr;
+
+use mcp_async::entropy::os_entropy;
+use mcp_async::http_serve::{Listener, spawn_http_server};
 use mcp_async::process::{ChildExit, ChildProcess, DEFAULT_STDERR_TAIL, Tail, stop_child};
 use mcp_async::runtime::{BoxFuture, Runtime};
 use mcp_async::serve::serve_lines;
@@ -46,6 +52,9 @@ use smol::io::AsyncReadExt;
 
 pub use mcp_async::client::{
     CallError, Client, ClientOptions, ConnectError, ShutdownReport, client_connection,
+};
+pub use mcp_async::http_serve::{
+    HttpServeOptions, HttpServeReport, HttpServerHandle, LegacySsePaths,
 };
 pub use mcp_async::process::{ChildCommand, CommandLineError, EndedBy};
 pub use mcp_async::serve::ServeReport;
@@ -202,4 +211,46 @@ async fn drain_stderr(
         }
     }
     let _ = tail_sender.try_send(tail.text());
+}
+
+/// A TCP listener for [`serve_http`].
+#[derive(Debug, Clone)]
+struct SmolTcpListener(smol::net::TcpListener);
+
+impl Listener for SmolTcpListener {
+    type Connection = smol::net::TcpStream;
+
+    fn accept(&self) -> BoxFuture<'static, io::Result<(Self::Connection, SocketAddr)>> {
+        let listener = self.0.clone();
+        Box::pin(async move {
+            let (stream, peer) = listener.accept().await?;
+            // Responses are written whole; Nagle would only delay them.
+            let _ = stream.set_nodelay(true);
+            Ok((stream, peer))
+        })
+    }
+}
+
+/// Serves `server` over HTTP on `addr` (port 0 picks a free port): the Streamable HTTP
+/// endpoint at `options.path` (both eras), and the HTTP+SSE endpoints when
+/// `options.legacy_sse` is set. Returns once listening; the server runs on smol's executor
+/// until [`HttpServerHandle::shutdown`] (or the handle's drop).
+///
+/// # Errors
+/// The bind's failure.
+pub async fn serve_http(
+    server: Server,
+    addr: SocketAddr,
+    options: HttpServeOptions,
+) -> io::Result<HttpServerHandle> {
+    let listener = smol::net::TcpListener::bind(addr).await?;
+    let local_addr = listener.local_addr()?;
+    Ok(spawn_http_server(
+        &SmolRuntime,
+        server,
+        SmolTcpListener(listener),
+        local_addr,
+        options,
+        os_entropy,
+    ))
 }

@@ -518,6 +518,99 @@ fn parse_range(member: &[u8]) -> Result<Range<'_>, AcceptMemberError> {
     Ok(range)
 }
 
+/// One row of the Accept table every MCP server should pass: the header lines a client
+/// sends, and which answer types they allow. Shared by this crate's tests, the conformance
+/// probes and the adapters' tests over real sockets (a POST gets 406 exactly when neither is
+/// allowed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcceptRow {
+    /// What the row shows.
+    pub name: &'static str,
+    /// The `Accept` header lines (none: the header is absent).
+    pub lines: &'static [&'static str],
+    /// Whether `application/json` may be answered.
+    pub json: bool,
+    /// Whether `text/event-stream` may be answered.
+    pub event_stream: bool,
+}
+
+/// The rows other SDKs get wrong: 406 on wildcards, q=0 ignored, lookalikes accepted.
+pub const ACCEPT_TABLE: &[AcceptRow] = &[
+    row(
+        "*/* (curl, httpx, browsers) is acceptable",
+        &["*/*"],
+        true,
+        true,
+    ),
+    row("*/*;q=0.8 is acceptable", &["*/*;q=0.8"], true, true),
+    row(
+        "application/*, text/* is acceptable",
+        &["application/*, text/*"],
+        true,
+        true,
+    ),
+    row(
+        "media types are case-insensitive",
+        &["Application/JSON, Text/Event-Stream"],
+        true,
+        true,
+    ),
+    row(
+        "two Accept lines combine",
+        &["application/json", "text/event-stream"],
+        true,
+        true,
+    ),
+    row(
+        "application/json alone allows a JSON answer",
+        &["application/json"],
+        true,
+        false,
+    ),
+    row(
+        "a charset parameter is allowed",
+        &["application/json; charset=\"utf-8\""],
+        true,
+        false,
+    ),
+    row(
+        "application/json;q=0 refuses JSON",
+        &["application/json;q=0, text/event-stream"],
+        false,
+        true,
+    ),
+    row(
+        "a specific q=0 beats */*",
+        &["application/json;q=0, */*"],
+        false,
+        true,
+    ),
+    row("*/*;q=0 refuses everything", &["*/*;q=0"], false, false),
+    row("text/html is not acceptable", &["text/html"], false, false),
+    row(
+        "lookalike types are refused",
+        &["application/jsonx, text/event-stream-bogus"],
+        false,
+        false,
+    ),
+    row("an absent Accept allows anything", &[], true, true),
+    row("an empty Accept allows anything", &[""], true, true),
+];
+
+const fn row(
+    name: &'static str,
+    lines: &'static [&'static str],
+    json: bool,
+    event_stream: bool,
+) -> AcceptRow {
+    AcceptRow {
+        name,
+        lines,
+        json,
+        event_stream,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -527,6 +620,19 @@ mod tests {
 
     fn accept(lines: &[&str]) -> Result<Acceptance, AcceptError> {
         parse_accept(lines.iter().map(|line| line.as_bytes()))
+    }
+
+    #[test]
+    fn the_shared_accept_table_holds() {
+        for row in ACCEPT_TABLE {
+            let acceptance = accept(row.lines).unwrap();
+            assert_eq!(
+                (acceptance.accepts_json(), acceptance.accepts_event_stream()),
+                (row.json, row.event_stream),
+                "{}",
+                row.name
+            );
+        }
     }
 
     #[test]

@@ -28,8 +28,8 @@ pub mod media_type;
 pub mod session_id;
 
 pub use accept::{
-    AcceptError, AcceptLimits, AcceptMemberError, Acceptance, McpMediaType, Quality, parse_accept,
-    parse_accept_with_limits,
+    ACCEPT_TABLE, AcceptError, AcceptLimits, AcceptMemberError, AcceptRow, Acceptance,
+    McpMediaType, Quality, parse_accept, parse_accept_with_limits,
 };
 pub use content_type::{ContentTypeError, check_json_content_type, check_json_content_type_lines};
 pub use header_value::{

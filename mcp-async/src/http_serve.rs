@@ -1,0 +1,711 @@
+//! Serving a [`Server`] over HTTP/1.1: the Streamable HTTP endpoint (both eras on one path)
+//! and, optionally, the deprecated HTTP+SSE endpoints, on any listener an adapter provides.
+//!
+//! One task owns the protocol state — the [`HttpServer`] (and [`SseServer`]) machines and the
+//! running handlers. Each accepted connection gets a task of its own that parses requests with
+//! the [`mcp_proto::h1`] codec, hands them to the owner, and writes back what the owner routes
+//! to its exchange; requests on one connection are answered in order.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::io;
+use std::net::SocketAddr;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use futures_lite::{FutureExt, Stream};
+use http::request::Parts;
+use http::{Method, StatusCode};
+use mcp_proto::h1::{
+    self, BodyDecoder, BodyFraming, BodyStatus, CONTINUE_RESPONSE, H1Error, Limits,
+};
+use mcp_proto::http::SessionId;
+use mcp_proto::streamable::{
+    EndpointRef, HttpOutput, HttpPolicy, HttpServer, HttpServerConfig, SseServer, SseServerConfig,
+    StreamId,
+};
+
+use crate::app::{App, Produced, apply, report_progress};
+use crate::runtime::{BoxFuture, Runtime};
+use crate::server::Server;
+use crate::timer::Timer;
+
+/// The default most connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// The default time a graceful stop gives open exchanges.
+pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
+/// Outputs queued for one exchange before it is considered stuck and closed.
+const EXCHANGE_QUEUE: usize = 256;
+/// Requests queued from connection tasks to the owner.
+const INBOUND_QUEUE: usize = 1024;
+/// Bytes read from a socket at a time.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// A source of connections (a TCP listener, a Unix socket…).
+pub trait Listener: Send + 'static {
+    /// A connection.
+    type Connection: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// The next connection (a future that owns what it needs, e.g. a shared handle).
+    fn accept(&self) -> BoxFuture<'static, io::Result<(Self::Connection, SocketAddr)>>;
+}
+
+/// The paths of the deprecated HTTP+SSE transport (2024-11-05).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacySsePaths {
+    /// Where a client opens its stream (`GET`).
+    pub sse: String,
+    /// Where its messages are POSTed (the `endpoint` event names it).
+    pub messages: String,
+}
+
+impl Default for LegacySsePaths {
+    fn default() -> Self {
+        Self {
+            sse: "/sse".into(),
+            messages: "/messages".into(),
+        }
+    }
+}
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct HttpServeOptions {
+    /// The MCP endpoint's path.
+    pub path: String,
+    /// Serve the HTTP+SSE endpoints too.
+    pub legacy_sse: Option<LegacySsePaths>,
+    /// Origin and Host rules, body limit, versions (loopback-only by default).
+    pub policy: HttpPolicy,
+    /// HTTP/1.1 parsing limits.
+    pub limits: Limits,
+    /// Connections served at once; more are closed at once.
+    pub max_connections: usize,
+    /// The time a graceful stop gives open exchanges before closing them.
+    pub stop_grace: Duration,
+}
+
+impl Default for HttpServeOptions {
+    fn default() -> Self {
+        Self {
+            path: "/mcp".into(),
+            legacy_sse: None,
+            policy: HttpPolicy::loopback(),
+            limits: Limits::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            stop_grace: DEFAULT_STOP_GRACE,
+        }
+    }
+}
+
+/// How serving ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpServeReport {
+    /// Connections accepted and served.
+    pub connections: u64,
+    /// Connections closed at once because the limit was reached.
+    pub refused_connections: u64,
+    /// Exchanges still open when the stop grace ran out (closed then).
+    pub cut_exchanges: usize,
+    /// An accept error that ended serving, if one did.
+    pub accept_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Machine {
+    Streamable,
+    LegacySse,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Key {
+    Streamable(EndpointRef),
+    LegacySse(SessionId),
+}
+
+/// From the owner to a connection task, about its current exchange.
+#[derive(Debug)]
+enum Outbound {
+    Opened(Machine, StreamId),
+    Output(HttpOutput),
+}
+
+/// A request a connection task parsed, and where its exchange's outputs go.
+struct NewRequest {
+    machine: Machine,
+    parts: Parts,
+    body: Vec<u8>,
+    reply: async_channel::Sender<Outbound>,
+}
+
+/// From a connection task to the owner.
+enum Inbound {
+    Request(Box<NewRequest>),
+    Closed(Machine, StreamId),
+    ConnectionEnded,
+}
+
+impl fmt::Debug for Inbound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Request(request) => {
+                write!(f, "Request({} {})", request.parts.method, request.parts.uri)
+            }
+            Self::Closed(machine, stream) => write!(f, "Closed({machine:?}, {stream:?})"),
+            Self::ConnectionEnded => f.write_str("ConnectionEnded"),
+        }
+    }
+}
+
+type Accepting<C> = BoxFuture<'static, io::Result<(C, SocketAddr)>>;
+
+enum Wake<C> {
+    Accepted(io::Result<(C, SocketAddr)>),
+    Inbound(Inbound),
+    App(Produced<Key>),
+    Timer,
+    Stop,
+}
+
+/// Serves `server` on `listener` until `stop` completes; then stops accepting, gives open
+/// exchanges `stop_grace`, and closes the rest. `entropy` mints legacy session ids (e.g.
+/// from the OS's random source).
+pub async fn serve_http<R, L>(
+    runtime: R,
+    server: Server,
+    listener: L,
+    options: HttpServeOptions,
+    entropy: fn(&mut [u8]),
+    stop: impl Future<Output = ()> + Send,
+) -> HttpServeReport
+where
+    R: Runtime,
+    L: Listener,
+{
+    let mut config = HttpServerConfig::new(server.config());
+    config.policy = options.policy.clone();
+    let mut http = HttpServer::new(config, Box::new(entropy));
+    let invalid = http.set_tools(&server.tools().cloned().collect::<Vec<_>>());
+    for tool in invalid {
+        tracing::warn!(%tool, "tool with invalid x-mcp-header annotations: clients will not list it");
+    }
+    let mut sse = options.legacy_sse.as_ref().map(|paths| {
+        let mut config = SseServerConfig::new(server.config());
+        config.policy = options.policy.clone();
+        config.message_path.clone_from(&paths.messages);
+        SseServer::new(config, Box::new(entropy))
+    });
+    let mut app: App<Key> = App::new(server);
+    let (inbound_sender, inbound) = async_channel::bounded(INBOUND_QUEUE);
+    let mut inbound = Box::pin(inbound);
+    let mut routes: HashMap<(Machine, StreamId), async_channel::Sender<Outbound>> = HashMap::new();
+    let mut timer = Timer::new(runtime.clone());
+    let mut stop_timer = Timer::new(runtime.clone());
+    let mut stop = Box::pin(stop);
+    let mut stopping_since: Option<Instant> = None;
+    let mut open_connections = 0usize;
+    let mut report = HttpServeReport::default();
+    let mut accepting: Option<Accepting<L::Connection>> = None;
+    loop {
+        let now = Instant::now();
+        // The engines' news: application events first, then what to write.
+        while let Some((origin, event)) = http.poll_event() {
+            app.on_event(&Key::Streamable(origin), event);
+        }
+        if let Some(sse) = &mut sse {
+            while let Some((session, event)) = sse.poll_event() {
+                app.on_event(&Key::LegacySse(session), event);
+            }
+        }
+        while let Some(output) = http.poll_output(now) {
+            deliver(&mut routes, Machine::Streamable, output, |stream| {
+                http.handle_stream_closed(now, stream);
+            });
+        }
+        if let Some(sse) = &mut sse {
+            while let Some(output) = sse.poll_output(now) {
+                deliver(&mut routes, Machine::LegacySse, output, |stream| {
+                    sse.handle_stream_closed(now, stream);
+                });
+            }
+        }
+        if let Some(since) = stopping_since {
+            let expired = now.saturating_duration_since(since) >= options.stop_grace;
+            if routes.is_empty() || expired {
+                report.cut_exchanges = routes.len();
+                // Dropping the routes closes every exchange still open.
+                return report;
+            }
+        }
+        timer.set(
+            http.poll_timeout()
+                .into_iter()
+                .chain(sse.as_ref().and_then(SseServer::poll_timeout))
+                .min(),
+        );
+        if stopping_since.is_none() && accepting.is_none() {
+            accepting = Some(listener.accept());
+        }
+        let wake = poll_fn(|cx| {
+            if let Some(accept) = &mut accepting
+                && let Poll::Ready(result) = accept.as_mut().poll(cx)
+            {
+                return Poll::Ready(Wake::Accepted(result));
+            }
+            if let Poll::Ready(Some(message)) = inbound.as_mut().poll_next(cx) {
+                return Poll::Ready(Wake::Inbound(message));
+            }
+            if let Poll::Ready(produced) = app.poll(cx, true) {
+                return Poll::Ready(Wake::App(produced));
+            }
+            if stopping_since.is_none() && stop.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Wake::Stop);
+            }
+            if timer.poll(cx).is_ready() || stop_timer.poll(cx).is_ready() {
+                return Poll::Ready(Wake::Timer);
+            }
+            Poll::Pending
+        })
+        .await;
+        let now = Instant::now();
+        match wake {
+            Wake::Accepted(result) => {
+                accepting = None;
+                match result {
+                    Ok((connection, peer)) if open_connections < options.max_connections => {
+                        open_connections += 1;
+                        report.connections += 1;
+                        let task = serve_connection(
+                            connection,
+                            peer,
+                            inbound_sender.clone(),
+                            options.clone(),
+                        );
+                        runtime.spawn(Box::pin(task));
+                    }
+                    // Over the limit: closed at once (dropped).
+                    Ok(_) => report.refused_connections += 1,
+                    Err(error) if is_transient(&error) => {
+                        tracing::debug!(%error, "accept failed; continuing");
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "accept failed; no longer accepting");
+                        report.accept_error = Some(error.to_string());
+                        stopping_since = Some(now);
+                    }
+                }
+            }
+            Wake::Inbound(Inbound::Request(request)) => {
+                let NewRequest {
+                    machine,
+                    parts,
+                    body,
+                    reply,
+                } = *request;
+                let stream = match (machine, &mut sse) {
+                    (Machine::LegacySse, Some(sse)) => match parts.method {
+                        Method::GET => sse.handle_get(now, &parts),
+                        _ => sse.handle_post(now, &parts, &body),
+                    },
+                    _ => match parts.method {
+                        Method::GET => http.handle_get(now, &parts),
+                        Method::DELETE => http.handle_delete(now, &parts),
+                        _ => http.handle_post(now, &parts, &body),
+                    },
+                };
+                if reply.try_send(Outbound::Opened(machine, stream)).is_ok() {
+                    routes.insert((machine, stream), reply);
+                }
+            }
+            Wake::Inbound(Inbound::Closed(machine, stream)) => {
+                routes.remove(&(machine, stream));
+                match (machine, &mut sse) {
+                    (Machine::LegacySse, Some(sse)) => sse.handle_stream_closed(now, stream),
+                    _ => http.handle_stream_closed(now, stream),
+                }
+            }
+            Wake::Inbound(Inbound::ConnectionEnded) => {
+                open_connections = open_connections.saturating_sub(1);
+            }
+            Wake::App(Produced::Answer(key, id, answer)) => {
+                if let Some(endpoint) = endpoint_of(&mut http, &mut sse, &key) {
+                    apply(endpoint, &id, answer);
+                }
+            }
+            Wake::App(Produced::Progress(key, id, progress)) => {
+                if let Some(endpoint) = endpoint_of(&mut http, &mut sse, &key) {
+                    report_progress(endpoint, &id, progress);
+                }
+            }
+            Wake::Timer => {
+                http.handle_timeout(now);
+                if let Some(sse) = &mut sse {
+                    sse.handle_timeout(now);
+                }
+            }
+            Wake::Stop => {
+                stopping_since = Some(now);
+                accepting = None;
+                stop_timer.set(now.checked_add(options.stop_grace));
+            }
+        }
+    }
+}
+
+fn endpoint_of<'a>(
+    http: &'a mut HttpServer,
+    sse: &'a mut Option<SseServer>,
+    key: &Key,
+) -> Option<&'a mut mcp_proto::engine::ServerEndpoint> {
+    match key {
+        Key::Streamable(origin) => http.endpoint(origin),
+        Key::LegacySse(session) => sse.as_mut()?.endpoint(session),
+    }
+}
+
+/// Hands `output` to the connection task carrying its exchange. An exchange whose queue is
+/// full (a client not reading) or whose task is gone is closed.
+fn deliver(
+    routes: &mut HashMap<(Machine, StreamId), async_channel::Sender<Outbound>>,
+    machine: Machine,
+    output: HttpOutput,
+    mut close: impl FnMut(StreamId),
+) {
+    let (stream, finishes) = match &output {
+        HttpOutput::Respond { stream, .. } | HttpOutput::EndEvents { stream } => (*stream, true),
+        HttpOutput::StartEvents { stream, .. } | HttpOutput::Events { stream, .. } => {
+            (*stream, false)
+        }
+    };
+    let Some(route) = routes.get(&(machine, stream)) else {
+        return;
+    };
+    if route.try_send(Outbound::Output(output)).is_err() {
+        routes.remove(&(machine, stream));
+        close(stream);
+        return;
+    }
+    if finishes {
+        routes.remove(&(machine, stream));
+    }
+}
+
+fn is_transient(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+            | io::ErrorKind::WouldBlock
+    ) || error
+        .raw_os_error()
+        .is_some_and(|code| code == 24 || code == 23)
+}
+
+/// One connection: requests parsed in order, each answered before the next is read.
+async fn serve_connection<C>(
+    mut connection: C,
+    peer: SocketAddr,
+    inbound: async_channel::Sender<Inbound>,
+    options: HttpServeOptions,
+) where
+    C: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let result = exchanges(&mut connection, &inbound, &options).await;
+    if let Err(error) = result {
+        tracing::debug!(%peer, %error, "connection ended");
+    }
+    let _ = connection.close().await;
+    let _ = inbound.send(Inbound::ConnectionEnded).await;
+}
+
+async fn exchanges<C>(
+    connection: &mut C,
+    inbound: &async_channel::Sender<Inbound>,
+    options: &HttpServeOptions,
+) -> io::Result<()>
+where
+    C: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let limits = &options.limits;
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; READ_CHUNK];
+    loop {
+        // The head.
+        let (request, consumed) = loop {
+            match h1::parse_request_head(&buffer, limits) {
+                Ok(Some(parsed)) => break parsed,
+                Ok(None) => {
+                    let n = connection.read(&mut chunk).await?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                }
+                Err(error) => return refuse(connection, &error).await,
+            }
+        };
+        buffer.drain(..consumed);
+        let framing = match h1::request_body_framing(&request)
+            .and_then(|f| limits.check_declared_body(f).map(|()| f))
+        {
+            Ok(framing) => framing,
+            Err(error) => return refuse(connection, &error).await,
+        };
+        if h1::expects_continue(&request) {
+            connection.write_all(CONTINUE_RESPONSE).await?;
+            connection.flush().await?;
+        }
+        // The body.
+        let mut body = Vec::new();
+        let mut decoder = BodyDecoder::new(framing, limits);
+        loop {
+            let status = match decoder.decode(&buffer) {
+                Ok(status) => status,
+                Err(error) => return refuse(connection, &error).await,
+            };
+            let consumed = status.consumed();
+            let done = match status {
+                BodyStatus::Data { data, .. } => {
+                    body.extend_from_slice(data);
+                    false
+                }
+                BodyStatus::End { .. } => true,
+                BodyStatus::NeedMore { .. } => {
+                    buffer.drain(..consumed);
+                    let n = connection.read(&mut chunk).await?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                    continue;
+                }
+            };
+            buffer.drain(..consumed);
+            if done {
+                break;
+            }
+        }
+        let keep_alive = h1::keep_alive(request.version(), request.headers());
+        let (parts, ()) = request.into_parts();
+        let Some(machine) = machine_for(&parts, options) else {
+            let status = if parts.uri.path() == options.path
+                || options
+                    .legacy_sse
+                    .as_ref()
+                    .is_some_and(|p| parts.uri.path() == p.sse || parts.uri.path() == p.messages)
+            {
+                StatusCode::METHOD_NOT_ALLOWED
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            write_status(connection, status).await?;
+            if keep_alive {
+                continue;
+            }
+            return Ok(());
+        };
+        let (reply, outputs) = async_channel::bounded(EXCHANGE_QUEUE);
+        let request = Inbound::Request(Box::new(NewRequest {
+            machine,
+            parts,
+            body,
+            reply,
+        }));
+        if inbound.send(request).await.is_err() {
+            // The server is stopping.
+            return write_status(connection, StatusCode::SERVICE_UNAVAILABLE).await;
+        }
+        if !answer(connection, &outputs, inbound, &mut buffer, &mut chunk).await? {
+            return Ok(());
+        }
+        if !keep_alive {
+            return Ok(());
+        }
+    }
+}
+
+fn machine_for(parts: &Parts, options: &HttpServeOptions) -> Option<Machine> {
+    let path = parts.uri.path();
+    if path == options.path && matches!(parts.method, Method::GET | Method::POST | Method::DELETE) {
+        return Some(Machine::Streamable);
+    }
+    let legacy = options.legacy_sse.as_ref()?;
+    let serves = (path == legacy.sse && parts.method == Method::GET)
+        || (path == legacy.messages && parts.method == Method::POST);
+    serves.then_some(Machine::LegacySse)
+}
+
+enum Next {
+    Outbound(Option<Outbound>),
+    Read(io::Result<usize>),
+}
+
+/// Writes what the owner routes to this exchange until it ends. Returns whether the
+/// connection can carry another exchange.
+async fn answer<C>(
+    connection: &mut C,
+    outputs: &async_channel::Receiver<Outbound>,
+    inbound: &async_channel::Sender<Inbound>,
+    buffer: &mut Vec<u8>,
+    chunk: &mut [u8],
+) -> io::Result<bool>
+where
+    C: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let mut opened: Option<(Machine, StreamId)> = None;
+    let mut head = Vec::new();
+    loop {
+        // While waiting, a read notices the client going away (and keeps pipelined bytes).
+        let next = async { Next::Outbound(outputs.recv().await.ok()) }
+            .or(async {
+                if buffer.len() > READ_CHUNK * 4 {
+                    // Enough pipelined input is waiting; stop reading until this exchange ends.
+                    std::future::pending::<()>().await;
+                }
+                Next::Read(connection.read(chunk).await)
+            })
+            .await;
+        let output = match next {
+            Next::Outbound(Some(Outbound::Opened(machine, stream))) => {
+                opened = Some((machine, stream));
+                continue;
+            }
+            Next::Outbound(Some(Outbound::Output(output))) => output,
+            // The owner closed the exchange (stuck client, or stopping): the connection ends.
+            Next::Outbound(None) => return Ok(false),
+            Next::Read(Ok(n)) if n > 0 => {
+                buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                continue;
+            }
+            Next::Read(ended) => {
+                if let Some((machine, stream)) = opened {
+                    let _ = inbound.send(Inbound::Closed(machine, stream)).await;
+                }
+                return ended.map(|_| false);
+            }
+        };
+        head.clear();
+        match output {
+            HttpOutput::Respond { response, .. } => {
+                let (parts, body) = response.into_parts();
+                let response = http::Response::from_parts(parts, ());
+                let length = u64::try_from(body.len()).unwrap_or(u64::MAX);
+                encode(&response, BodyFraming::Length(length), &mut head)?;
+                head.extend_from_slice(&body);
+                connection.write_all(&head).await?;
+                connection.flush().await?;
+                return Ok(true);
+            }
+            HttpOutput::StartEvents { head: response, .. } => {
+                encode(&response, BodyFraming::Chunked, &mut head)?;
+                connection.write_all(&head).await?;
+                connection.flush().await?;
+            }
+            HttpOutput::Events { bytes, .. } => {
+                h1::encode_chunk(&bytes, &mut head);
+                connection.write_all(&head).await?;
+                connection.flush().await?;
+            }
+            HttpOutput::EndEvents { .. } => {
+                h1::encode_last_chunk(&mut head);
+                connection.write_all(&head).await?;
+                connection.flush().await?;
+                return Ok(true);
+            }
+        }
+    }
+}
+
+fn encode(
+    response: &http::Response<()>,
+    framing: BodyFraming,
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
+    h1::encode_response_head(response, framing, out)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+}
+
+async fn write_status<C: AsyncWrite + Unpin>(
+    connection: &mut C,
+    status: StatusCode,
+) -> io::Result<()> {
+    let mut response = http::Response::new(());
+    *response.status_mut() = status;
+    let mut out = Vec::new();
+    encode(&response, BodyFraming::Length(0), &mut out)?;
+    connection.write_all(&out).await?;
+    connection.flush().await
+}
+
+/// Answers a request the codec refused with its status, then ends the connection.
+async fn refuse<C: AsyncWrite + Unpin>(connection: &mut C, error: &H1Error) -> io::Result<()> {
+    tracing::debug!(%error, "refusing a malformed request");
+    let mut response = http::Response::new(());
+    *response.status_mut() = error.status();
+    response.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    let mut out = Vec::new();
+    encode(&response, BodyFraming::Length(0), &mut out)?;
+    connection.write_all(&out).await?;
+    connection.flush().await
+}
+
+/// A running HTTP server: its address, and the way to stop it.
+#[derive(Debug)]
+pub struct HttpServerHandle {
+    local_addr: SocketAddr,
+    stop: async_channel::Sender<()>,
+    done: async_channel::Receiver<HttpServeReport>,
+}
+
+impl HttpServerHandle {
+    /// The address it listens on.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The MCP endpoint's URL (`http://ADDR/mcp` with the default path).
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.local_addr)
+    }
+
+    /// Stops accepting, lets open exchanges finish within the stop grace, closes the rest,
+    /// and reports. (Dropping the handle stops the server the same way, without the report.)
+    pub async fn shutdown(self) -> HttpServeReport {
+        self.stop.close();
+        self.done.recv().await.unwrap_or_default()
+    }
+}
+
+/// Spawns [`serve_http`] on `runtime` and returns its handle.
+pub fn spawn_http_server<R: Runtime, L: Listener>(
+    runtime: &R,
+    server: Server,
+    listener: L,
+    local_addr: SocketAddr,
+    options: HttpServeOptions,
+    entropy: fn(&mut [u8]),
+) -> HttpServerHandle {
+    let (stop, stopped) = async_channel::bounded::<()>(1);
+    let (finished, done) = async_channel::bounded(1);
+    let task_runtime = runtime.clone();
+    runtime.spawn(Box::pin(async move {
+        let stop = async move {
+            // Closed by `shutdown` or by dropping the handle.
+            let _ = stopped.recv().await;
+        };
+        let report = serve_http(task_runtime, server, listener, options, entropy, stop).await;
+        let _ = finished.try_send(report);
+    }));
+    HttpServerHandle {
+        local_addr,
+        stop,
+        done,
+    }
+}

@@ -33,8 +33,3 @@ pub mod http;
 pub mod jsonrpc;
 pub mod streamable;
 pub mod types;
-
-/// The README's examples, compiled and run as doctests so they cannot drift.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;

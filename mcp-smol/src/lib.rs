@@ -61,6 +61,12 @@ pub use mcp_async::serve::ServeReport;
 pub use mcp_async::server::{Context, HandlerError, Server, ServerBuilder};
 pub use mcp_proto as proto;
 
+/// The README's examples (they use this crate and the core), compiled and run as doctests so
+/// they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// How long a child's stderr may stay open after it exited (a grandchild holding it) before
 /// the report is made without the rest of it.
 const STDERR_LINGER: Duration = Duration::from_millis(200);

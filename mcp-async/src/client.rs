@@ -7,6 +7,7 @@
 //!   last handle aborts instead: the task notices the closed channel and ends the connection;
 //!   `Drop` itself never spawns, blocks or panics.
 
+use std::collections::HashMap;
 use std::future::poll_fn;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -359,7 +360,7 @@ impl ReportSender {
 /// The connection task of a client: the adapter spawns [`ClientTask::run`].
 #[derive(Debug)]
 pub struct ClientTask {
-    options: ClientOptions,
+    pub(crate) options: ClientOptions,
     commands: async_channel::Receiver<Command>,
     ready: async_channel::Sender<Result<Negotiated, ConnectError>>,
 }
@@ -428,10 +429,139 @@ impl Connecting {
     }
 }
 
-enum Wake {
-    Io(IoWake),
+/// What a client connection is carried over: the engine it drives and the wire it feeds.
+/// [`ClientTask`] does the rest (commands, answers, the handshake), the same for every
+/// transport.
+pub(crate) trait ClientTransport {
+    /// What woke the task on the wire's side.
+    type Wake;
+    /// Starts the handshake.
+    fn start(&mut self, now: Instant) -> Result<(), mcp_proto::engine::ClientError>;
+    /// The engine's client role.
+    fn endpoint(&mut self) -> &mut ClientEndpoint;
+    /// The next application event.
+    fn poll_event(&mut self) -> Option<ClientEvent>;
+    /// Moves what the engine wants sent onto the wire.
+    fn flush(&mut self);
+    /// The engine's next deadline.
+    fn poll_timeout(&self) -> Option<Instant>;
+    /// The deadline passed.
+    fn handle_timeout(&mut self, now: Instant);
+    /// Too much is waiting to be written: take no new requests.
+    fn is_congested(&self) -> bool;
+    /// Polls the wire.
+    fn poll_wire(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Self::Wake>;
+    /// Feeds what the wire produced to the engine.
+    fn handle_wire(&mut self, now: Instant, wake: Self::Wake);
+    /// Starts a graceful close.
+    fn close(&mut self, now: Instant);
+    /// Closes at once.
+    fn abort(&mut self, now: Instant);
+    /// Finishes the wire once the engine closed (best effort).
+    fn finish(&mut self) -> impl Future<Output = ()>;
+}
+
+enum Wake<W> {
+    Wire(W),
     Command(Option<Command>),
     Timer,
+}
+
+/// The line-framed transport: a `ClientEndpoint` over a byte stream.
+struct Lines<In, Out> {
+    endpoint: ClientEndpoint,
+    io: LineIo<In, Out>,
+}
+
+impl<In: AsyncRead + Unpin, Out: AsyncWrite + Unpin> ClientTransport for Lines<In, Out> {
+    type Wake = IoWake;
+
+    fn start(&mut self, now: Instant) -> Result<(), mcp_proto::engine::ClientError> {
+        self.endpoint.start(now)
+    }
+
+    fn endpoint(&mut self) -> &mut ClientEndpoint {
+        &mut self.endpoint
+    }
+
+    fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.endpoint.poll_event()
+    }
+
+    fn flush(&mut self) {
+        while let Some(transmit) = self.endpoint.poll_transmit() {
+            if let Transmit::Send { message, .. } = transmit {
+                self.io.send(&message);
+            }
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.endpoint.poll_timeout()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.endpoint.handle_timeout(now);
+    }
+
+    fn is_congested(&self) -> bool {
+        self.io.is_congested()
+    }
+
+    fn poll_wire(&mut self, cx: &mut std::task::Context<'_>) -> Poll<IoWake> {
+        self.io.poll(cx)
+    }
+
+    fn handle_wire(&mut self, now: Instant, wake: IoWake) {
+        let endpoint = &mut self.endpoint;
+        match wake {
+            IoWake::Read => {
+                while let Some(message) = self.io.next_message() {
+                    match message {
+                        Ok(message) => {
+                            endpoint.handle_message(now, TransportScope::CONNECTION, message);
+                        }
+                        Err(error) => {
+                            endpoint.handle_invalid_message(now, TransportScope::CONNECTION, error);
+                        }
+                    }
+                }
+            }
+            IoWake::ReadEnded => {
+                while let Some(Ok(message)) = self.io.next_message() {
+                    endpoint.handle_message(now, TransportScope::CONNECTION, message);
+                }
+                let failure = match self.io.read_end() {
+                    Some(ReadEnd::Failed(e)) => TransportFailure::ConnectionLost(e.to_string()),
+                    _ => TransportFailure::StreamClosed,
+                };
+                endpoint.handle_transport_closed(now, TransportScope::CONNECTION, failure);
+            }
+            IoWake::WriteFailed => {
+                let reason = self
+                    .io
+                    .write_error()
+                    .map_or_else(String::new, ToString::to_string);
+                endpoint.handle_transport_closed(
+                    now,
+                    TransportScope::CONNECTION,
+                    TransportFailure::ConnectionLost(reason),
+                );
+            }
+        }
+    }
+
+    fn close(&mut self, now: Instant) {
+        self.endpoint.close(now);
+    }
+
+    fn abort(&mut self, now: Instant) {
+        self.endpoint.abort(now);
+    }
+
+    async fn finish(&mut self) {
+        poll_fn(|cx| self.io.poll_close(cx)).await;
+    }
 }
 
 impl ClientTask {
@@ -443,39 +573,46 @@ impl ClientTask {
         In: AsyncRead + Unpin,
         Out: AsyncWrite + Unpin,
     {
+        let transport = Lines {
+            endpoint: ClientEndpoint::new(self.options.config.clone()),
+            io: LineIo::new(input, output),
+        };
+        self.drive(runtime, transport).await
+    }
+
+    /// Drives the connection through `transport` until it closes.
+    pub(crate) async fn drive<R: Runtime, T: ClientTransport>(
+        self,
+        runtime: R,
+        mut transport: T,
+    ) -> CloseReport {
         let Self {
             options,
             commands,
             ready,
         } = self;
-        let mut endpoint = ClientEndpoint::new(options.config);
-        let mut io = LineIo::new(input, output);
         let mut timer = Timer::new(runtime.clone());
         let mut handshake_timer = Timer::new(runtime);
         let started = Instant::now();
         handshake_timer.set(started.checked_add(options.connect_timeout));
         let mut commands = Box::pin(commands);
         let mut ready = Some(ready);
-        let mut calls: std::collections::HashMap<u64, RequestId> = std::collections::HashMap::new();
-        let mut replies: std::collections::HashMap<
+        let mut calls: HashMap<u64, RequestId> = HashMap::new();
+        let mut replies: HashMap<
             RequestId,
             (u64, async_channel::Sender<Result<RawJson, CallError>>),
-        > = std::collections::HashMap::new();
+        > = HashMap::new();
         let mut handles_gone = false;
-        if let Err(error) = endpoint.start(started) {
-            if let Some(ready) = ready.take() {
-                let _ = ready.try_send(Err(ConnectError::Io(error.to_string())));
-            }
+        if let Err(error) = transport.start(started)
+            && let Some(ready) = ready.take()
+        {
+            let _ = ready.try_send(Err(ConnectError::Io(error.to_string())));
         }
         loop {
-            while let Some(transmit) = endpoint.poll_transmit() {
-                if let Transmit::Send { message, .. } = transmit {
-                    io.send(&message);
-                }
-            }
+            transport.flush();
             let mut closed = None;
             let mut handshake_failed = None;
-            while let Some(event) = endpoint.poll_event() {
+            while let Some(event) = transport.poll_event() {
                 match event {
                     ClientEvent::Ready(negotiated) => {
                         if let Some(ready) = ready.take() {
@@ -501,12 +638,16 @@ impl ClientTask {
                             ErrorCode::METHOD_NOT_FOUND,
                             format!("{} is not supported by this client", request.method()),
                         );
-                        let _ = endpoint.respond(&id, Err(error));
+                        let _ = transport.endpoint().respond(&id, Err(error));
+                    }
+                    ClientEvent::ToolExcluded { tool, reason } => {
+                        tracing::warn!(%tool, %reason, "tool excluded from tools/list");
                     }
                     ClientEvent::Closed(report) => closed = Some(report),
                     other => tracing::debug!(event = ?other, "client event"),
                 }
             }
+            transport.flush();
             if let Some(ready) = ready.take_if(|_| handshake_failed.is_some() || closed.is_some()) {
                 let error = match (&closed, handshake_failed) {
                     (Some(report), _) if let CloseReason::Transport(failure) = &report.reason => {
@@ -525,19 +666,19 @@ impl ClientTask {
                 for (_, (_, reply)) in replies.drain() {
                     let _ = reply.try_send(Err(CallError::Failed(RequestFailure::Closed)));
                 }
-                poll_fn(|cx| io.poll_close(cx)).await;
+                transport.finish().await;
                 return report;
             }
-            timer.set(endpoint.poll_timeout());
+            timer.set(transport.poll_timeout());
             if ready.is_none() {
                 handshake_timer.set(None);
             }
             let wake = poll_fn(|cx| {
-                if let Poll::Ready(wake) = io.poll(cx) {
-                    return Poll::Ready(Wake::Io(wake));
+                if let Poll::Ready(wake) = transport.poll_wire(cx) {
+                    return Poll::Ready(Wake::Wire(wake));
                 }
                 if !handles_gone
-                    && !io.is_congested()
+                    && !transport.is_congested()
                     && let Poll::Ready(command) = commands.as_mut().poll_next(cx)
                 {
                     return Poll::Ready(Wake::Command(command));
@@ -550,46 +691,13 @@ impl ClientTask {
             .await;
             let now = Instant::now();
             match wake {
-                Wake::Io(IoWake::Read) => {
-                    while let Some(message) = io.next_message() {
-                        match message {
-                            Ok(message) => {
-                                endpoint.handle_message(now, TransportScope::CONNECTION, message);
-                            }
-                            Err(error) => endpoint.handle_invalid_message(
-                                now,
-                                TransportScope::CONNECTION,
-                                error,
-                            ),
-                        }
-                    }
-                }
-                Wake::Io(IoWake::ReadEnded) => {
-                    while let Some(Ok(message)) = io.next_message() {
-                        endpoint.handle_message(now, TransportScope::CONNECTION, message);
-                    }
-                    let failure = match io.read_end() {
-                        Some(ReadEnd::Failed(e)) => TransportFailure::ConnectionLost(e.to_string()),
-                        _ => TransportFailure::StreamClosed,
-                    };
-                    endpoint.handle_transport_closed(now, TransportScope::CONNECTION, failure);
-                }
-                Wake::Io(IoWake::WriteFailed) => {
-                    let reason = io
-                        .write_error()
-                        .map_or_else(String::new, ToString::to_string);
-                    endpoint.handle_transport_closed(
-                        now,
-                        TransportScope::CONNECTION,
-                        TransportFailure::ConnectionLost(reason),
-                    );
-                }
+                Wake::Wire(wake) => transport.handle_wire(now, wake),
                 Wake::Command(Some(Command::Request {
                     call,
                     request,
                     options,
                     reply,
-                })) => match endpoint.request(now, &request, options) {
+                })) => match transport.endpoint().request(now, &request, options) {
                     Ok(id) => {
                         calls.insert(call, id.clone());
                         replies.insert(id, (call, reply));
@@ -601,14 +709,16 @@ impl ClientTask {
                 Wake::Command(Some(Command::Cancel { call })) => {
                     if let Some(id) = calls.remove(&call) {
                         replies.remove(&id);
-                        endpoint.cancel(now, &id, Some("the caller gave up".into()));
+                        transport
+                            .endpoint()
+                            .cancel(now, &id, Some("the caller gave up".into()));
                     }
                 }
-                Wake::Command(Some(Command::Close)) => endpoint.close(now),
+                Wake::Command(Some(Command::Close)) => transport.close(now),
                 Wake::Command(None) => {
                     // Every handle is gone: nobody can use the connection any more.
                     handles_gone = true;
-                    endpoint.abort(now);
+                    transport.abort(now);
                 }
                 Wake::Timer => {
                     if ready.is_some() && now >= started + options.connect_timeout {
@@ -616,9 +726,9 @@ impl ClientTask {
                             let _ =
                                 ready.try_send(Err(ConnectError::Timeout(options.connect_timeout)));
                         }
-                        endpoint.abort(now);
+                        transport.abort(now);
                     }
-                    endpoint.handle_timeout(now);
+                    transport.handle_timeout(now);
                 }
             }
         }

@@ -10,6 +10,8 @@
 //!   stdin, then SIGTERM, then SIGKILL, its exit status reported;
 //! - [`serve_http`]: a Streamable HTTP server (both eras on one URL, optional HTTP+SSE
 //!   endpoints) on a TCP listener;
+//! - [`connect_http`]: a client of a Streamable HTTP server (`http://` URLs), either era,
+//!   falling back to HTTP+SSE;
 //! - [`connect_in_memory`]: client and server in one process.
 //!
 //! ```
@@ -43,7 +45,9 @@ use std::time::{Duration, Instant};
 
 use std::net::SocketAddr;
 
+use http::Uri;
 use mcp_async::entropy::os_entropy;
+use mcp_async::http_client::Connector;
 use mcp_async::http_serve::{Listener, spawn_http_server};
 use mcp_async::process::{ChildExit, ChildProcess, DEFAULT_STDERR_TAIL, Tail, stop_child};
 use mcp_async::runtime::{BoxFuture, Runtime};
@@ -53,6 +57,7 @@ use smol::io::AsyncReadExt;
 pub use mcp_async::client::{
     CallError, Client, ClientOptions, ConnectError, ShutdownReport, client_connection,
 };
+pub use mcp_async::http_client::HttpConnectOptions;
 pub use mcp_async::http_serve::{
     HttpServeOptions, HttpServeReport, HttpServerHandle, LegacySsePaths,
 };
@@ -259,4 +264,72 @@ pub async fn serve_http(
         options,
         os_entropy,
     ))
+}
+
+/// Opens TCP connections for the HTTP client (`http://` URLs).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SmolConnector;
+
+impl Connector for SmolConnector {
+    type Connection = smol::net::TcpStream;
+
+    fn connect(&self, uri: &Uri) -> BoxFuture<'static, io::Result<Self::Connection>> {
+        let target = origin_of(uri);
+        Box::pin(async move {
+            let (host, port) = target?;
+            let stream = smol::net::TcpStream::connect((host.as_str(), port)).await?;
+            let _ = stream.set_nodelay(true);
+            Ok(stream)
+        })
+    }
+}
+
+/// The host and port to connect to for `uri`.
+fn origin_of(uri: &Uri) -> io::Result<(String, u16)> {
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "https URLs need TLS, which this version does not support yet",
+            ));
+        }
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("not an http URL: {uri}"),
+            ));
+        }
+    }
+    let host = uri
+        .host()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the URL has no host"))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    Ok((host, uri.port_u16().unwrap_or(80)))
+}
+
+/// Connects to the MCP server at `http.url` over Streamable HTTP (either era, falling back to
+/// HTTP+SSE per `http.legacy_sse`), with pooled keep-alive connections.
+///
+/// # Errors
+/// [`ConnectError`]: the transport's failure as it happened (e.g. the HTTP status and
+/// `WWW-Authenticate` of a 401), or the handshake's.
+pub async fn connect_http(
+    http: HttpConnectOptions,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
+    let (connecting, task, report) = client_connection(options);
+    smol::spawn(async move {
+        let close = task.run_http(SmolRuntime, SmolConnector, http).await;
+        report.send(ShutdownReport {
+            close: Some(close),
+            child: None,
+            transport_error: None,
+        });
+    })
+    .detach();
+    connecting.ready().await
 }

@@ -1,0 +1,466 @@
+//! A client over Streamable HTTP (and its HTTP+SSE fallback): the [`HttpClient`] machine in
+//! the connection's task, each HTTP exchange in a task of its own on a pooled keep-alive
+//! connection from the adapter's [`Connector`].
+//!
+//! Every exchange ends in exactly one report to the machine — a complete response, a
+//! streamed one's end, or a failure — so every request settles, with the HTTP status kept.
+
+use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use futures_lite::{FutureExt, Stream};
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, Method, Uri};
+use mcp_proto::engine::{ClientEndpoint, ClientEvent};
+use mcp_proto::h1::{self, BodyDecoder, BodyFraming, BodyStatus, Limits};
+use mcp_proto::streamable::{
+    ExchangeId, HttpClient, HttpClientConfig, HttpClientOutput, LegacySsePolicy,
+};
+
+use crate::client::{ClientOptions, ClientTask, ClientTransport};
+use crate::runtime::{BoxFuture, Runtime};
+
+/// The default most idle keep-alive connections kept for reuse.
+pub const DEFAULT_IDLE_CONNECTIONS: usize = 8;
+/// The default longest non-streamed response body.
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 8 * 1024 * 1024;
+/// The default longest wait for a TCP (and TLS) connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the DELETE ending a legacy session may take after the client closed.
+const DELETE_GRACE: Duration = Duration::from_secs(5);
+/// Exchange reports queued for the connection task.
+const REPORT_QUEUE: usize = 256;
+/// Bytes read from a socket at a time.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Opens connections to an HTTP server (TCP, TLS, through a proxy…).
+pub trait Connector: Send + Sync + 'static {
+    /// A connection.
+    type Connection: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// A connection to the origin of `uri`.
+    fn connect(&self, uri: &Uri) -> BoxFuture<'static, io::Result<Self::Connection>>;
+}
+
+/// How to reach an MCP server over HTTP.
+#[derive(Debug, Clone)]
+pub struct HttpConnectOptions {
+    /// The MCP endpoint URL.
+    pub url: Uri,
+    /// Headers for every request (e.g. `Authorization: Bearer …`).
+    pub headers: HeaderMap,
+    /// Whether the deprecated HTTP+SSE transport may be used.
+    pub legacy_sse: LegacySsePolicy,
+    /// Idle keep-alive connections kept for reuse.
+    pub idle_connections: usize,
+    /// Longest non-streamed response body.
+    pub max_response_body: usize,
+    /// Longest wait for a connection.
+    pub connect_timeout: Duration,
+}
+
+impl HttpConnectOptions {
+    /// Options for `url` with the defaults.
+    #[must_use]
+    pub fn new(url: Uri) -> Self {
+        Self {
+            url,
+            headers: HeaderMap::new(),
+            legacy_sse: LegacySsePolicy::default(),
+            idle_connections: DEFAULT_IDLE_CONNECTIONS,
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+}
+
+/// What an exchange task reports.
+#[derive(Debug)]
+pub(crate) enum Report {
+    Head(http::Response<()>),
+    Body(Vec<u8>),
+    End,
+    Complete(http::Response<Vec<u8>>),
+    Failed(String),
+}
+
+struct Shared<C: Connector> {
+    connector: C,
+    idle: (
+        async_channel::Sender<C::Connection>,
+        async_channel::Receiver<C::Connection>,
+    ),
+    limits: Limits,
+    max_response_body: usize,
+    connect_timeout: Duration,
+}
+
+/// The HTTP transport of a client connection.
+pub(crate) struct Http<R, C: Connector> {
+    runtime: R,
+    client: HttpClient,
+    shared: Arc<Shared<C>>,
+    reports: Pin<Box<async_channel::Receiver<(ExchangeId, Report)>>>,
+    report_sender: async_channel::Sender<(ExchangeId, Report)>,
+    /// Dropping an exchange's sender cancels it (a modern cancellation, or the end).
+    cancels: HashMap<ExchangeId, async_channel::Sender<()>>,
+}
+
+impl ClientTask {
+    /// Drives the connection over HTTP until it closes, opening connections with
+    /// `connector`; returns the engine's close report.
+    pub async fn run_http<R: Runtime, C: Connector>(
+        self,
+        runtime: R,
+        connector: C,
+        http: HttpConnectOptions,
+    ) -> mcp_proto::engine::CloseReport {
+        let transport = Http::new(runtime.clone(), connector, &self.options, http);
+        self.drive(runtime, transport).await
+    }
+}
+
+impl<R: Runtime, C: Connector> Http<R, C> {
+    fn new(runtime: R, connector: C, options: &ClientOptions, http: HttpConnectOptions) -> Self {
+        let mut config = HttpClientConfig::new(http.url, options.config.clone());
+        config.headers = http.headers;
+        config.legacy_sse = http.legacy_sse;
+        let (report_sender, reports) = async_channel::bounded(REPORT_QUEUE);
+        Self {
+            runtime,
+            client: HttpClient::new(config),
+            shared: Arc::new(Shared {
+                connector,
+                idle: async_channel::bounded(http.idle_connections.max(1)),
+                limits: Limits::default(),
+                max_response_body: http.max_response_body,
+                connect_timeout: http.connect_timeout,
+            }),
+            reports: Box::pin(reports),
+            report_sender,
+            cancels: HashMap::new(),
+        }
+    }
+}
+
+impl<R: Runtime, C: Connector> ClientTransport for Http<R, C> {
+    type Wake = (ExchangeId, Report);
+
+    fn start(&mut self, now: Instant) -> Result<(), mcp_proto::engine::ClientError> {
+        self.client.start(now)
+    }
+
+    fn endpoint(&mut self) -> &mut ClientEndpoint {
+        self.client.endpoint()
+    }
+
+    fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.client.poll_event()
+    }
+
+    fn flush(&mut self) {
+        while let Some(output) = self.client.poll_output() {
+            match output {
+                HttpClientOutput::Send { exchange, request } => {
+                    let cancelled: BoxFuture<'static, ()> = if request.method() == Method::DELETE {
+                        // Ending a session must outlive the client's own end: it gets a
+                        // bounded time of its own instead of a cancellation.
+                        let deadline = Instant::now() + DELETE_GRACE;
+                        self.runtime.sleep_until(deadline)
+                    } else {
+                        let (cancel, cancelled) = async_channel::bounded::<()>(1);
+                        self.cancels.insert(exchange, cancel);
+                        Box::pin(async move {
+                            let _ = cancelled.recv().await;
+                        })
+                    };
+                    let task = run_exchange(
+                        Arc::clone(&self.shared),
+                        self.runtime.clone(),
+                        request,
+                        exchange,
+                        self.report_sender.clone(),
+                        cancelled,
+                    );
+                    self.runtime.spawn(Box::pin(task));
+                }
+                HttpClientOutput::Abort { exchange } => {
+                    self.cancels.remove(&exchange);
+                }
+            }
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.client.poll_timeout()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.client.handle_timeout(now);
+    }
+
+    fn is_congested(&self) -> bool {
+        false
+    }
+
+    fn poll_wire(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Self::Wake> {
+        match self.reports.as_mut().poll_next(cx) {
+            Poll::Ready(Some(report)) => Poll::Ready(report),
+            // The task holds a sender itself, so the queue never closes while it runs.
+            Poll::Ready(None) | Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn handle_wire(&mut self, now: Instant, (exchange, report): Self::Wake) {
+        match report {
+            Report::Head(head) => self.client.handle_response_head(now, exchange, &head),
+            Report::Body(bytes) => self.client.handle_body(now, exchange, &bytes),
+            Report::End => {
+                self.cancels.remove(&exchange);
+                self.client.handle_body_end(now, exchange);
+            }
+            Report::Complete(response) => {
+                self.cancels.remove(&exchange);
+                self.client.handle_response(now, exchange, response);
+            }
+            Report::Failed(reason) => {
+                self.cancels.remove(&exchange);
+                self.client.handle_exchange_failed(now, exchange, reason);
+            }
+        }
+    }
+
+    fn close(&mut self, now: Instant) {
+        self.client.close(now);
+    }
+
+    fn abort(&mut self, now: Instant) {
+        self.client.endpoint().abort(now);
+    }
+
+    async fn finish(&mut self) {
+        // The DELETE of a legacy session (queued by the close) gets a moment to go out;
+        // every other exchange is cancelled by dropping its sender.
+        self.flush();
+        self.cancels.clear();
+    }
+}
+
+/// One HTTP exchange, reported back exactly once (streamed ones: head, bodies, then the end
+/// or a failure).
+async fn run_exchange<R: Runtime, C: Connector>(
+    shared: Arc<Shared<C>>,
+    runtime: R,
+    request: http::Request<Vec<u8>>,
+    exchange: ExchangeId,
+    reports: async_channel::Sender<(ExchangeId, Report)>,
+    cancelled: BoxFuture<'static, ()>,
+) {
+    let cancel = async {
+        cancelled.await;
+        Ok(())
+    };
+    let outcome = perform(&shared, &runtime, request, exchange, &reports)
+        .or(cancel)
+        .await;
+    if let Err(reason) = outcome {
+        let _ = reports.send((exchange, Report::Failed(reason))).await;
+    }
+}
+
+/// Performs the exchange; `Err` is a failure still to report (nothing final was reported).
+async fn perform<R: Runtime, C: Connector>(
+    shared: &Shared<C>,
+    runtime: &R,
+    request: http::Request<Vec<u8>>,
+    exchange: ExchangeId,
+    reports: &async_channel::Sender<(ExchangeId, Report)>,
+) -> Result<(), String> {
+    let (parts, body) = request.into_parts();
+    let uri = parts.uri.clone();
+    let method = parts.method.clone();
+    // Origin-form on the wire: the connection already goes to the URL's origin.
+    let mut head = http::Request::from_parts(parts, ());
+    *head.uri_mut() = uri
+        .path_and_query()
+        .map_or_else(|| Uri::from_static("/"), |pq| Uri::from(pq.clone()));
+    let mut bytes = Vec::with_capacity(body.len() + 512);
+    let framing = if body.is_empty() && method == Method::GET {
+        BodyFraming::Empty
+    } else {
+        BodyFraming::Length(u64::try_from(body.len()).unwrap_or(u64::MAX))
+    };
+    h1::encode_request_head(&head, framing, &mut bytes).map_err(|e| e.to_string())?;
+    bytes.extend_from_slice(&body);
+
+    // A pooled connection may have been closed by the server meanwhile: if it fails before
+    // any byte of the response, the request goes again on a fresh one.
+    let mut reused = shared.idle.1.try_recv().ok();
+    loop {
+        let fresh = reused.is_none();
+        let mut connection = match reused.take() {
+            Some(connection) => connection,
+            None => connect(shared, runtime, &uri).await?,
+        };
+        match exchange_on(shared, &mut connection, &bytes, &method, exchange, reports).await {
+            Ok(Some(reusable)) => {
+                if reusable {
+                    let _ = shared.idle.0.try_send(connection);
+                }
+                return Ok(());
+            }
+            Ok(None) if !fresh => {}
+            Ok(None) => return Err("the server closed the connection without answering".into()),
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+async fn connect<R: Runtime, C: Connector>(
+    shared: &Shared<C>,
+    runtime: &R,
+    uri: &Uri,
+) -> Result<C::Connection, String> {
+    let deadline = Instant::now().checked_add(shared.connect_timeout);
+    let timeout = async {
+        match deadline {
+            Some(deadline) => runtime.sleep_until(deadline).await,
+            None => std::future::pending().await,
+        }
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "connecting timed out",
+        ))
+    };
+    shared
+        .connector
+        .connect(uri)
+        .or(timeout)
+        .await
+        .map_err(|e| format!("cannot connect to {}: {e}", authority(uri)))
+}
+
+fn authority(uri: &Uri) -> String {
+    uri.authority()
+        .map_or_else(String::new, ToString::to_string)
+}
+
+/// Writes the request and reads its response on `connection`. `Ok(None)`: the connection
+/// closed before any byte of the response (safe to retry); `Ok(Some(reusable))`: reported.
+async fn exchange_on<C: AsyncRead + AsyncWrite + Unpin>(
+    shared: &Shared<impl Connector>,
+    connection: &mut C,
+    request: &[u8],
+    method: &Method,
+    exchange: ExchangeId,
+    reports: &async_channel::Sender<(ExchangeId, Report)>,
+) -> Result<Option<bool>, String> {
+    let io_error = |e: io::Error| format!("connection lost: {e}");
+    if connection.write_all(request).await.is_err() || connection.flush().await.is_err() {
+        return Ok(None);
+    }
+    let mut buffer = Vec::new();
+    let mut chunk = vec![0u8; READ_CHUNK];
+    let (head, consumed) = loop {
+        match h1::parse_response_head(&buffer, &shared.limits) {
+            Ok(Some(parsed)) => break parsed,
+            Ok(None) => {}
+            Err(error) => return Err(format!("invalid response: {error}")),
+        }
+        let n = connection.read(&mut chunk).await;
+        match n {
+            Ok(0) | Err(_) if buffer.is_empty() => return Ok(None),
+            Ok(0) => return Err("the server closed the connection mid-response".into()),
+            Ok(n) => buffer.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Err(e) => return Err(io_error(e)),
+        }
+    };
+    buffer.drain(..consumed);
+    let framing = h1::response_body_framing(method, &head).map_err(|e| e.to_string())?;
+    let reusable =
+        framing != BodyFraming::UntilClose && h1::keep_alive(head.version(), head.headers());
+    let streaming = head.status().is_success()
+        && head
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("text/event-stream")
+            });
+    let mut limits = shared.limits;
+    let mut head = Some(head);
+    if streaming {
+        // An event stream may last as long as the session.
+        limits.max_body_bytes = u64::MAX;
+        if let Some(head) = head.take() {
+            send(reports, exchange, Report::Head(head)).await?;
+        }
+    }
+    let mut decoder = BodyDecoder::new(framing, &limits);
+    let mut body = Vec::new();
+    loop {
+        let status = decoder
+            .decode(&buffer)
+            .map_err(|e| format!("invalid response body: {e}"))?;
+        let consumed = status.consumed();
+        match status {
+            BodyStatus::Data { data, .. } => {
+                if streaming {
+                    send(reports, exchange, Report::Body(data.to_vec())).await?;
+                } else if body.len() + data.len() > shared.max_response_body {
+                    return Err(format!(
+                        "the response body exceeds {} bytes",
+                        shared.max_response_body
+                    ));
+                } else {
+                    body.extend_from_slice(data);
+                }
+                buffer.drain(..consumed);
+            }
+            BodyStatus::End { .. } => {
+                buffer.drain(..consumed);
+                break;
+            }
+            BodyStatus::NeedMore { .. } => {
+                buffer.drain(..consumed);
+                match connection.read(&mut chunk).await {
+                    Ok(0) => {
+                        decoder
+                            .finish()
+                            .map_err(|_| "the server closed the connection mid-body".to_owned())?;
+                        break;
+                    }
+                    Ok(n) => buffer.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+                    Err(e) => return Err(io_error(e)),
+                }
+            }
+        }
+    }
+    match head {
+        Some(head) => {
+            let (parts, ()) = head.into_parts();
+            let response = http::Response::from_parts(parts, body);
+            send(reports, exchange, Report::Complete(response)).await?;
+        }
+        None => send(reports, exchange, Report::End).await?,
+    }
+    Ok(Some(reusable && buffer.is_empty()))
+}
+
+async fn send(
+    reports: &async_channel::Sender<(ExchangeId, Report)>,
+    exchange: ExchangeId,
+    report: Report,
+) -> Result<(), String> {
+    // The connection task is gone: nobody waits for this exchange any more.
+    reports
+        .send((exchange, report))
+        .await
+        .map_err(|_| "the client closed".to_owned())
+}

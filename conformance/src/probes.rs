@@ -546,11 +546,10 @@ fn probe_answer(status: u16, falls_back: bool) -> Result<(), String> {
             .ok_or_else(|| format!("after {status} the client did {next:?}"));
     }
     match client.poll_event() {
-        Some(ClientEvent::HandshakeFailed(HandshakeError::Refused { reason, .. }))
-            if reason.contains(&status.to_string()) && !sent_initialize =>
-        {
-            Ok(())
-        }
+        Some(ClientEvent::HandshakeFailed(HandshakeError::Transport {
+            failure: TransportFailure::HttpStatus { status: got, .. },
+            ..
+        })) if got == status && !sent_initialize => Ok(()),
         other => Err(format!("after {status}: {other:?}, then {next:?}")),
     }
 }

@@ -653,6 +653,9 @@ impl ClientTask {
                     (Some(report), _) if let CloseReason::Transport(failure) = &report.reason => {
                         ConnectError::Transport(failure.clone())
                     }
+                    (_, Some(HandshakeError::Transport { failure, .. })) => {
+                        ConnectError::Transport(failure)
+                    }
                     (_, Some(error)) => ConnectError::Handshake(error),
                     (Some(report), None) => ConnectError::Io(format!(
                         "closed during the handshake: {:?}",

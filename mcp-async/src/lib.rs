@@ -16,6 +16,7 @@ mod app;
 pub mod client;
 pub mod demo;
 pub mod entropy;
+pub mod group;
 pub mod http_client;
 pub mod http_serve;
 mod lines;

@@ -408,7 +408,7 @@ fn the_era_probe_falls_back_on_legacy_answers_but_not_on_auth_or_server_errors()
         if !falls_back {
             let failed = events(&mut client);
             assert!(
-                matches!(&failed[0], ClientEvent::HandshakeFailed(HandshakeError::Refused { reason, .. }) if reason.contains(&status.to_string())),
+                matches!(&failed[0], ClientEvent::HandshakeFailed(HandshakeError::Transport { failure: TransportFailure::HttpStatus { status: got, .. }, .. }) if *got == status),
                 "{status}: {failed:?}"
             );
         }

@@ -12,7 +12,9 @@
 //!   endpoints) on a TCP listener;
 //! - [`connect_http`]: a client of a Streamable HTTP server (`http://` URLs), either era,
 //!   falling back to HTTP+SSE;
-//! - [`connect_in_memory`]: client and server in one process.
+//! - [`connect_in_memory`]: client and server in one process;
+//! - [`connect_group`]: clients of many servers (an `mcpServers` configuration), each
+//!   member's failure kept to itself.
 //!
 //! ```
 //! use mcp_smol::{ClientOptions, HandlerError, Server, connect_in_memory};
@@ -57,6 +59,7 @@ use smol::io::AsyncReadExt;
 pub use mcp_async::client::{
     CallError, Client, ClientOptions, ConnectError, ShutdownReport, client_connection,
 };
+pub use mcp_async::group::{Group, GroupCallError, Member, ServerEntry, ServersConfig};
 pub use mcp_async::http_client::HttpConnectOptions;
 pub use mcp_async::http_serve::{
     HttpServeOptions, HttpServeReport, HttpServerHandle, LegacySsePaths,
@@ -332,4 +335,38 @@ pub async fn connect_http(
     })
     .detach();
     connecting.ready().await
+}
+
+/// Connects to every server of an `mcpServers` configuration at once (processes and URLs).
+/// A member that fails keeps its own error and the others work; see [`Group`].
+pub async fn connect_group(config: ServersConfig, options: ClientOptions) -> Group {
+    Group::connect(config, move |name, entry| {
+        let mut options = options.clone();
+        options.config.info.name = format!("{}/{name}", options.config.info.name);
+        Box::pin(async move {
+            match entry {
+                ServerEntry::Stdio { command, args, env } => {
+                    let mut child = ChildCommand::new(command).args(args);
+                    child.env = env;
+                    connect_child(child, options).await
+                }
+                ServerEntry::Http { url, headers } => {
+                    let url = url
+                        .parse()
+                        .map_err(|e| ConnectError::Io(format!("invalid URL {url}: {e}")))?;
+                    let mut http = HttpConnectOptions::new(url);
+                    for (name, value) in headers {
+                        let name = http::HeaderName::try_from(name.as_str())
+                            .map_err(|e| ConnectError::Io(format!("invalid header {name}: {e}")))?;
+                        let value = http::HeaderValue::try_from(value.as_str()).map_err(|e| {
+                            ConnectError::Io(format!("invalid value of {name}: {e}"))
+                        })?;
+                        http.headers.append(name, value);
+                    }
+                    connect_http(http, options).await
+                }
+            }
+        })
+    })
+    .await
 }

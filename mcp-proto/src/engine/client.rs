@@ -127,6 +127,15 @@ pub enum HandshakeError {
         /// What the server offered.
         offered: String,
     },
+    /// The transport failed during the handshake (kept as it came: an HTTP status, a refused
+    /// connection, a process that exited…).
+    #[error("the {method} handshake failed: {failure}")]
+    Transport {
+        /// `server/discover` or `initialize`.
+        method: &'static str,
+        /// What the transport reported.
+        failure: TransportFailure,
+    },
     /// The server refused or broke the handshake.
     #[error("the {method} handshake failed: {reason}")]
     Refused {
@@ -840,25 +849,13 @@ impl ClientEndpoint {
                     );
                 }
             }
-            None => self.fail(
-                now,
-                HandshakeError::Refused {
-                    method: SERVER_DISCOVER,
-                    reason: describe(&outcome),
-                },
-            ),
+            None => self.fail(now, refusal(SERVER_DISCOVER, &outcome)),
         }
     }
 
     fn initialize_answered(&mut self, now: Instant, outcome: Outcome) {
         let Outcome::Result(raw) = &outcome else {
-            return self.fail(
-                now,
-                HandshakeError::Refused {
-                    method: INITIALIZE,
-                    reason: describe(&outcome),
-                },
-            );
+            return self.fail(now, refusal(INITIALIZE, &outcome));
         };
         let result = match raw.parse::<InitializeResult>() {
             Ok(result) => result,
@@ -1137,6 +1134,21 @@ fn answer_means_legacy(outcome: &Outcome) -> bool {
         })) => (400..500).contains(status) && *status != 401 && *status != 403,
         Outcome::Failed(RequestFailure::Transport(_) | RequestFailure::Closed) => false,
         Outcome::Result(_) | Outcome::Error(_) | Outcome::Failed(_) => true,
+    }
+}
+
+/// Why the handshake request `method` ended with `outcome`: the transport's own failure when
+/// it was one, kept typed.
+fn refusal(method: &'static str, outcome: &Outcome) -> HandshakeError {
+    match outcome {
+        Outcome::Failed(RequestFailure::Transport(failure)) => HandshakeError::Transport {
+            method,
+            failure: failure.clone(),
+        },
+        _ => HandshakeError::Refused {
+            method,
+            reason: describe(outcome),
+        },
     }
 }
 

@@ -47,6 +47,8 @@ pub struct ClientOptions {
     pub config: ClientConfig,
     /// The longest the handshake may take.
     pub connect_timeout: Duration,
+    /// The timeout of calls that do not set their own (`None`: the engine's default).
+    pub call_timeout: Option<Duration>,
 }
 
 impl ClientOptions {
@@ -58,6 +60,7 @@ impl ClientOptions {
                 ClientCapabilities::default(),
             ),
             connect_timeout: Duration::from_secs(30),
+            call_timeout: None,
         }
     }
 
@@ -142,6 +145,7 @@ enum Command {
 struct Shared {
     commands: async_channel::Sender<Command>,
     negotiated: Negotiated,
+    call_timeout: Option<Duration>,
     next_call: AtomicU64,
     finished: async_channel::Receiver<ShutdownReport>,
 }
@@ -187,7 +191,7 @@ impl Client {
         let call = self.shared.next_call.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = async_channel::bounded(1);
         let options = RequestOptions {
-            timeout,
+            timeout: timeout.or(self.shared.call_timeout),
             ..RequestOptions::default()
         };
         let command = Command::Request {
@@ -343,6 +347,7 @@ pub struct Connecting {
     commands: async_channel::Sender<Command>,
     finished: async_channel::Receiver<ShutdownReport>,
     timeout: Duration,
+    call_timeout: Option<Duration>,
 }
 
 /// The connection task's end: the adapter sends the final report through it (after closing
@@ -373,12 +378,14 @@ pub fn client_connection(options: ClientOptions) -> (Connecting, ClientTask, Rep
     let (ready_sender, ready) = async_channel::bounded(1);
     let (report, finished) = async_channel::bounded(1);
     let timeout = options.connect_timeout;
+    let call_timeout = options.call_timeout;
     (
         Connecting {
             ready,
             commands,
             finished,
             timeout,
+            call_timeout,
         },
         ClientTask {
             options,
@@ -400,6 +407,7 @@ impl Connecting {
                 shared: Arc::new(Shared {
                     commands: self.commands,
                     negotiated,
+                    call_timeout: self.call_timeout,
                     next_call: AtomicU64::new(1),
                     finished: self.finished,
                 }),

@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 mod app;
+pub mod cli;
 pub mod client;
 pub mod demo;
 pub mod entropy;

@@ -142,3 +142,36 @@ fn the_shutdown_sequence_escalates_from_stdin_to_sigterm_to_sigkill() {
         assert_eq!(ended_by, EndedBy::Killed);
     });
 }
+
+fn example(name: &str) -> PathBuf {
+    example_server().with_file_name(name)
+}
+
+#[test]
+fn the_cli_example_prints_results_and_typed_errors() {
+    let server = format!("{} --stdio", example_server().display());
+    let output = std::process::Command::new(example("cli"))
+        .args([
+            "--stdio",
+            &server,
+            "tools/call",
+            "echo",
+            r#"{"message":"from the cli"}"#,
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed["content"][0]["text"], "from the cli");
+    let failed = std::process::Command::new(example("cli"))
+        .args(["--stdio", &server, "prompts/get", "missing"])
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("unknown prompt"));
+    let usage = std::process::Command::new(example("cli"))
+        .arg("discover")
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+}

@@ -201,6 +201,34 @@ impl Group {
     }
 }
 
+/// A server re-exposing `tools` (as listed by [`Group::list_tools`], with server-prefixed
+/// names) and routing each call to its member: the `gateway` examples. A member's failure
+/// becomes that call's tool error, readable by the model; the other members are unaffected.
+#[must_use]
+pub fn gateway_server(
+    group: &Group,
+    tools: Vec<Tool>,
+    name: &str,
+    version: &str,
+) -> crate::server::Server {
+    let mut builder = crate::server::Server::builder(name, version);
+    for tool in tools {
+        let group = group.clone();
+        let tool_name = tool.name.clone();
+        builder = builder.tool(tool, move |_context, arguments| {
+            let group = group.clone();
+            let tool_name = tool_name.clone();
+            async move {
+                match group.call_tool(&tool_name, Value::Object(arguments)).await {
+                    Ok(result) => Ok(result),
+                    Err(error) => Ok(CallToolResult::error(error.to_string())),
+                }
+            }
+        });
+    }
+    builder.build()
+}
+
 /// Runs the futures concurrently on the current task; their outputs in order.
 async fn join_all<T>(futures: Vec<BoxFuture<'static, T>>) -> Vec<T> {
     let mut pending: Vec<Option<Pin<Box<dyn Future<Output = T> + Send>>>> =

@@ -175,3 +175,51 @@ fn the_cli_example_prints_results_and_typed_errors() {
         .unwrap();
     assert_eq!(usage.status.code(), Some(2));
 }
+
+#[test]
+fn the_gateway_example_reexposes_members_and_survives_a_failing_one() {
+    within(Duration::from_secs(60), async {
+        let dir = std::env::temp_dir().join(format!("mcp-gateway-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("servers.json");
+        std::fs::write(
+            &config,
+            json!({"mcpServers": {
+                "demo": {"command": example_server().display().to_string(), "args": ["--stdio"]},
+                "broken": {"command": "/nonexistent/server"}
+            }})
+            .to_string(),
+        )
+        .unwrap();
+        let gateway = ChildCommand::new(example("gateway").display().to_string()).args([
+            "--config",
+            &config.display().to_string(),
+            "--stdio",
+        ]);
+        let client = connect_child(gateway, ClientOptions::new("t", "1"))
+            .await
+            .unwrap();
+        let tools = client.list_tools().await.unwrap();
+        let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["demo__echo", "demo__slow"]);
+        let echoed = client
+            .call_tool("demo__echo", json!({"message": "through the gateway"}))
+            .await
+            .unwrap();
+        assert!(
+            matches!(echoed.content.first(), Some(ContentBlock::Text(t)) if t.text == "through the gateway")
+        );
+        let report = client.shutdown().await;
+        let child = report.child.unwrap();
+        assert!(
+            child.stderr_tail.contains("server broken is unavailable"),
+            "{}",
+            child.stderr_tail
+        );
+        assert!(
+            child.stderr_tail.contains("/nonexistent/server"),
+            "the original error is logged"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    });
+}

@@ -73,7 +73,9 @@ pub struct StoredEvent {
 /// an event they no longer hold makes [`EventStore::replay`] answer `None`, and the client's
 /// resumption is refused rather than silently missing events.
 pub trait EventStore: Send {
-    /// Keep `data` as event `id` of `session`.
+    /// Keep `data` as event `id` of `session`. An event that is not kept (too large, no room)
+    /// must also make every earlier event of its stream unavailable for [`EventStore::replay`]:
+    /// a replay from one of them would skip it.
     fn append(&mut self, session: &SessionId, id: EventId, data: &str);
     /// The events of stream `after.stream` that follow `after`, oldest first. `None` when
     /// `after` itself is no longer (or was never) held: what followed it cannot be known.
@@ -141,14 +143,33 @@ impl MemoryEventStore {
     pub fn len(&self, session: &SessionId) -> usize {
         self.sessions.get(session).map_or(0, |s| s.events.len())
     }
+
+    /// Drops the events of `session`'s stream `stream` (one of them could not be kept).
+    fn forget_stream(&mut self, session: &SessionId, stream: u64) {
+        let Some(entry) = self.sessions.get_mut(session) else {
+            return;
+        };
+        let mut dropped = 0;
+        entry.events.retain(|event| {
+            let keep = event.id.stream != stream;
+            if !keep {
+                dropped += event.data.len();
+            }
+            keep
+        });
+        entry.bytes -= dropped;
+        self.total_bytes -= dropped;
+    }
 }
 
 impl EventStore for MemoryEventStore {
     fn append(&mut self, session: &SessionId, id: EventId, data: &str) {
         let limits = self.limits;
         if data.len() > limits.bytes_per_session || data.len() > limits.total_bytes {
-            // Too big to keep at all: it cannot be replayed, and neither can what follows it
-            // on its stream, since replay starts from an event the store holds.
+            // Too big to keep at all. Resuming from an event after it works (what follows is
+            // kept), but a replay from an earlier event of its stream would skip it: those are
+            // forgotten, so that such a resumption is refused instead.
+            self.forget_stream(session, id.stream);
             return;
         }
         let entry = self.sessions.entry(session.clone()).or_default();
@@ -163,6 +184,8 @@ impl EventStore for MemoryEventStore {
             }
         }
         if limits.events_per_session == 0 || self.total_bytes + data.len() > limits.total_bytes {
+            // Not kept (the session's own events are all evicted by now): the same holds.
+            self.forget_stream(session, id.stream);
             return;
         }
         entry.bytes += data.len();
@@ -267,8 +290,9 @@ mod tests {
             store.append(&b, id(2, seq), "abcd");
         }
         assert!(store.total_bytes() <= 15, "{}", store.total_bytes());
-        store.append(&a, id(1, 9), "this is far too long");
-        assert_eq!(store.replay(&a, id(1, 9)), None);
+        // On another stream than the events above: it would make them unavailable too.
+        store.append(&a, id(3, 9), "this is far too long");
+        assert_eq!(store.replay(&a, id(3, 9)), None);
         let before = store.total_bytes();
         store.end_session(&a);
         assert!(store.total_bytes() < before);

@@ -19,7 +19,6 @@ use futures_lite::io::{AsyncRead, AsyncWrite};
 use mcp_proto::engine::{
     ClientConfig, ClientEndpoint, ClientEvent, CloseReason, CloseReport, EraPolicy, HandshakeError,
     Negotiated, Outcome, RequestFailure, RequestOptions, Transmit, TransportFailure,
-    TransportScope,
 };
 use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RawJson, RequestId};
 use mcp_proto::types::methods::ClientRequest;
@@ -30,7 +29,7 @@ use mcp_proto::types::{
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::lines::{IoWake, LineIo, ReadEnd};
+use crate::lines::{IoWake, LineIo};
 use crate::process::ChildExit;
 use crate::runtime::Runtime;
 use crate::timer::Timer;
@@ -521,42 +520,7 @@ impl<In: AsyncRead + Unpin, Out: AsyncWrite + Unpin> ClientTransport for Lines<I
     }
 
     fn handle_wire(&mut self, now: Instant, wake: IoWake) {
-        let endpoint = &mut self.endpoint;
-        match wake {
-            IoWake::Read => {
-                while let Some(message) = self.io.next_message() {
-                    match message {
-                        Ok(message) => {
-                            endpoint.handle_message(now, TransportScope::CONNECTION, message);
-                        }
-                        Err(error) => {
-                            endpoint.handle_invalid_message(now, TransportScope::CONNECTION, error);
-                        }
-                    }
-                }
-            }
-            IoWake::ReadEnded => {
-                while let Some(Ok(message)) = self.io.next_message() {
-                    endpoint.handle_message(now, TransportScope::CONNECTION, message);
-                }
-                let failure = match self.io.read_end() {
-                    Some(ReadEnd::Failed(e)) => TransportFailure::ConnectionLost(e.to_string()),
-                    _ => TransportFailure::StreamClosed,
-                };
-                endpoint.handle_transport_closed(now, TransportScope::CONNECTION, failure);
-            }
-            IoWake::WriteFailed => {
-                let reason = self
-                    .io
-                    .write_error()
-                    .map_or_else(String::new, ToString::to_string);
-                endpoint.handle_transport_closed(
-                    now,
-                    TransportScope::CONNECTION,
-                    TransportFailure::ConnectionLost(reason),
-                );
-            }
-        }
+        self.io.deliver(now, wake, &mut self.endpoint);
     }
 
     fn close(&mut self, now: Instant) {
@@ -732,7 +696,10 @@ impl ClientTask {
                     transport.abort(now);
                 }
                 Wake::Timer => {
-                    if ready.is_some() && now >= started + options.connect_timeout {
+                    let handshake_over = started
+                        .checked_add(options.connect_timeout)
+                        .is_some_and(|deadline| now >= deadline);
+                    if ready.is_some() && handshake_over {
                         if let Some(ready) = ready.take() {
                             let _ =
                                 ready.try_send(Err(ConnectError::Timeout(options.connect_timeout)));

@@ -78,6 +78,53 @@ impl HttpConnectOptions {
     }
 }
 
+impl HttpConnectOptions {
+    /// Adds a header sent with every request (`Authorization: Bearer …`).
+    ///
+    /// # Errors
+    /// A message when the name or value is not valid in HTTP.
+    pub fn with_header(mut self, name: &str, value: &str) -> Result<Self, String> {
+        let header = http::HeaderName::try_from(name)
+            .map_err(|e| format!("invalid header name {name:?}: {e}"))?;
+        let value = http::HeaderValue::try_from(value)
+            .map_err(|e| format!("invalid value for header {name}: {e}"))?;
+        self.headers.append(header, value);
+        Ok(self)
+    }
+}
+
+/// The host and port a plain-TCP connector dials for `uri` (`http://` only: `https://`
+/// needs TLS, which is not supported yet and is refused with a clear error).
+///
+/// # Errors
+/// [`io::ErrorKind::Unsupported`] for `https`, [`io::ErrorKind::InvalidInput`] for another
+/// scheme or a URL without a host.
+pub fn tcp_target(uri: &Uri) -> io::Result<(String, u16)> {
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "https URLs need TLS, which this version does not support yet",
+            ));
+        }
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("not an http URL: {uri}"),
+            ));
+        }
+    }
+    let host = uri
+        .host()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the URL has no host"))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    Ok((host, uri.port_u16().unwrap_or(80)))
+}
+
 /// What an exchange task reports.
 #[derive(Debug)]
 pub(crate) enum Report {
@@ -463,4 +510,39 @@ async fn send(
         .send((exchange, report))
         .await
         .map_err(|_| "the client closed".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_targets_come_from_the_url() {
+        let target = |url: &str| tcp_target(&url.parse().unwrap());
+        assert_eq!(
+            target("http://example.com/mcp").unwrap(),
+            ("example.com".into(), 80)
+        );
+        assert_eq!(
+            target("http://[::1]:8080/mcp").unwrap(),
+            ("::1".into(), 8080)
+        );
+        assert_eq!(
+            target("https://example.com/mcp").unwrap_err().kind(),
+            io::ErrorKind::Unsupported
+        );
+        assert_eq!(
+            target("ftp://example.com/").unwrap_err().kind(),
+            io::ErrorKind::InvalidInput
+        );
+    }
+
+    #[test]
+    fn headers_are_checked() {
+        let options = HttpConnectOptions::new(Uri::from_static("http://x/mcp"));
+        let options = options.with_header("Authorization", "Bearer t").unwrap();
+        assert_eq!(options.headers["authorization"], "Bearer t");
+        assert!(options.clone().with_header("bad name", "v").is_err());
+        assert!(options.with_header("X", "line\nbreak").is_err());
+    }
 }

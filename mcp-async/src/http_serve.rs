@@ -207,6 +207,8 @@ where
     let mut open_connections = 0usize;
     let mut report = HttpServeReport::default();
     let mut accepting: Option<Accepting<L::Connection>> = None;
+    // Set while accepting pauses (out of descriptors); `stop_timer` wakes the loop then.
+    let mut accept_paused_until: Option<Instant> = None;
     loop {
         let now = Instant::now();
         // The engines' news: application events first, then what to write.
@@ -244,7 +246,10 @@ where
                 .chain(sse.as_ref().and_then(SseServer::poll_timeout))
                 .min(),
         );
-        if stopping_since.is_none() && accepting.is_none() {
+        if accept_paused_until.is_some_and(|until| now >= until) {
+            accept_paused_until = None;
+        }
+        if stopping_since.is_none() && accepting.is_none() && accept_paused_until.is_none() {
             accepting = Some(listener.accept());
         }
         let wake = poll_fn(|cx| {
@@ -286,8 +291,13 @@ where
                     }
                     // Over the limit: closed at once (dropped).
                     Ok(_) => report.refused_connections += 1,
-                    Err(error) if is_transient(&error) => {
+                    Err(error) if classify_accept_error(&error) == AcceptFailure::Connection => {
                         tracing::debug!(%error, "accept failed; continuing");
+                    }
+                    Err(error) if classify_accept_error(&error) == AcceptFailure::Exhausted => {
+                        tracing::warn!(%error, "accept failed; pausing");
+                        accept_paused_until = now.checked_add(ACCEPT_PAUSE);
+                        stop_timer.set(accept_paused_until);
                     }
                     Err(error) => {
                         tracing::error!(%error, "accept failed; no longer accepting");
@@ -391,16 +401,36 @@ fn deliver(
     }
 }
 
-fn is_transient(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-            | io::ErrorKind::WouldBlock
-    ) || error
+/// What to do after a failed accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AcceptFailure {
+    /// One connection went wrong: accept the next at once.
+    Connection,
+    /// The process is out of descriptors or memory: accepting again at once would only spin,
+    /// so wait for connections to end.
+    Exhausted,
+    /// The listener itself is broken.
+    Fatal,
+}
+
+/// How long accepting pauses when the process is out of descriptors or memory.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+fn classify_accept_error(error: &io::Error) -> AcceptFailure {
+    // EMFILE, ENFILE, ENOBUFS, ENOMEM.
+    if error
         .raw_os_error()
-        .is_some_and(|code| code == 24 || code == 23)
+        .is_some_and(|code| matches!(code, 24 | 23 | 105 | 12))
+    {
+        return AcceptFailure::Exhausted;
+    }
+    match error.kind() {
+        io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::Interrupted
+        | io::ErrorKind::WouldBlock => AcceptFailure::Connection,
+        _ => AcceptFailure::Fatal,
+    }
 }
 
 /// One connection: requests parsed in order, each answered before the next is read.
@@ -707,5 +737,20 @@ pub fn spawn_http_server<R: Runtime, L: Listener>(
         local_addr,
         stop,
         done,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptor_exhaustion_pauses_accepting_instead_of_spinning() {
+        let exhausted = io::Error::from_raw_os_error(24);
+        assert_eq!(classify_accept_error(&exhausted), AcceptFailure::Exhausted);
+        let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+        assert_eq!(classify_accept_error(&reset), AcceptFailure::Connection);
+        let broken = io::Error::from(io::ErrorKind::InvalidInput);
+        assert_eq!(classify_accept_error(&broken), AcceptFailure::Fatal);
     }
 }

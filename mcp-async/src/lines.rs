@@ -6,6 +6,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_lite::io::{AsyncRead, AsyncWrite};
+use std::time::Instant;
+
+use mcp_proto::engine::{ClientEndpoint, ServerEndpoint, TransportFailure, TransportScope};
 use mcp_proto::framing::{LineDecodeError, LineDecoder, LineStatus, encode_line};
 use mcp_proto::jsonrpc::{self, DecodeError, DecodeErrorKind, DecodeOptions, Message};
 
@@ -199,4 +202,82 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> LineIo<R, W> {
         self.inbound.drain(..consumed.min(self.inbound.len()));
         message
     }
+
+    /// Feeds what `wake` reported to `endpoint`: the messages received, or the end of the
+    /// connection with its cause.
+    pub(crate) fn deliver(&mut self, now: Instant, wake: IoWake, endpoint: &mut impl LineEndpoint) {
+        let scope = TransportScope::CONNECTION;
+        match wake {
+            IoWake::Read => {
+                while let Some(message) = self.next_message() {
+                    match message {
+                        Ok(message) => endpoint.handle_message(now, scope, message),
+                        Err(error) => endpoint.handle_invalid_message(now, scope, error),
+                    }
+                }
+            }
+            IoWake::ReadEnded => {
+                while let Some(Ok(message)) = self.next_message() {
+                    endpoint.handle_message(now, scope, message);
+                }
+                let failure = match &self.read_end {
+                    Some(ReadEnd::Failed(e)) => TransportFailure::ConnectionLost(e.to_string()),
+                    _ => TransportFailure::StreamClosed,
+                };
+                endpoint.handle_transport_closed(now, scope, failure);
+            }
+            IoWake::WriteFailed => {
+                let reason = self
+                    .write_error
+                    .as_ref()
+                    .map_or_else(String::new, ToString::to_string);
+                endpoint.handle_transport_closed(
+                    now,
+                    scope,
+                    TransportFailure::ConnectionLost(reason),
+                );
+            }
+        }
+    }
 }
+
+/// An engine role fed by a line-framed connection (both endpoints have this shape).
+pub(crate) trait LineEndpoint {
+    fn handle_message(&mut self, now: Instant, scope: TransportScope, message: Message);
+    fn handle_invalid_message(&mut self, now: Instant, scope: TransportScope, error: DecodeError);
+    fn handle_transport_closed(
+        &mut self,
+        now: Instant,
+        scope: TransportScope,
+        failure: TransportFailure,
+    );
+}
+
+macro_rules! line_endpoint {
+    ($endpoint:ty) => {
+        impl LineEndpoint for $endpoint {
+            fn handle_message(&mut self, now: Instant, scope: TransportScope, message: Message) {
+                <$endpoint>::handle_message(self, now, scope, message);
+            }
+            fn handle_invalid_message(
+                &mut self,
+                now: Instant,
+                scope: TransportScope,
+                error: DecodeError,
+            ) {
+                <$endpoint>::handle_invalid_message(self, now, scope, error);
+            }
+            fn handle_transport_closed(
+                &mut self,
+                now: Instant,
+                scope: TransportScope,
+                failure: TransportFailure,
+            ) {
+                <$endpoint>::handle_transport_closed(self, now, scope, failure);
+            }
+        }
+    };
+}
+
+line_endpoint!(ServerEndpoint);
+line_endpoint!(ClientEndpoint);

@@ -8,7 +8,7 @@ use std::task::Poll;
 use std::time::Instant;
 
 use futures_lite::io::{AsyncRead, AsyncWrite};
-use mcp_proto::engine::{CloseReport, ServerEndpoint, Transmit, TransportFailure, TransportScope};
+use mcp_proto::engine::{CloseReport, ServerEndpoint, Transmit};
 
 use crate::app::{App, Produced, apply, report_progress};
 use crate::lines::{IoWake, LineIo, ReadEnd};
@@ -96,38 +96,7 @@ where
         .await;
         let now = Instant::now();
         match wake {
-            Wake::Io(IoWake::Read) => {
-                while let Some(message) = io.next_message() {
-                    match message {
-                        Ok(message) => {
-                            endpoint.handle_message(now, TransportScope::CONNECTION, message);
-                        }
-                        Err(error) => {
-                            endpoint.handle_invalid_message(now, TransportScope::CONNECTION, error)
-                        }
-                    }
-                }
-            }
-            Wake::Io(IoWake::ReadEnded) => {
-                while let Some(Ok(message)) = io.next_message() {
-                    endpoint.handle_message(now, TransportScope::CONNECTION, message);
-                }
-                let failure = match io.read_end() {
-                    Some(ReadEnd::Failed(e)) => TransportFailure::ConnectionLost(e.to_string()),
-                    _ => TransportFailure::StreamClosed,
-                };
-                endpoint.handle_transport_closed(now, TransportScope::CONNECTION, failure);
-            }
-            Wake::Io(IoWake::WriteFailed) => {
-                let reason = io
-                    .write_error()
-                    .map_or_else(String::new, ToString::to_string);
-                endpoint.handle_transport_closed(
-                    now,
-                    TransportScope::CONNECTION,
-                    TransportFailure::ConnectionLost(reason),
-                );
-            }
+            Wake::Io(wake) => io.deliver(now, wake, &mut endpoint),
             Wake::App(Produced::Answer((), id, answer)) => apply(&mut endpoint, &id, answer),
             Wake::App(Produced::Progress((), id, report)) => {
                 report_progress(&mut endpoint, &id, report);

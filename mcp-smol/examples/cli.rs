@@ -35,18 +35,13 @@ fn main() {
                 };
                 let mut http = HttpConnectOptions::new(url);
                 for (name, value) in &args.headers {
-                    match (
-                        http::HeaderName::try_from(name.as_str()),
-                        http::HeaderValue::try_from(value.as_str()),
-                    ) {
-                        (Ok(name), Ok(value)) => {
-                            http.headers.append(name, value);
-                        }
-                        _ => {
-                            eprintln!("cli: invalid header {name}: {value}");
+                    http = match http.with_header(name, value) {
+                        Ok(http) => http,
+                        Err(problem) => {
+                            eprintln!("cli: {problem}");
                             return 2;
                         }
-                    }
+                    };
                 }
                 connect_http(http, options).await
             }

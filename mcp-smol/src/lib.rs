@@ -49,7 +49,7 @@ use std::net::SocketAddr;
 
 use http::Uri;
 use mcp_async::entropy::os_entropy;
-use mcp_async::http_client::Connector;
+use mcp_async::http_client::{Connector, tcp_target};
 use mcp_async::http_serve::{Listener, spawn_http_server};
 use mcp_async::process::{ChildExit, ChildProcess, DEFAULT_STDERR_TAIL, Tail, stop_child};
 use mcp_async::runtime::{BoxFuture, Runtime};
@@ -277,7 +277,7 @@ impl Connector for SmolConnector {
     type Connection = smol::net::TcpStream;
 
     fn connect(&self, uri: &Uri) -> BoxFuture<'static, io::Result<Self::Connection>> {
-        let target = origin_of(uri);
+        let target = tcp_target(uri);
         Box::pin(async move {
             let (host, port) = target?;
             let stream = smol::net::TcpStream::connect((host.as_str(), port)).await?;
@@ -285,33 +285,6 @@ impl Connector for SmolConnector {
             Ok(stream)
         })
     }
-}
-
-/// The host and port to connect to for `uri`.
-fn origin_of(uri: &Uri) -> io::Result<(String, u16)> {
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "https URLs need TLS, which this version does not support yet",
-            ));
-        }
-        _ => {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("not an http URL: {uri}"),
-            ));
-        }
-    }
-    let host = uri
-        .host()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the URL has no host"))?;
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    Ok((host, uri.port_u16().unwrap_or(80)))
 }
 
 /// Connects to the MCP server at `http.url` over Streamable HTTP (either era, falling back to
@@ -356,12 +329,7 @@ pub async fn connect_group(config: ServersConfig, options: ClientOptions) -> Gro
                         .map_err(|e| ConnectError::Io(format!("invalid URL {url}: {e}")))?;
                     let mut http = HttpConnectOptions::new(url);
                     for (name, value) in headers {
-                        let name = http::HeaderName::try_from(name.as_str())
-                            .map_err(|e| ConnectError::Io(format!("invalid header {name}: {e}")))?;
-                        let value = http::HeaderValue::try_from(value.as_str()).map_err(|e| {
-                            ConnectError::Io(format!("invalid value of {name}: {e}"))
-                        })?;
-                        http.headers.append(name, value);
+                        http = http.with_header(&name, &value).map_err(ConnectError::Io)?;
                     }
                     connect_http(http, options).await
                 }

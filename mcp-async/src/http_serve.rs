@@ -197,6 +197,8 @@ where
         SseServer::new(config, Box::new(entropy))
     });
     let mut app: App<Key> = App::new(server);
+    // Held until serving ends: its closing ends connection tasks idling between requests.
+    let (_serving, served) = async_channel::bounded::<()>(1);
     let (inbound_sender, inbound) = async_channel::bounded(INBOUND_QUEUE);
     let mut inbound = Box::pin(inbound);
     let mut routes: HashMap<(Machine, StreamId), async_channel::Sender<Outbound>> = HashMap::new();
@@ -286,6 +288,7 @@ where
                             peer,
                             inbound_sender.clone(),
                             options.clone(),
+                            served.clone(),
                         );
                         runtime.spawn(Box::pin(task));
                     }
@@ -439,10 +442,18 @@ async fn serve_connection<C>(
     peer: SocketAddr,
     inbound: async_channel::Sender<Inbound>,
     options: HttpServeOptions,
+    served: async_channel::Receiver<()>,
 ) where
     C: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let result = exchanges(&mut connection, &inbound, &options).await;
+    let stopped = async {
+        // Nothing is ever sent: the channel closes when serving ends.
+        let _ = served.recv().await;
+        Ok(())
+    };
+    let result = exchanges(&mut connection, &inbound, &options)
+        .or(stopped)
+        .await;
     if let Err(error) = result {
         tracing::debug!(%peer, %error, "connection ended");
     }

@@ -201,3 +201,38 @@ fn a_legacy_session_and_a_modern_request_on_one_url_with_the_spec_statuses() {
         handle.shutdown().await;
     });
 }
+
+#[test]
+fn connections_beyond_the_limit_are_closed_at_once() {
+    within(Duration::from_secs(30), async {
+        let options = HttpServeOptions {
+            max_connections: 1,
+            ..HttpServeOptions::default()
+        };
+        let handle = serve_http(
+            demo_server(SmolRuntime),
+            "127.0.0.1:0".parse().unwrap(),
+            options,
+        )
+        .await
+        .unwrap();
+        // The first connection stays open (idle, keep-alive)…
+        let mut held = smol::net::TcpStream::connect(handle.local_addr())
+            .await
+            .unwrap();
+        smol::Timer::after(Duration::from_millis(50)).await;
+        // …so the second is closed without an answer.
+        let mut refused = smol::net::TcpStream::connect(handle.local_addr())
+            .await
+            .unwrap();
+        let mut received = Vec::new();
+        let _ = refused.read_to_end(&mut received).await;
+        assert!(received.is_empty());
+        let report = handle.shutdown().await;
+        assert_eq!((report.connections, report.refused_connections), (1, 1));
+        // Stopping the server also ends connections idling between requests.
+        let mut rest = Vec::new();
+        held.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty());
+    });
+}

@@ -1,52 +1,125 @@
 //! The server application inside a connection task: turns the engine's requests into
 //! running handler futures, polls them, and hands their answers back — for one connection
 //! (stdio) or for many endpoints at once (the HTTP server's sessions), told apart by a key.
+//!
+//! Handlers ask the client for input through their [`Context`]: on a legacy session the ask
+//! becomes a server→client request about the handler's request; on a modern request it
+//! becomes an `input_required` answer (MRTR) carrying a random `requestState`, the handler's
+//! future stays parked here, and the client's retry — a new request echoing that state —
+//! resumes it with the client's answers.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::task::{Context as TaskContext, Poll};
+use std::time::{Duration, Instant};
 
 use futures_lite::Stream;
-use mcp_proto::engine::{CloseReport, ServerEndpoint, ServerEvent};
-use mcp_proto::jsonrpc::{ErrorObject, RequestId};
+use mcp_proto::engine::{CloseReport, Outcome, RequestOptions, ServerEndpoint, ServerEvent};
+use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RequestId};
+use mcp_proto::types::methods::{ClientRequest, ServerRequest};
+use mcp_proto::types::{
+    CreateMessageResult, ElicitResult, Era, InputRequest, InputRequests, InputResponse,
+    InputResponses, ListRootsResult, LoggingLevel,
+};
 use serde_json::Value;
 
+use crate::entropy::os_entropy;
 use crate::runtime::BoxFuture;
-use crate::server::{Context, Progress, ProgressSink, Server};
+use crate::server::{Context, InputError, Link, Progress, Server, ToTask};
 
-/// The most handler progress reports queued for the connection task.
-const PROGRESS_QUEUE: usize = 256;
+/// The most handler messages (progress, logs, asks) queued for the connection task.
+const HANDLER_QUEUE: usize = 256;
+/// The most handlers parked waiting for a modern client's retry; the oldest is dropped
+/// beyond it.
+pub(crate) const MAX_PARKED: usize = 1024;
+/// How long a parked handler waits for the client's retry.
+pub(crate) const PARK_TTL: Duration = Duration::from_secs(600);
+/// How long a legacy client may take to answer an elicitation (a person answers it).
+const ELICITATION_TIMEOUT: Duration = Duration::from_secs(600);
+
+type Reply = async_channel::Sender<Result<InputResponse, InputError>>;
+
+/// A modern handler waiting for the client to retry with its input.
+struct Parked {
+    request_state: String,
+    since: Instant,
+    /// The keys of the input requests, and where each answer goes.
+    waiting: Vec<(String, Reply)>,
+}
 
 struct Running<K> {
+    /// Stable for the handler's life (its request id changes on each MRTR retry).
+    slot: u64,
     key: K,
     id: RequestId,
+    era: Era,
+    /// Whether it may answer `input_required` (modern `tools/call`, `prompts/get`,
+    /// `resources/read`).
+    can_require_input: bool,
     answer: BoxFuture<'static, Result<Value, ErrorObject>>,
+    parked: Option<Parked>,
     /// Dropped with the handler: closes its context's cancellation signal.
     _cancel: async_channel::Sender<()>,
 }
 
-/// What the application produced for the endpoint keyed `key`.
+/// A legacy server→client request sent for a handler.
+struct LegacyAsk<K> {
+    key: K,
+    id: RequestId,
+    method: &'static str,
+    reply: Reply,
+}
+
+/// What the application produced for the endpoint keyed by [`Produced::key`].
 pub(crate) enum Produced<K> {
-    /// A handler finished.
+    /// A handler finished (or a request was refused).
     Answer(K, RequestId, Result<Value, ErrorObject>),
     /// A handler reported progress.
     Progress(K, RequestId, Progress),
+    /// A handler logged a message.
+    Log(K, RequestId, LoggingLevel, Option<String>, Value),
+    /// A handler asked the client for input (several asks made at once travel together).
+    Ask {
+        key: K,
+        id: RequestId,
+        slot: u64,
+        asks: Vec<(InputRequest, Reply)>,
+    },
+}
+
+impl<K> Produced<K> {
+    /// The endpoint it belongs to.
+    pub(crate) fn key(&self) -> &K {
+        match self {
+            Self::Answer(key, ..) | Self::Progress(key, ..) | Self::Log(key, ..) => key,
+            Self::Ask { key, .. } => key,
+        }
+    }
 }
 
 pub(crate) struct App<K> {
     server: Server,
     running: Vec<Running<K>>,
-    progress_sender: async_channel::Sender<(K, RequestId, Progress)>,
-    progress: std::pin::Pin<Box<async_channel::Receiver<(K, RequestId, Progress)>>>,
+    next_slot: u64,
+    to_task: async_channel::Sender<(u64, ToTask)>,
+    from_handlers: std::pin::Pin<Box<async_channel::Receiver<(u64, ToTask)>>>,
+    inbox: VecDeque<(u64, ToTask)>,
+    /// Answers made without a handler (e.g. a retry whose handler is gone).
+    ready: VecDeque<Produced<K>>,
+    legacy_asks: Vec<LegacyAsk<K>>,
 }
 
 impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
     pub(crate) fn new(server: Server) -> Self {
-        let (progress_sender, progress) = async_channel::bounded(PROGRESS_QUEUE);
+        let (to_task, from_handlers) = async_channel::bounded(HANDLER_QUEUE);
         Self {
             server,
             running: Vec::new(),
-            progress_sender,
-            progress: Box::pin(progress),
+            next_slot: 0,
+            to_task,
+            from_handlers: Box::pin(from_handlers),
+            inbox: VecDeque::new(),
+            ready: VecDeque::new(),
+            legacy_asks: Vec::new(),
         }
     }
 
@@ -59,24 +132,54 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                 request,
                 context,
             } => {
+                if context.era == Era::Modern
+                    && let Some((state, responses)) = retry_of(&request)
+                {
+                    self.resume(key, id, state, responses);
+                    return None;
+                }
                 let (cancel, cancelled) = async_channel::bounded(1);
-                let sender = self.progress_sender.clone();
-                let sink_key = key.clone();
-                let sink: ProgressSink = Arc::new(move |id: &RequestId, report: Progress| {
-                    // Progress is advisory: a full queue drops the report.
-                    let _ = sender.try_send((sink_key.clone(), id.clone(), report));
-                });
-                let context = Context::new(id.clone(), context, Some(sink), cancelled);
+                let slot = self.next_slot;
+                self.next_slot = self.next_slot.wrapping_add(1);
+                let link = Link {
+                    slot,
+                    to_task: self.to_task.clone(),
+                };
+                let era = context.era;
+                let can_require_input = era == Era::Modern
+                    && matches!(
+                        request,
+                        ClientRequest::CallTool(_)
+                            | ClientRequest::GetPrompt(_)
+                            | ClientRequest::ReadResource(_)
+                    );
+                let context = Context::new(id.clone(), context, Some(link), cancelled);
                 self.running.push(Running {
+                    slot,
                     key: key.clone(),
                     id,
+                    era,
+                    can_require_input,
                     answer: self.server.dispatch(context, request),
+                    parked: None,
                     _cancel: cancel,
                 });
                 None
             }
             ServerEvent::Cancelled { id } => {
                 self.running.retain(|r| !(r.key == *key && r.id == id));
+                None
+            }
+            ServerEvent::Settled(settled) => {
+                let position = self
+                    .legacy_asks
+                    .iter()
+                    .position(|a| a.key == *key && a.id == settled.id);
+                if let Some(ask) = position.map(|p| self.legacy_asks.swap_remove(p)) {
+                    let _ = ask
+                        .reply
+                        .try_send(legacy_answer(ask.method, settled.outcome));
+                }
                 None
             }
             ServerEvent::Closed(report) => {
@@ -91,14 +194,45 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         }
     }
 
+    /// Resumes the handler parked under `state` with the client's `responses`, now answering
+    /// request `id`.
+    fn resume(&mut self, key: &K, id: RequestId, state: String, responses: InputResponses) {
+        let parked = self
+            .running
+            .iter_mut()
+            .find(|r| r.key == *key && r.parked.as_ref().is_some_and(|p| p.request_state == state));
+        let Some(running) = parked else {
+            let error = ErrorObject::new(
+                ErrorCode::INVALID_PARAMS,
+                "unknown or expired requestState: retry the request without it",
+            );
+            self.ready
+                .push_back(Produced::Answer(key.clone(), id, Err(error)));
+            return;
+        };
+        running.id = id;
+        if let Some(parked) = running.parked.take() {
+            for (input_key, reply) in parked.waiting {
+                let answer = responses.get(&input_key).cloned().ok_or_else(|| {
+                    InputError::InvalidAnswer(format!("the retry has no response for {input_key}"))
+                });
+                let _ = reply.try_send(answer);
+            }
+        }
+    }
+
     /// Drops every handler of the endpoint keyed `key` (it ended).
     pub(crate) fn forget(&mut self, key: &K) {
         self.running.retain(|r| r.key != *key);
+        self.legacy_asks.retain(|a| a.key != *key);
     }
 
-    /// Polls the handlers (unless `answers` is false: the peer is not reading) and the
-    /// progress queue.
+    /// Polls the handlers (unless `answers` is false: the peer is not reading) and what they
+    /// send to the task.
     pub(crate) fn poll(&mut self, cx: &mut TaskContext<'_>, answers: bool) -> Poll<Produced<K>> {
+        if let Some(ready) = self.ready.pop_front() {
+            return Poll::Ready(ready);
+        }
         if answers {
             for index in 0..self.running.len() {
                 let Some(handler) = self.running.get_mut(index) else {
@@ -110,29 +244,374 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                 }
             }
         }
-        if let Poll::Ready(Some((key, id, report))) = self.progress.as_mut().poll_next(cx) {
-            return Poll::Ready(Produced::Progress(key, id, report));
+        while self.inbox.len() < HANDLER_QUEUE {
+            match self.from_handlers.as_mut().poll_next(cx) {
+                Poll::Ready(Some(message)) => self.inbox.push_back(message),
+                Poll::Ready(None) | Poll::Pending => break,
+            }
+        }
+        while let Some((slot, message)) = self.inbox.pop_front() {
+            // A handler that ended since it sent this has nobody left to report about.
+            let Some(handler) = self.running.iter().find(|r| r.slot == slot) else {
+                continue;
+            };
+            let (key, id) = (handler.key.clone(), handler.id.clone());
+            return Poll::Ready(match message {
+                ToTask::Progress(report) => Produced::Progress(key, id, report),
+                ToTask::Log(level, logger, data) => Produced::Log(key, id, level, logger, data),
+                ToTask::Ask(request, reply) => {
+                    let mut asks = vec![(*request, reply)];
+                    // Asks the handler made together are answered together.
+                    let mut index = 0;
+                    while let Some((other, _)) = self.inbox.get(index) {
+                        if *other == slot
+                            && let Some((_, ToTask::Ask(request, reply))) = self.inbox.remove(index)
+                        {
+                            asks.push((*request, reply));
+                        } else {
+                            index += 1;
+                        }
+                    }
+                    Produced::Ask {
+                        key,
+                        id,
+                        slot,
+                        asks,
+                    }
+                }
+            });
         }
         Poll::Pending
     }
-}
 
-/// Applies what the application produced to the endpoint it belongs to.
-pub(crate) fn apply(
-    endpoint: &mut ServerEndpoint,
-    id: &RequestId,
-    produced: Result<Value, ErrorObject>,
-) {
-    let sent = match produced {
-        Ok(result) => endpoint.respond(id, &result),
-        Err(error) => endpoint.respond_error(id, error),
-    };
-    if let Err(error) = sent {
-        tracing::debug!(%error, %id, "answer not sent");
+    /// Applies what the application produced to `endpoint`, the endpoint of
+    /// [`Produced::key`] (`None`: it is gone, and so is whoever waits).
+    pub(crate) fn apply(
+        &mut self,
+        now: Instant,
+        produced: Produced<K>,
+        endpoint: Option<&mut ServerEndpoint>,
+    ) {
+        let Some(endpoint) = endpoint else {
+            return;
+        };
+        match produced {
+            Produced::Answer(_, id, answer) => {
+                let sent = match answer {
+                    Ok(result) => endpoint.respond(&id, &result),
+                    Err(error) => endpoint.respond_error(&id, error),
+                };
+                if let Err(error) = sent {
+                    tracing::debug!(%error, %id, "answer not sent");
+                }
+            }
+            Produced::Progress(_, id, report) => {
+                let _ = endpoint.progress(&id, report.progress, report.total, report.message);
+            }
+            Produced::Log(_, id, level, logger, data) => {
+                let _ = endpoint.log(&id, level, logger, data);
+            }
+            Produced::Ask {
+                key,
+                id,
+                slot,
+                asks,
+            } => {
+                let Some(handler) = self.running.iter().find(|r| r.slot == slot) else {
+                    return;
+                };
+                match handler.era {
+                    Era::Legacy => self.ask_legacy(now, endpoint, &key, &id, asks),
+                    Era::Modern => self.require_input(now, endpoint, &id, slot, asks),
+                }
+            }
+        }
+    }
+
+    fn ask_legacy(
+        &mut self,
+        now: Instant,
+        endpoint: &mut ServerEndpoint,
+        key: &K,
+        related: &RequestId,
+        asks: Vec<(InputRequest, Reply)>,
+    ) {
+        for (request, reply) in asks {
+            let method = request.method();
+            let (request, timeout) = match request {
+                InputRequest::CreateMessage(r) => {
+                    (ServerRequest::CreateMessage(Box::new(r.params)), None)
+                }
+                InputRequest::Elicit(r) => {
+                    (ServerRequest::Elicit(r.params), Some(ELICITATION_TIMEOUT))
+                }
+                InputRequest::ListRoots(r) => {
+                    (ServerRequest::ListRoots(r.params.unwrap_or_default()), None)
+                }
+            };
+            let options = RequestOptions {
+                timeout,
+                ..RequestOptions::default()
+            };
+            match endpoint.request_related(now, &request, options, related) {
+                Ok(id) => self.legacy_asks.push(LegacyAsk {
+                    key: key.clone(),
+                    id,
+                    method,
+                    reply,
+                }),
+                Err(mcp_proto::engine::ServerError::CapabilityNotDeclared {
+                    capability, ..
+                }) => {
+                    let _ = reply.try_send(Err(InputError::NotDeclared { capability }));
+                }
+                Err(error) => {
+                    let _ = reply.try_send(Err(InputError::Unsupported(error.to_string())));
+                }
+            }
+        }
+    }
+
+    /// Answers modern request `id` with `input_required` and parks its handler.
+    fn require_input(
+        &mut self,
+        now: Instant,
+        endpoint: &mut ServerEndpoint,
+        id: &RequestId,
+        slot: u64,
+        asks: Vec<(InputRequest, Reply)>,
+    ) {
+        let Some(handler) = self.running.iter_mut().find(|r| r.slot == slot) else {
+            return;
+        };
+        if !handler.can_require_input || handler.parked.is_some() {
+            let reason = if handler.parked.is_some() {
+                "the handler already waits for the client's input"
+            } else {
+                "only tools/call, prompts/get and resources/read can ask a modern client"
+            };
+            for (_, reply) in asks {
+                let _ = reply.try_send(Err(InputError::Unsupported(reason.into())));
+            }
+            return;
+        }
+        let mut requests = InputRequests::new();
+        let mut waiting = Vec::with_capacity(asks.len());
+        for (index, (request, reply)) in asks.into_iter().enumerate() {
+            let input_key = format!("input-{index}");
+            requests.insert(input_key.clone(), request);
+            waiting.push((input_key, reply));
+        }
+        let request_state = random_state();
+        if let Err(error) =
+            endpoint.respond_input_required(id, requests, Some(request_state.clone()))
+        {
+            tracing::debug!(%error, %id, "input_required not sent");
+            for (_, reply) in waiting {
+                let _ = reply.try_send(Err(InputError::Closed));
+            }
+            return;
+        }
+        handler.parked = Some(Parked {
+            request_state,
+            since: now,
+            waiting,
+        });
+        self.evict_parked(now);
+    }
+
+    /// Drops parked handlers whose client did not retry in time, then the oldest beyond the
+    /// bound.
+    fn evict_parked(&mut self, now: Instant) {
+        self.running.retain(|r| {
+            r.parked
+                .as_ref()
+                .is_none_or(|p| now.saturating_duration_since(p.since) < PARK_TTL)
+        });
+        let parked = self.running.iter().filter(|r| r.parked.is_some()).count();
+        if parked > MAX_PARKED {
+            let oldest = self
+                .running
+                .iter()
+                .enumerate()
+                .filter_map(|(index, r)| r.parked.as_ref().map(|p| (p.since, index)))
+                .min()
+                .map(|(_, index)| index);
+            if let Some(index) = oldest {
+                self.running.swap_remove(index);
+            }
+        }
+    }
+
+    /// How many handlers wait for a modern client's retry.
+    #[cfg(test)]
+    pub(crate) fn parked(&self) -> usize {
+        self.running.iter().filter(|r| r.parked.is_some()).count()
     }
 }
 
-/// Sends a progress report through the endpoint.
-pub(crate) fn report_progress(endpoint: &mut ServerEndpoint, id: &RequestId, report: Progress) {
-    let _ = endpoint.progress(id, report.progress, report.total, report.message);
+/// The `requestState` and answers of a modern retry, if `request` is one.
+fn retry_of(request: &ClientRequest) -> Option<(String, InputResponses)> {
+    let (state, responses) = match request {
+        ClientRequest::CallTool(p) => (&p.request_state, &p.input_responses),
+        ClientRequest::GetPrompt(p) => (&p.request_state, &p.input_responses),
+        ClientRequest::ReadResource(p) => (&p.request_state, &p.input_responses),
+        _ => return None,
+    };
+    Some((state.clone()?, responses.clone().unwrap_or_default()))
+}
+
+/// The answer to a legacy server→client request, typed by its method.
+fn legacy_answer(method: &str, outcome: Outcome) -> Result<InputResponse, InputError> {
+    let raw = match outcome {
+        Outcome::Result(raw) => raw,
+        Outcome::Error(error) => return Err(InputError::Client(error)),
+        Outcome::Failed(failure) => return Err(InputError::Failed(failure)),
+    };
+    let invalid = |e: serde_json::Error| InputError::InvalidAnswer(format!("{method}: {e}"));
+    match method {
+        "sampling/createMessage" => raw
+            .parse::<CreateMessageResult>()
+            .map(InputResponse::CreateMessage)
+            .map_err(invalid),
+        "elicitation/create" => raw
+            .parse::<ElicitResult>()
+            .map(InputResponse::Elicit)
+            .map_err(invalid),
+        _ => raw
+            .parse::<ListRootsResult>()
+            .map(InputResponse::ListRoots)
+            .map_err(invalid),
+    }
+}
+
+/// An unguessable `requestState`: only the client that got it can resume the handler.
+fn random_state() -> String {
+    let mut bytes = [0u8; 16];
+    os_entropy(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+    use std::task::Waker;
+
+    use mcp_proto::engine::{Transmit, TransportScope};
+    use mcp_proto::jsonrpc::{DecodeOptions, decode_message, encode};
+    use mcp_proto::types::{CallToolResult, Tool};
+    use serde_json::json;
+
+    use super::*;
+    use crate::server::HandlerError;
+
+    fn asking_server() -> Server {
+        let tool: Tool =
+            serde_json::from_value(json!({"name": "ask", "inputSchema": {"type": "object"}}))
+                .unwrap();
+        Server::builder("s", "1")
+            .tool(tool, |ctx, _| async move {
+                let roots = ctx.list_roots().await?;
+                Ok::<_, HandlerError>(CallToolResult::text(roots.roots.len().to_string()))
+            })
+            .build()
+    }
+
+    fn call(endpoint: &mut ServerEndpoint, now: Instant, id: u32, extra: Value) {
+        let mut params = json!({"name": "ask", "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"roots": {}},
+            "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"}
+        }});
+        if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
+            params.extend(extra.clone());
+        }
+        let message = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params});
+        let message = decode_message(
+            &serde_json::to_vec(&message).unwrap(),
+            &DecodeOptions::default(),
+        )
+        .unwrap();
+        endpoint.handle_message(now, TransportScope::CONNECTION, message);
+    }
+
+    /// Runs the application until it has nothing more to do; returns what was sent.
+    fn settle(app: &mut App<()>, endpoint: &mut ServerEndpoint, now: Instant) -> Vec<Value> {
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        let mut sent = Vec::new();
+        loop {
+            while let Some(event) = endpoint.poll_event() {
+                app.on_event(&(), event);
+            }
+            while let Some(transmit) = endpoint.poll_transmit() {
+                if let Transmit::Send { message, .. } = transmit {
+                    sent.push(serde_json::from_slice(&encode(&message)).unwrap());
+                }
+            }
+            match app.poll(&mut cx, true) {
+                Poll::Ready(produced) => app.apply(now, produced, Some(endpoint)),
+                Poll::Pending => return sent,
+            }
+        }
+    }
+
+    #[test]
+    fn a_parked_handler_resumes_only_with_its_state_and_expires() {
+        let now = Instant::now();
+        let server = asking_server();
+        let mut endpoint = ServerEndpoint::new(server.config());
+        let mut app = App::new(server);
+        call(&mut endpoint, now, 1, json!({}));
+        let sent = settle(&mut app, &mut endpoint, now);
+        let result = &sent[0]["result"];
+        assert_eq!(result["resultType"], "input_required", "{sent:?}");
+        let state = result["requestState"].as_str().unwrap().to_owned();
+        assert_eq!(state.len(), 32, "128 random bits");
+        assert_eq!(app.parked(), 1);
+
+        // A retry with a state nobody issued is refused; the parked handler stays.
+        call(
+            &mut endpoint,
+            now,
+            2,
+            json!({"requestState": "forged", "inputResponses": {}}),
+        );
+        let sent = settle(&mut app, &mut endpoint, now);
+        assert_eq!(sent[0]["error"]["code"], -32602, "{sent:?}");
+        assert_eq!(app.parked(), 1);
+
+        // The real retry resumes it under the new id.
+        let responses = json!({"input-0": {"roots": [{"uri": "file:///a"}]}});
+        call(
+            &mut endpoint,
+            now,
+            3,
+            json!({"requestState": state, "inputResponses": responses}),
+        );
+        let sent = settle(&mut app, &mut endpoint, now);
+        assert_eq!(sent[0]["id"], 3);
+        assert_eq!(sent[0]["result"]["content"][0]["text"], "1", "{sent:?}");
+        assert_eq!(app.parked(), 0);
+
+        // A client that never retries: its handler is dropped after the TTL.
+        call(&mut endpoint, now, 4, json!({}));
+        settle(&mut app, &mut endpoint, now);
+        assert_eq!(app.parked(), 1);
+        app.evict_parked(now + PARK_TTL + Duration::from_secs(1));
+        assert_eq!(app.parked(), 0);
+    }
+
+    #[test]
+    fn parked_handlers_are_bounded() {
+        let now = Instant::now();
+        let server = asking_server();
+        let mut endpoint = ServerEndpoint::new(server.config());
+        let mut app = App::new(server);
+        for id in 0..(MAX_PARKED as u32 + 10) {
+            call(&mut endpoint, now, id, json!({}));
+            settle(&mut app, &mut endpoint, now);
+        }
+        assert_eq!(app.parked(), MAX_PARKED);
+    }
 }

@@ -21,17 +21,19 @@ use mcp_proto::engine::{
     Negotiated, Outcome, RequestFailure, RequestOptions, Transmit, TransportFailure,
 };
 use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RawJson, RequestId};
-use mcp_proto::types::methods::ClientRequest;
+use mcp_proto::types::methods::{ClientRequest, ServerRequest};
 use mcp_proto::types::{
-    CallToolResult, ClientCapabilities, GetPromptResult, Implementation, ListPromptsResult,
-    ListResourcesResult, ListToolsResult, Prompt, ReadResourceResult, Resource, Tool,
+    CallToolResult, ClientCapabilities, GetPromptResult, Implementation, InputRequest,
+    InputResponse, InputResponses, ListPromptsResult, ListResourcesResult, ListToolsResult, Prompt,
+    ReadResourceResult, Resource, Tool,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::handlers::ClientHandlers;
 use crate::lines::{IoWake, LineIo};
 use crate::process::ChildExit;
-use crate::runtime::Runtime;
+use crate::runtime::{BoxFuture, Runtime};
 use crate::timer::Timer;
 
 /// Commands queued from handles to the connection task.
@@ -48,6 +50,9 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// The timeout of calls that do not set their own (`None`: the engine's default).
     pub call_timeout: Option<Duration>,
+    /// Answers to the server's input requests (set with `on_roots`, `on_sampling`,
+    /// `on_elicitation`, which also declare the capabilities).
+    pub handlers: ClientHandlers,
 }
 
 impl ClientOptions {
@@ -60,6 +65,7 @@ impl ClientOptions {
             ),
             connect_timeout: Duration::from_secs(30),
             call_timeout: None,
+            handlers: ClientHandlers::default(),
         }
     }
 
@@ -471,7 +477,73 @@ pub(crate) trait ClientTransport {
 enum Wake<W> {
     Wire(W),
     Command(Option<Command>),
+    Input(Job, Box<Result<InputResponse, ErrorObject>>),
     Timer,
+}
+
+/// Whom an input handler's answer is for.
+#[derive(Debug, Clone, PartialEq)]
+enum Job {
+    /// A legacy server's request.
+    Request(RequestId),
+    /// One input request (by its key) of a modern `input_required` result.
+    Input(RequestId, String),
+}
+
+/// The input handlers running in the connection's task.
+#[derive(Default)]
+struct InputJobs {
+    running: Vec<(Job, BoxFuture<'static, Result<InputResponse, ErrorObject>>)>,
+    /// Modern requests waiting for their handlers: answers so far, and how many are missing.
+    rounds: HashMap<RequestId, (InputResponses, usize, Option<String>)>,
+}
+
+impl InputJobs {
+    fn poll(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<(Job, Result<InputResponse, ErrorObject>)> {
+        for index in 0..self.running.len() {
+            let Some((_, future)) = self.running.get_mut(index) else {
+                break;
+            };
+            if let Poll::Ready(answer) = future.as_mut().poll(cx) {
+                let (job, _) = self.running.swap_remove(index);
+                return Poll::Ready((job, answer));
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Forgets the jobs of a request the server gave up on.
+    fn cancel(&mut self, id: &RequestId) {
+        self.running
+            .retain(|(job, _)| job != &Job::Request(id.clone()));
+    }
+
+    /// Forgets the input round of one of our requests (its caller gave up).
+    fn forget_round(&mut self, id: &RequestId) {
+        if self.rounds.remove(id).is_some() {
+            self.running
+                .retain(|(job, _)| !matches!(job, Job::Input(round, _) if round == id));
+        }
+    }
+}
+
+/// The input request a legacy server request carries, if it is one.
+fn input_request(request: ServerRequest) -> Option<InputRequest> {
+    Some(match request {
+        ServerRequest::CreateMessage(params) => InputRequest::create_message(*params),
+        ServerRequest::Elicit(params) => InputRequest::elicit(params),
+        ServerRequest::ListRoots(params) => {
+            let mut request = InputRequest::list_roots();
+            if let InputRequest::ListRoots(r) = &mut request {
+                r.params = Some(params);
+            }
+            request
+        }
+        _ => return None,
+    })
 }
 
 /// The line-framed transport: a `ClientEndpoint` over a byte stream.
@@ -575,6 +647,7 @@ impl ClientTask {
             (u64, async_channel::Sender<Result<RawJson, CallError>>),
         > = HashMap::new();
         let mut handles_gone = false;
+        let mut jobs = InputJobs::default();
         if let Err(error) = transport.start(started)
             && let Some(ready) = ready.take()
         {
@@ -605,13 +678,30 @@ impl ClientTask {
                         }
                     }
                     ClientEvent::Request { id, request, .. } => {
-                        // No client-side handlers yet: the server learns it cannot ask this.
-                        let error = ErrorObject::new(
-                            ErrorCode::METHOD_NOT_FOUND,
-                            format!("{} is not supported by this client", request.method()),
-                        );
-                        let _ = transport.endpoint().respond(&id, Err(error));
+                        let method = request.method();
+                        match input_request(request) {
+                            Some(request) => {
+                                let future = options.handlers.answer(request);
+                                jobs.running.push((Job::Request(id), future));
+                            }
+                            None => {
+                                let error = ErrorObject::new(
+                                    ErrorCode::METHOD_NOT_FOUND,
+                                    format!("{method} is not supported by this client"),
+                                );
+                                let _ = transport.endpoint().respond(&id, Err(error));
+                            }
+                        }
                     }
+                    ClientEvent::InputRequired { id, requests, .. } => {
+                        jobs.rounds
+                            .insert(id.clone(), (InputResponses::new(), requests.len(), None));
+                        for (key, request) in requests {
+                            let future = options.handlers.answer(request);
+                            jobs.running.push((Job::Input(id.clone(), key), future));
+                        }
+                    }
+                    ClientEvent::Cancelled { id } => jobs.cancel(&id),
                     ClientEvent::ToolExcluded { tool, reason } => {
                         tracing::warn!(%tool, %reason, "tool excluded from tools/list");
                     }
@@ -658,6 +748,9 @@ impl ClientTask {
                 {
                     return Poll::Ready(Wake::Command(command));
                 }
+                if let Poll::Ready((job, answer)) = jobs.poll(cx) {
+                    return Poll::Ready(Wake::Input(job, Box::new(answer)));
+                }
                 if timer.poll(cx).is_ready() || handshake_timer.poll(cx).is_ready() {
                     return Poll::Ready(Wake::Timer);
                 }
@@ -667,6 +760,36 @@ impl ClientTask {
             let now = Instant::now();
             match wake {
                 Wake::Wire(wake) => transport.handle_wire(now, wake),
+                Wake::Input(Job::Request(id), answer) => {
+                    let answer = (*answer).and_then(|response| {
+                        RawJson::from_serialize(&response)
+                            .map_err(|e| ErrorObject::new(ErrorCode::INTERNAL_ERROR, e.to_string()))
+                    });
+                    let _ = transport.endpoint().respond(&id, answer);
+                }
+                Wake::Input(Job::Input(id, key), answer) => {
+                    let Some((responses, missing, failure)) = jobs.rounds.get_mut(&id) else {
+                        continue;
+                    };
+                    match *answer {
+                        Ok(response) => {
+                            responses.insert(key, response);
+                        }
+                        Err(error) => {
+                            failure.get_or_insert(format!("{key}: {}", error.message));
+                        }
+                    }
+                    *missing = missing.saturating_sub(1);
+                    if *missing == 0
+                        && let Some((responses, _, failure)) = jobs.rounds.remove(&id)
+                    {
+                        let endpoint = transport.endpoint();
+                        let _ = match failure {
+                            None => endpoint.provide_input(now, &id, responses),
+                            Some(reason) => endpoint.decline_input(&id, Some(reason)),
+                        };
+                    }
+                }
                 Wake::Command(Some(Command::Request {
                     call,
                     request,
@@ -684,6 +807,7 @@ impl ClientTask {
                 Wake::Command(Some(Command::Cancel { call })) => {
                     if let Some(id) = calls.remove(&call) {
                         replies.remove(&id);
+                        jobs.forget_round(&id);
                         transport
                             .endpoint()
                             .cancel(now, &id, Some("the caller gave up".into()));

@@ -27,7 +27,7 @@ use mcp_proto::streamable::{
     StreamId,
 };
 
-use crate::app::{App, Produced, apply, report_progress};
+use crate::app::{App, Produced};
 use crate::runtime::{BoxFuture, Runtime};
 use crate::server::Server;
 use crate::timer::Timer;
@@ -341,15 +341,9 @@ where
             Wake::Inbound(Inbound::ConnectionEnded) => {
                 open_connections = open_connections.saturating_sub(1);
             }
-            Wake::App(Produced::Answer(key, id, answer)) => {
-                if let Some(endpoint) = endpoint_of(&mut http, &mut sse, &key) {
-                    apply(endpoint, &id, answer);
-                }
-            }
-            Wake::App(Produced::Progress(key, id, progress)) => {
-                if let Some(endpoint) = endpoint_of(&mut http, &mut sse, &key) {
-                    report_progress(endpoint, &id, progress);
-                }
+            Wake::App(produced) => {
+                let endpoint = endpoint_of(&mut http, &mut sse, produced.key());
+                app.apply(now, produced, endpoint);
             }
             Wake::Timer => {
                 http.handle_timeout(now);

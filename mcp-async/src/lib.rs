@@ -18,6 +18,7 @@ pub mod client;
 pub mod demo;
 pub mod entropy;
 pub mod group;
+pub mod handlers;
 pub mod http_client;
 pub mod http_serve;
 mod lines;

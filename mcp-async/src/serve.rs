@@ -10,7 +10,7 @@ use std::time::Instant;
 use futures_lite::io::{AsyncRead, AsyncWrite};
 use mcp_proto::engine::{CloseReport, ServerEndpoint, Transmit};
 
-use crate::app::{App, Produced, apply, report_progress};
+use crate::app::{App, Produced};
 use crate::lines::{IoWake, LineIo, ReadEnd};
 use crate::runtime::Runtime;
 use crate::server::Server;
@@ -97,10 +97,7 @@ where
         let now = Instant::now();
         match wake {
             Wake::Io(wake) => io.deliver(now, wake, &mut endpoint),
-            Wake::App(Produced::Answer((), id, answer)) => apply(&mut endpoint, &id, answer),
-            Wake::App(Produced::Progress((), id, report)) => {
-                report_progress(&mut endpoint, &id, report);
-            }
+            Wake::App(produced) => app.apply(now, produced, Some(&mut endpoint)),
             Wake::Stop => {
                 stopping = true;
                 endpoint.close(now);

@@ -32,13 +32,15 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use mcp_proto::engine::{RequestContext, ServerConfig};
+use mcp_proto::engine::{RequestContext, RequestFailure, ServerConfig};
 use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RequestId};
 use mcp_proto::types::methods::ClientRequest;
 use mcp_proto::types::{
-    CallToolResult, Era, GetPromptResult, Implementation, JsonObject, ListPromptsResult,
-    ListResourcesResult, ListToolsResult, Prompt, PromptsCapability, ReadResourceResult, Resource,
-    ResourceContents, ResourcesCapability, ServerCapabilities, Tool, ToolsCapability,
+    CallToolResult, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
+    ElicitResult, Era, GetPromptResult, Implementation, InputRequest, InputResponse, JsonObject,
+    ListPromptsResult, ListResourcesResult, ListRootsResult, ListToolsResult, LoggingLevel, Prompt,
+    PromptsCapability, ReadResourceResult, Resource, ResourceContents, ResourcesCapability,
+    ServerCapabilities, Tool, ToolsCapability,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -76,20 +78,40 @@ impl HandlerError {
         }
     }
 
-    fn into_error_object(self) -> ErrorObject {
+    pub(crate) fn into_error_object(self) -> ErrorObject {
         ErrorObject::new(self.code, self.message)
     }
 }
 
-/// Where a handler's progress reports go: the task that owns its connection.
-pub(crate) type ProgressSink = Arc<dyn Fn(&RequestId, Progress) + Send + Sync>;
+/// What a handler sends to the task that owns its connection.
+#[derive(Debug)]
+pub(crate) enum ToTask {
+    /// A progress report (advisory: dropped when the queue is full).
+    Progress(Progress),
+    /// A log message about the request.
+    Log(LoggingLevel, Option<String>, Value),
+    /// An input request (elicitation, sampling, roots) and where its answer goes.
+    Ask(
+        Box<InputRequest>,
+        async_channel::Sender<Result<InputResponse, InputError>>,
+    ),
+}
 
-/// What a handler knows about its request, and what it can do while running.
+/// The handler's line to its connection's task: which handler it is (`slot`, stable while
+/// a modern request is retried under new ids) and the queue into the task.
+#[derive(Debug, Clone)]
+pub(crate) struct Link {
+    pub(crate) slot: u64,
+    pub(crate) to_task: async_channel::Sender<(u64, ToTask)>,
+}
+
+/// What a handler knows about its request, and what it can do while running: report
+/// progress, log, ask the client for input, notice cancellation.
 #[derive(Clone)]
 pub struct Context {
     id: RequestId,
     request: RequestContext,
-    progress: Option<ProgressSink>,
+    link: Option<Link>,
     cancelled: async_channel::Receiver<()>,
 }
 
@@ -114,18 +136,19 @@ impl Context {
     pub(crate) fn new(
         id: RequestId,
         request: RequestContext,
-        progress: Option<ProgressSink>,
+        link: Option<Link>,
         cancelled: async_channel::Receiver<()>,
     ) -> Self {
         Self {
             id,
             request,
-            progress,
+            link,
             cancelled,
         }
     }
 
-    /// The request's id.
+    /// The id of the request as it first arrived (a modern request retried with input keeps
+    /// its handler, and this id).
     #[must_use]
     pub fn request_id(&self) -> &RequestId {
         &self.id
@@ -146,17 +169,86 @@ impl Context {
     /// Reports progress, if the client asked for it (rate-limited by the core; a report that
     /// does not fit the connection's queue is dropped, as progress is advisory).
     pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) {
-        if let Some(sink) = &self.progress
+        if let Some(link) = &self.link
             && self.request.progress_token.is_some()
         {
-            sink(
-                &self.id,
-                Progress {
-                    progress,
-                    total,
-                    message,
-                },
-            );
+            let report = Progress {
+                progress,
+                total,
+                message,
+            };
+            let _ = link.to_task.try_send((link.slot, ToTask::Progress(report)));
+        }
+    }
+
+    /// Sends a log message about this request, if the client wants this level (modern: the
+    /// request's `_meta.logLevel`; legacy: the session's `logging/setLevel`). Dropped when
+    /// the connection's queue is full, like progress.
+    pub fn log(&self, level: LoggingLevel, logger: Option<&str>, data: Value) {
+        if let Some(link) = &self.link {
+            let message = ToTask::Log(level, logger.map(str::to_owned), data);
+            let _ = link.to_task.try_send((link.slot, message));
+        }
+    }
+
+    /// Asks the client for input and waits for its answer: on a legacy session as a
+    /// server→client request (on the request's own stream over HTTP); on a modern request as
+    /// an `input_required` result (MRTR), the handler resuming when the client retries with
+    /// the answer. Several asks made at once (e.g. joined) travel together.
+    ///
+    /// # Errors
+    /// [`InputError`]: the client did not declare the capability, refused, or the request
+    /// or connection ended first.
+    pub async fn ask(&self, request: InputRequest) -> Result<InputResponse, InputError> {
+        if let Some(capability) = missing_input_capability(&request, &self.request) {
+            return Err(InputError::NotDeclared { capability });
+        }
+        let Some(link) = &self.link else {
+            return Err(InputError::Unsupported(
+                "this handler runs without a connection".into(),
+            ));
+        };
+        let (reply, answer) = async_channel::bounded(1);
+        link.to_task
+            .send((link.slot, ToTask::Ask(Box::new(request), reply)))
+            .await
+            .map_err(|_| InputError::Closed)?;
+        answer.recv().await.unwrap_or(Err(InputError::Closed))
+    }
+
+    /// Asks the user for input through the client (`elicitation/create`).
+    ///
+    /// # Errors
+    /// As [`Context::ask`].
+    pub async fn elicit(&self, params: ElicitRequestParams) -> Result<ElicitResult, InputError> {
+        match self.ask(InputRequest::elicit(params)).await? {
+            InputResponse::Elicit(result) => Ok(result),
+            other => Err(InputError::unexpected("elicitation/create", &other)),
+        }
+    }
+
+    /// Asks the client's model for a completion (`sampling/createMessage`).
+    ///
+    /// # Errors
+    /// As [`Context::ask`].
+    pub async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+    ) -> Result<CreateMessageResult, InputError> {
+        match self.ask(InputRequest::create_message(params)).await? {
+            InputResponse::CreateMessage(result) => Ok(result),
+            other => Err(InputError::unexpected("sampling/createMessage", &other)),
+        }
+    }
+
+    /// Asks the client for its roots (`roots/list`).
+    ///
+    /// # Errors
+    /// As [`Context::ask`].
+    pub async fn list_roots(&self) -> Result<ListRootsResult, InputError> {
+        match self.ask(InputRequest::list_roots()).await? {
+            InputResponse::ListRoots(result) => Ok(result),
+            other => Err(InputError::unexpected("roots/list", &other)),
         }
     }
 
@@ -171,6 +263,72 @@ impl Context {
     pub async fn cancelled(&self) {
         // Nothing is ever sent: the channel closing is the signal.
         let _ = self.cancelled.recv().await;
+    }
+}
+
+/// The capability `request` needs when the request's client did not declare it.
+fn missing_input_capability(
+    request: &InputRequest,
+    context: &RequestContext,
+) -> Option<&'static str> {
+    let capabilities = &context.client_capabilities;
+    match request {
+        InputRequest::CreateMessage(_) if capabilities.sampling.is_none() => Some("sampling"),
+        InputRequest::Elicit(_) if capabilities.elicitation.is_none() => Some("elicitation"),
+        InputRequest::ListRoots(_) if capabilities.roots.is_none() => Some("roots"),
+        _ => None,
+    }
+}
+
+/// Why a handler's input request got no answer.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InputError {
+    /// The client did not declare the capability (so it must not be asked).
+    #[error("the client did not declare the {capability} capability")]
+    NotDeclared {
+        /// The missing capability.
+        capability: &'static str,
+    },
+    /// The request cannot ask for input (e.g. a modern request other than `tools/call`,
+    /// `prompts/get` and `resources/read`).
+    #[error("cannot ask the client: {0}")]
+    Unsupported(String),
+    /// The client answered with a JSON-RPC error.
+    #[error("the client answered with error {}: {}", .0.code.0, .0.message)]
+    Client(ErrorObject),
+    /// No answer: timeout, the stream or connection ended…
+    #[error(transparent)]
+    Failed(RequestFailure),
+    /// The answer did not fit the question.
+    #[error("unexpected answer: {0}")]
+    InvalidAnswer(String),
+    /// The connection (or, for a modern request, the wait for the client's retry) ended.
+    #[error("the connection ended before the client answered")]
+    Closed,
+}
+
+impl InputError {
+    fn unexpected(method: &str, answer: &InputResponse) -> Self {
+        let kind = match answer {
+            InputResponse::CreateMessage(_) => "a sampling result",
+            InputResponse::ListRoots(_) => "a roots result",
+            InputResponse::Elicit(_) => "an elicitation result",
+        };
+        Self::InvalidAnswer(format!("{kind} answering {method}"))
+    }
+}
+
+impl From<InputError> for HandlerError {
+    fn from(error: InputError) -> Self {
+        let code = match error {
+            InputError::NotDeclared { .. } => ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+            _ => ErrorCode::INTERNAL_ERROR,
+        };
+        Self {
+            code,
+            message: error.to_string(),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use mcp_proto::engine::{
     RequestOptions, ServerConfig, ServerEndpoint, ServerError, ServerEvent, Transmit,
-    TransportScope,
+    TransportFailure, TransportScope,
 };
 use mcp_proto::jsonrpc::{DecodeOptions, ErrorCode, RequestId, decode_message};
 use mcp_proto::types::methods::{ClientRequest, ServerRequest};
@@ -693,4 +693,62 @@ fn subscriptions_are_bounded_per_connection() {
         "the second is refused"
     );
     assert_eq!(server.subscription_count(), 1);
+}
+
+#[test]
+fn a_request_about_a_client_request_travels_on_that_requests_scope() {
+    let now = Instant::now();
+    let mut server = server(with_tools());
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {"roots": {}}, "clientInfo": {"name": "old", "version": "0.1"}}}),
+    );
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    );
+    wire(&mut server);
+    events(&mut server);
+    let call_scope = TransportScope(7);
+    let call = decode_message(
+        br#"{"jsonrpc":"2.0","id":"call-1","method":"tools/call","params":{"name":"t"}}"#,
+        &DecodeOptions::default(),
+    )
+    .unwrap();
+    server.handle_message(now, call_scope, call);
+    let roots = ServerRequest::parse("roots/list", None).unwrap();
+    let related = RequestId::from("call-1");
+    let id = server
+        .request_related(now, &roots, RequestOptions::default(), &related)
+        .unwrap();
+    let scopes: Vec<TransportScope> = std::iter::from_fn(|| server.poll_transmit())
+        .map(|t| match t {
+            Transmit::Send { scope, .. } => scope,
+            Transmit::CloseScope(scope) => panic!("unexpected close of {scope:?}"),
+        })
+        .collect();
+    assert_eq!(scopes, [call_scope]);
+    // Once the call is answered, a request about it has no stream of its own any more.
+    server.respond(&related, &json!({"content": []})).unwrap();
+    wire(&mut server);
+    server
+        .request_related(now, &roots, RequestOptions::default(), &related)
+        .unwrap();
+    assert!(matches!(
+        server.poll_transmit(),
+        Some(Transmit::Send {
+            scope: TransportScope::CONNECTION,
+            ..
+        })
+    ));
+    // The stream closing before the client answered settles the request as failed.
+    server.handle_transport_closed(now, call_scope, TransportFailure::StreamClosed);
+    let settled = events(&mut server);
+    assert!(
+        settled
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Settled(s) if s.id == id)),
+        "{settled:?}"
+    );
 }

@@ -474,6 +474,79 @@ fn a_legacy_servers_own_requests_reach_the_client_on_the_get_stream() {
     );
 }
 
+#[test]
+fn a_servers_request_about_a_call_travels_on_its_stream_and_our_answer_does_not_end_it() {
+    use mcp_proto::types::methods::ServerRequest;
+    let now = Instant::now();
+    let mut config = HttpClientConfig::new(
+        "http://127.0.0.1:8080/mcp".parse().unwrap(),
+        ClientConfig::new(
+            Implementation::new("cli", "1"),
+            serde_json::from_value(json!({"roots": {}})).unwrap(),
+        ),
+    );
+    config
+        .headers
+        .insert("authorization", "Bearer token-123".parse().unwrap());
+    let (mut client, mut server, mut map) =
+        (HttpClient::new(config), http_server(true), HashMap::new());
+    client.start(now).unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    events(&mut client);
+    let call_id = client
+        .endpoint()
+        .request(now, &call("survey"), RequestOptions::default())
+        .unwrap();
+    // The application asks for roots about the call instead of answering it.
+    let mut asked = None;
+    let (_, sent) = run_with(
+        now,
+        &mut client,
+        &mut server,
+        &mut map,
+        &mut |server, origin, id, request| {
+            assert_eq!(request.method(), "tools/call");
+            let roots = ServerRequest::parse("roots/list", None).unwrap();
+            let endpoint = server.endpoint(origin).unwrap();
+            asked = Some((
+                origin.clone(),
+                id.clone(),
+                endpoint
+                    .request_related(now, &roots, RequestOptions::default(), id)
+                    .unwrap(),
+            ));
+        },
+    );
+    assert_eq!(
+        sent.iter()
+            .filter(|p| p.method == http::Method::GET)
+            .count(),
+        0,
+        "the request came on the call's own stream, not the standalone one"
+    );
+    let (origin, server_call_id, _) = asked.unwrap();
+    let [ClientEvent::Request { id, .. }] = &events(&mut client)[..] else {
+        panic!("the roots request arrived")
+    };
+    let roots = RawJson::from_text(r#"{"roots":[]}"#).unwrap();
+    client.endpoint().respond(id, Ok(roots)).unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    assert!(
+        events(&mut client).is_empty(),
+        "the 202 answering our POST did not settle the call"
+    );
+    server
+        .endpoint(&origin)
+        .unwrap()
+        .respond(&server_call_id, &json!({"content": []}))
+        .unwrap();
+    run(now, &mut client, &mut server, &mut map);
+    assert!(matches!(
+        &events(&mut client)[..],
+        [ClientEvent::Response { id, outcome: Outcome::Result(_), .. }] if *id == call_id
+    ));
+}
+
 /// A client with a ready legacy session.
 fn legacy_pair(now: Instant) -> (HttpClient, HttpServer, HashMap<StreamId, ExchangeId>) {
     let (mut client, mut server, mut map) = (http_client(), http_server(true), HashMap::new());

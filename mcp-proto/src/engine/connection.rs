@@ -394,7 +394,6 @@ impl Connection {
         options: RequestOptions,
     ) -> Result<RequestId, LocalError> {
         self.check_open()?;
-        let now = self.observe(now);
         let scope = match self.config.scopes {
             ScopePolicy::Shared => TransportScope::CONNECTION,
             ScopePolicy::PerRequest => {
@@ -403,6 +402,25 @@ impl Connection {
                 scope
             }
         };
+        self.request_on(now, scope, method, params, options)
+    }
+
+    /// Sends a request on transport scope `scope` (e.g. the stream of the request it is
+    /// about) and returns its id; its end arrives as exactly one [`Event::Settled`], also when
+    /// that scope's transport closes first.
+    ///
+    /// # Errors
+    /// [`LocalError`] when closing/closed or the table is full; nothing is sent.
+    pub fn request_on(
+        &mut self,
+        now: Instant,
+        scope: TransportScope,
+        method: &str,
+        params: Option<RawJson>,
+        options: RequestOptions,
+    ) -> Result<RequestId, LocalError> {
+        self.check_open()?;
+        let now = self.observe(now);
         let id = if options.long_lived {
             self.outbound.begin_long_lived(now, method, scope)?
         } else {

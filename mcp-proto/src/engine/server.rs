@@ -526,6 +526,37 @@ impl ServerEndpoint {
         request: &ServerRequest,
         options: RequestOptions,
     ) -> Result<RequestId, ServerError> {
+        self.request_on(now, TransportScope::CONNECTION, request, options)
+    }
+
+    /// Sends a server→client request about client request `related` (which this endpoint is
+    /// still answering): on Streamable HTTP it travels on that request's own stream, as the
+    /// spec recommends, instead of the session's standalone stream. When `related` is not
+    /// being answered any more it goes where [`ServerEndpoint::request`] sends it.
+    ///
+    /// # Errors
+    /// As [`ServerEndpoint::request`].
+    pub fn request_related(
+        &mut self,
+        now: Instant,
+        request: &ServerRequest,
+        options: RequestOptions,
+        related: &RequestId,
+    ) -> Result<RequestId, ServerError> {
+        let scope = self
+            .answering
+            .get(related)
+            .map_or(TransportScope::CONNECTION, |answering| answering.scope);
+        self.request_on(now, scope, request, options)
+    }
+
+    fn request_on(
+        &mut self,
+        now: Instant,
+        scope: TransportScope,
+        request: &ServerRequest,
+        options: RequestOptions,
+    ) -> Result<RequestId, ServerError> {
         let method = request.method();
         let Some(session) = self.legacy.as_ref() else {
             return Err(ServerError::NoLegacySession {
@@ -543,7 +574,9 @@ impl ServerEndpoint {
         let params = request
             .to_params()
             .map_err(|e| ServerError::Serialize(e.to_string()))?;
-        Ok(self.conn.request(now, method, Some(params), options)?)
+        Ok(self
+            .conn
+            .request_on(now, scope, method, Some(params), options)?)
     }
 
     /// Tells every subscription that opted in that a list changed, and an initialized legacy

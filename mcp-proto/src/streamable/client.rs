@@ -751,6 +751,13 @@ impl HttpClient {
         }
         let body = jsonrpc::encode(&message);
         let keep_for_retry = self.session_id.is_some() && self.legacy_version.is_some();
+        // Only a request's POST has an answer anyone waits for. Our answer to a server's
+        // request keeps the scope of the stream that request came on, yet its POST (answered
+        // 202) must not end that stream's own request.
+        let scope = match message {
+            Message::Request(_) => scope,
+            _ => TransportScope::CONNECTION,
+        };
         let exchange = self.new_exchange(ExchangeKind::Message, scope);
         if let Some(entry) = self.exchanges.get_mut(&exchange) {
             entry.awaiting = match &message {

@@ -1,0 +1,180 @@
+//! The client's answers to a server's input requests — elicitation, sampling and roots —
+//! the same handlers for both eras: a legacy server sends them as requests, a modern one
+//! as `input_required` results (MRTR) that the client retries with the answers.
+//!
+//! ```
+//! use mcp_async::client::ClientOptions;
+//! use mcp_async::proto::types::{ElicitAction, ElicitResult, ListRootsResult, Root};
+//!
+//! let options = ClientOptions::new("my-client", "1.0")
+//!     .with_roots(vec![Root { uri: "file:///work".into(), name: None, meta: None }])
+//!     .on_elicitation(|_params| async move {
+//!         // Ask the user; here they always decline.
+//!         Ok(ElicitResult::new(ElicitAction::Decline))
+//!     });
+//! assert!(options.config.capabilities.roots.is_some());
+//! assert!(options.config.capabilities.elicitation.is_some());
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use mcp_proto::jsonrpc::ErrorObject;
+use mcp_proto::types::{
+    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
+    ElicitationCapability, InputRequest, InputResponse, ListRootsResult, Root, RootsCapability,
+    SamplingCapability,
+};
+
+use crate::client::ClientOptions;
+use crate::runtime::BoxFuture;
+use crate::server::HandlerError;
+
+type RootsFn =
+    Arc<dyn Fn() -> BoxFuture<'static, Result<ListRootsResult, HandlerError>> + Send + Sync>;
+type SamplingFn = Arc<
+    dyn Fn(
+            CreateMessageRequestParams,
+        ) -> BoxFuture<'static, Result<CreateMessageResult, HandlerError>>
+        + Send
+        + Sync,
+>;
+type ElicitationFn = Arc<
+    dyn Fn(ElicitRequestParams) -> BoxFuture<'static, Result<ElicitResult, HandlerError>>
+        + Send
+        + Sync,
+>;
+
+/// The client's input handlers. Each runs inside the connection's task (so keep it
+/// `Send`, and let a slow one — a person answering a form — simply await).
+#[derive(Clone, Default)]
+pub struct ClientHandlers {
+    roots: Option<RootsFn>,
+    sampling: Option<SamplingFn>,
+    elicitation: Option<ElicitationFn>,
+}
+
+impl fmt::Debug for ClientHandlers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientHandlers")
+            .field("roots", &self.roots.is_some())
+            .field("sampling", &self.sampling.is_some())
+            .field("elicitation", &self.elicitation.is_some())
+            .finish()
+    }
+}
+
+impl ClientHandlers {
+    /// Answers `request` with the matching handler.
+    pub(crate) fn answer(
+        &self,
+        request: InputRequest,
+    ) -> BoxFuture<'static, Result<InputResponse, ErrorObject>> {
+        let missing = |method: &str| -> BoxFuture<'static, Result<InputResponse, ErrorObject>> {
+            let error = HandlerError {
+                code: mcp_proto::jsonrpc::ErrorCode::METHOD_NOT_FOUND,
+                message: format!("{method} is not supported by this client"),
+            };
+            Box::pin(std::future::ready(Err(error.into_error_object())))
+        };
+        match request {
+            InputRequest::ListRoots(_) => match &self.roots {
+                Some(roots) => {
+                    let future = roots();
+                    Box::pin(async move {
+                        future
+                            .await
+                            .map(InputResponse::ListRoots)
+                            .map_err(HandlerError::into_error_object)
+                    })
+                }
+                None => missing("roots/list"),
+            },
+            InputRequest::CreateMessage(request) => match &self.sampling {
+                Some(sampling) => {
+                    let future = sampling(request.params);
+                    Box::pin(async move {
+                        future
+                            .await
+                            .map(InputResponse::CreateMessage)
+                            .map_err(HandlerError::into_error_object)
+                    })
+                }
+                None => missing("sampling/createMessage"),
+            },
+            InputRequest::Elicit(request) => match &self.elicitation {
+                Some(elicitation) => {
+                    let future = elicitation(request.params);
+                    Box::pin(async move {
+                        future
+                            .await
+                            .map(InputResponse::Elicit)
+                            .map_err(HandlerError::into_error_object)
+                    })
+                }
+                None => missing("elicitation/create"),
+            },
+        }
+    }
+}
+
+impl ClientOptions {
+    /// Answers `roots/list` with `handler` (and declares the `roots` capability).
+    #[must_use]
+    pub fn on_roots<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ListRootsResult, HandlerError>> + Send + 'static,
+    {
+        self.handlers.roots = Some(Arc::new(move || Box::pin(handler())));
+        self.config
+            .capabilities
+            .roots
+            .get_or_insert_with(RootsCapability::default);
+        self
+    }
+
+    /// Answers `roots/list` with a fixed list (and declares the `roots` capability).
+    #[must_use]
+    pub fn with_roots(self, roots: Vec<Root>) -> Self {
+        let result = ListRootsResult {
+            roots,
+            ..ListRootsResult::default()
+        };
+        self.on_roots(move || std::future::ready(Ok(result.clone())))
+    }
+
+    /// Answers `sampling/createMessage` with `handler` (and declares `sampling`).
+    #[must_use]
+    pub fn on_sampling<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(CreateMessageRequestParams) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CreateMessageResult, HandlerError>> + Send + 'static,
+    {
+        self.handlers.sampling = Some(Arc::new(move |params| Box::pin(handler(params))));
+        self.config
+            .capabilities
+            .sampling
+            .get_or_insert_with(SamplingCapability::default);
+        self
+    }
+
+    /// Answers `elicitation/create` with `handler` (and declares `elicitation` for form
+    /// mode; add URL mode to `config.capabilities` if the handler opens URLs).
+    #[must_use]
+    pub fn on_elicitation<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(ElicitRequestParams) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ElicitResult, HandlerError>> + Send + 'static,
+    {
+        self.handlers.elicitation = Some(Arc::new(move |params| Box::pin(handler(params))));
+        let capability = self
+            .config
+            .capabilities
+            .elicitation
+            .get_or_insert_with(ElicitationCapability::default);
+        capability.form.get_or_insert_with(Default::default);
+        self
+    }
+}

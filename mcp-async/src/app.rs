@@ -240,16 +240,39 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                 };
                 if let Poll::Ready(answer) = handler.answer.as_mut().poll(cx) {
                     let handler = self.running.swap_remove(index);
-                    return Poll::Ready(Produced::Answer(handler.key, handler.id, answer));
+                    // What it reported before finishing goes out before its answer.
+                    self.receive(cx);
+                    let mut index = 0;
+                    while let Some((slot, _)) = self.inbox.get(index) {
+                        if *slot != handler.slot {
+                            index += 1;
+                            continue;
+                        }
+                        let Some((_, message)) = self.inbox.remove(index) else {
+                            break;
+                        };
+                        let (key, id) = (handler.key.clone(), handler.id.clone());
+                        match message {
+                            ToTask::Progress(report) => {
+                                self.ready.push_back(Produced::Progress(key, id, report));
+                            }
+                            ToTask::Log(level, logger, data) => {
+                                self.ready
+                                    .push_back(Produced::Log(key, id, level, logger, data));
+                            }
+                            // Its asker is gone with it: the reply channel closes.
+                            ToTask::Ask(..) => {}
+                        }
+                    }
+                    self.ready
+                        .push_back(Produced::Answer(handler.key, handler.id, answer));
+                    if let Some(ready) = self.ready.pop_front() {
+                        return Poll::Ready(ready);
+                    }
                 }
             }
         }
-        while self.inbox.len() < HANDLER_QUEUE {
-            match self.from_handlers.as_mut().poll_next(cx) {
-                Poll::Ready(Some(message)) => self.inbox.push_back(message),
-                Poll::Ready(None) | Poll::Pending => break,
-            }
-        }
+        self.receive(cx);
         while let Some((slot, message)) = self.inbox.pop_front() {
             // A handler that ended since it sent this has nobody left to report about.
             let Some(handler) = self.running.iter().find(|r| r.slot == slot) else {
@@ -282,6 +305,16 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             });
         }
         Poll::Pending
+    }
+
+    /// Moves what handlers sent into the inbox (bounded by the queue's size).
+    fn receive(&mut self, cx: &mut TaskContext<'_>) {
+        while self.inbox.len() < HANDLER_QUEUE {
+            match self.from_handlers.as_mut().poll_next(cx) {
+                Poll::Ready(Some(message)) => self.inbox.push_back(message),
+                Poll::Ready(None) | Poll::Pending => break,
+            }
+        }
     }
 
     /// Applies what the application produced to `endpoint`, the endpoint of

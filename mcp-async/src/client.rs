@@ -8,6 +8,7 @@
 //!   `Drop` itself never spawns, blocks or panics.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::future::poll_fn;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,11 +22,12 @@ use mcp_proto::engine::{
     Negotiated, Outcome, RequestFailure, RequestOptions, Transmit, TransportFailure,
 };
 use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RawJson, RequestId};
-use mcp_proto::types::methods::{ClientRequest, ServerRequest};
+use mcp_proto::types::methods::{ClientRequest, ServerNotification, ServerRequest};
 use mcp_proto::types::{
-    CallToolResult, ClientCapabilities, GetPromptResult, Implementation, InputRequest,
-    InputResponse, InputResponses, ListPromptsResult, ListResourcesResult, ListToolsResult, Prompt,
-    ReadResourceResult, Resource, Tool,
+    CallToolResult, ClientCapabilities, CompleteResult, GetPromptResult, Implementation,
+    InputRequest, InputResponse, InputResponses, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, ProgressToken, Prompt, ReadResourceResult, Resource,
+    ResourceTemplate, SubscriptionFilter, Tool,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -41,8 +43,99 @@ const COMMAND_QUEUE: usize = 1024;
 /// The most pages a listing follows before giving up (a server whose cursors never end).
 pub const MAX_PAGES: usize = 1000;
 
+/// Notifications queued for a [`Subscription`] that is not read; more are dropped (and
+/// logged) rather than stalling the connection.
+pub const SUBSCRIPTION_QUEUE: usize = 256;
+
+/// A progress report on one of our calls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgressUpdate {
+    /// Progress so far (increases with each report).
+    pub progress: f64,
+    /// The total, if the server knows it.
+    pub total: Option<f64>,
+    /// A human-readable message.
+    pub message: Option<String>,
+}
+
+type ProgressFn = Arc<dyn Fn(ProgressUpdate) + Send + Sync>;
+type NotificationFn = Arc<dyn Fn(ServerNotification) + Send + Sync>;
+
+/// Per-call options.
+#[derive(Clone, Default)]
+pub struct CallOptions {
+    /// The call's timeout (`None`: the client's `call_timeout`, else the engine's default).
+    /// Progress reports extend it.
+    pub timeout: Option<Duration>,
+    progress: Option<ProgressFn>,
+}
+
+impl fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallOptions")
+            .field("timeout", &self.timeout)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl CallOptions {
+    /// Sets the call's timeout.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Asks the server for progress reports and hands each to `callback` (called in the
+    /// connection's task: keep it short, e.g. send to a channel).
+    #[must_use]
+    pub fn on_progress(
+        mut self,
+        callback: impl Fn(ProgressUpdate) + Send + Sync + 'static,
+    ) -> Self {
+        self.progress = Some(Arc::new(callback));
+        self
+    }
+}
+
+/// What a [`Subscription`] delivers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubscriptionEvent {
+    /// The server acknowledged it, honouring this filter (types it does not support are
+    /// left out).
+    Acknowledged(SubscriptionFilter),
+    /// A notification.
+    Notification(ServerNotification),
+    /// It ended: the server completed it (`Ok`), or it failed or was refused.
+    Ended(Result<(), CallError>),
+}
+
+/// An open `subscriptions/listen` stream; dropping it cancels it on the server.
+#[derive(Debug)]
+pub struct Subscription {
+    call: u64,
+    commands: async_channel::Sender<Command>,
+    events: async_channel::Receiver<SubscriptionEvent>,
+}
+
+impl Subscription {
+    /// The next event; `None` after [`SubscriptionEvent::Ended`] or when the connection is
+    /// gone.
+    pub async fn next(&self) -> Option<SubscriptionEvent> {
+        self.events.recv().await.ok()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        // Never blocks: a full or closed queue means the connection is going away anyway.
+        let _ = self.commands.try_send(Command::Cancel { call: self.call });
+    }
+}
+
 /// How to connect.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientOptions {
     /// The core client configuration (identity, capabilities, era policy, limits).
     pub config: ClientConfig,
@@ -53,6 +146,19 @@ pub struct ClientOptions {
     /// Answers to the server's input requests (set with `on_roots`, `on_sampling`,
     /// `on_elicitation`, which also declare the capabilities).
     pub handlers: ClientHandlers,
+    notifications: Option<NotificationFn>,
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("config", &self.config)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("call_timeout", &self.call_timeout)
+            .field("handlers", &self.handlers)
+            .field("notifications", &self.notifications.is_some())
+            .finish()
+    }
 }
 
 impl ClientOptions {
@@ -66,7 +172,20 @@ impl ClientOptions {
             connect_timeout: Duration::from_secs(30),
             call_timeout: None,
             handlers: ClientHandlers::default(),
+            notifications: None,
         }
+    }
+
+    /// Hands every server notification that is not about one of our calls or
+    /// subscriptions (logs, list changes, resource updates of a legacy session…) to
+    /// `callback`, called in the connection's task: keep it short.
+    #[must_use]
+    pub fn on_notification(
+        mut self,
+        callback: impl Fn(ServerNotification) + Send + Sync + 'static,
+    ) -> Self {
+        self.notifications = Some(Arc::new(callback));
+        self
     }
 
     /// Chooses how the era is picked.
@@ -131,14 +250,19 @@ pub struct ShutdownReport {
 }
 
 /// A request made through a [`Client`].
-#[derive(Debug)]
 enum Command {
     Request {
         call: u64,
         // Boxed: requests are the large variant of a queue of mostly small commands.
         request: Box<ClientRequest>,
         options: RequestOptions,
+        progress: Option<ProgressFn>,
         reply: async_channel::Sender<Result<RawJson, CallError>>,
+    },
+    Listen {
+        call: u64,
+        filter: SubscriptionFilter,
+        events: async_channel::Sender<SubscriptionEvent>,
     },
     Cancel {
         call: u64,
@@ -193,16 +317,38 @@ impl Client {
         request: ClientRequest,
         timeout: Option<Duration>,
     ) -> Result<RawJson, CallError> {
+        let options = CallOptions {
+            timeout,
+            progress: None,
+        };
+        self.request_with(request, options).await
+    }
+
+    /// Sends `request` with per-call `options` (timeout, progress callback) and waits for
+    /// its result.
+    ///
+    /// # Errors
+    /// [`CallError`], each failure as it happened.
+    pub async fn request_with(
+        &self,
+        request: ClientRequest,
+        options: CallOptions,
+    ) -> Result<RawJson, CallError> {
         let call = self.shared.next_call.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = async_channel::bounded(1);
-        let options = RequestOptions {
-            timeout: timeout.or(self.shared.call_timeout),
+        let request_options = RequestOptions {
+            timeout: options.timeout.or(self.shared.call_timeout),
+            progress_token: options
+                .progress
+                .is_some()
+                .then(|| ProgressToken::String(format!("call-{call}"))),
             ..RequestOptions::default()
         };
         let command = Command::Request {
             call,
             request: Box::new(request),
-            options,
+            options: request_options,
+            progress: options.progress,
             reply,
         };
         self.shared
@@ -225,11 +371,21 @@ impl Client {
         method: &str,
         params: Value,
     ) -> Result<T, CallError> {
+        self.typed_with(method, params, CallOptions::default())
+            .await
+    }
+
+    async fn typed_with<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Value,
+        options: CallOptions,
+    ) -> Result<T, CallError> {
         let raw =
             RawJson::from_serialize(&params).map_err(|e| CallError::Refused(e.to_string()))?;
         let request = ClientRequest::parse(method, Some(&raw))
             .map_err(|e| CallError::Refused(e.to_string()))?;
-        let result = self.request(request, None).await?;
+        let result = self.request_with(request, options).await?;
         result
             .parse()
             .map_err(|e| CallError::InvalidResult(e.to_string()))
@@ -285,6 +441,82 @@ impl Client {
             json!({ "name": name, "arguments": arguments }),
         )
         .await
+    }
+
+    /// Calls tool `name` with `arguments` and per-call `options` (timeout, progress
+    /// callback).
+    ///
+    /// # Errors
+    /// As [`Client::call_tool`].
+    pub async fn call_tool_with(
+        &self,
+        name: &str,
+        arguments: Value,
+        options: CallOptions,
+    ) -> Result<CallToolResult, CallError> {
+        self.typed_with(
+            "tools/call",
+            json!({ "name": name, "arguments": arguments }),
+            options,
+        )
+        .await
+    }
+
+    /// Every resource template of the server (all pages).
+    ///
+    /// # Errors
+    /// [`CallError`].
+    pub async fn list_resource_templates(&self) -> Result<Vec<ResourceTemplate>, CallError> {
+        self.all_pages(
+            "resources/templates/list",
+            |page: ListResourceTemplatesResult| (page.resource_templates, page.next_cursor),
+        )
+        .await
+    }
+
+    /// Completion suggestions for an argument of a prompt or resource template
+    /// (`completion/complete`): `reference` is `{"type": "ref/prompt", "name": …}` or
+    /// `{"type": "ref/resource", "uri": …}`, `argument` is `{"name": …, "value": …}`.
+    ///
+    /// # Errors
+    /// [`CallError`].
+    pub async fn complete(
+        &self,
+        reference: Value,
+        argument: Value,
+    ) -> Result<CompleteResult, CallError> {
+        self.typed(
+            "completion/complete",
+            json!({ "ref": reference, "argument": argument }),
+        )
+        .await
+    }
+
+    /// Opens a `subscriptions/listen` stream (modern servers) for the notifications in
+    /// `filter`; dropping the [`Subscription`] cancels it. A legacy server has no such
+    /// request: its notifications arrive unasked, through
+    /// [`ClientOptions::on_notification`].
+    ///
+    /// # Errors
+    /// [`CallError::Disconnected`] when the connection is gone; a refusal (e.g. a legacy
+    /// server) arrives as the subscription's [`SubscriptionEvent::Ended`].
+    pub async fn listen(&self, filter: SubscriptionFilter) -> Result<Subscription, CallError> {
+        let call = self.shared.next_call.fetch_add(1, Ordering::Relaxed);
+        let (events, receiver) = async_channel::bounded(SUBSCRIPTION_QUEUE);
+        self.shared
+            .commands
+            .send(Command::Listen {
+                call,
+                filter,
+                events,
+            })
+            .await
+            .map_err(|_| CallError::Disconnected)?;
+        Ok(Subscription {
+            call,
+            commands: self.shared.commands.clone(),
+            events: receiver,
+        })
     }
 
     /// Every resource of the server (all pages).
@@ -546,6 +778,117 @@ fn input_request(request: ServerRequest) -> Option<InputRequest> {
     })
 }
 
+type Reply = async_channel::Sender<Result<RawJson, CallError>>;
+
+/// The calls and subscriptions of the handles, by call number and by request id.
+#[derive(Default)]
+struct Calls {
+    ids: HashMap<u64, RequestId>,
+    replies: HashMap<RequestId, (u64, Reply, Option<ProgressToken>)>,
+    progress: HashMap<ProgressToken, ProgressFn>,
+    subscriptions: HashMap<RequestId, (u64, async_channel::Sender<SubscriptionEvent>)>,
+}
+
+impl Calls {
+    fn started(
+        &mut self,
+        call: u64,
+        id: RequestId,
+        reply: Reply,
+        progress: Option<(ProgressToken, ProgressFn)>,
+    ) {
+        self.ids.insert(call, id.clone());
+        let token = progress.map(|(token, callback)| {
+            self.progress.insert(token.clone(), callback);
+            token
+        });
+        self.replies.insert(id, (call, reply, token));
+    }
+
+    fn listening(
+        &mut self,
+        call: u64,
+        id: RequestId,
+        events: async_channel::Sender<SubscriptionEvent>,
+    ) {
+        self.ids.insert(call, id.clone());
+        self.subscriptions.insert(id, (call, events));
+    }
+
+    /// Request `id` ended.
+    fn ended(&mut self, id: &RequestId, outcome: Outcome) {
+        let result = match outcome {
+            Outcome::Result(raw) => Ok(raw),
+            Outcome::Error(error) => Err(CallError::Server(error)),
+            Outcome::Failed(failure) => Err(CallError::Failed(failure)),
+        };
+        if let Some((call, reply, token)) = self.replies.remove(id) {
+            self.ids.remove(&call);
+            if let Some(token) = token {
+                self.progress.remove(&token);
+            }
+            let _ = reply.try_send(result);
+        } else if let Some((call, events)) = self.subscriptions.remove(id) {
+            self.ids.remove(&call);
+            let _ = events.try_send(SubscriptionEvent::Ended(result.map(|_| ())));
+        }
+    }
+
+    /// The handle gave up on `call`: its request id, to cancel.
+    fn cancel(&mut self, call: u64) -> Option<RequestId> {
+        let id = self.ids.remove(&call)?;
+        if let Some((_, _, Some(token))) = self.replies.remove(&id) {
+            self.progress.remove(&token);
+        }
+        self.subscriptions.remove(&id);
+        Some(id)
+    }
+
+    /// A notification: to the call or subscription it is about, else to `others`.
+    fn notified(
+        &self,
+        subscription: Option<RequestId>,
+        notification: ServerNotification,
+        others: Option<&NotificationFn>,
+    ) {
+        if let Some(id) = subscription {
+            if let Some((_, events)) = self.subscriptions.get(&id)
+                && events
+                    .try_send(SubscriptionEvent::Notification(notification))
+                    .is_err()
+            {
+                tracing::warn!(%id, "a subscription's queue is full: notification dropped");
+            }
+            return;
+        }
+        if let ServerNotification::Progress(params) = &notification
+            && let Some(callback) = self.progress.get(&params.progress_token)
+        {
+            callback(ProgressUpdate {
+                progress: params.progress.as_f64().unwrap_or_default(),
+                total: params.total.as_ref().and_then(serde_json::Number::as_f64),
+                message: params.message.clone(),
+            });
+            return;
+        }
+        if let Some(others) = others {
+            others(notification);
+        }
+    }
+
+    /// The connection closed: everything still waiting fails.
+    fn closed(&mut self) {
+        for (_, (_, reply, _)) in self.replies.drain() {
+            let _ = reply.try_send(Err(CallError::Failed(RequestFailure::Closed)));
+        }
+        for (_, (_, events)) in self.subscriptions.drain() {
+            let _ = events.try_send(SubscriptionEvent::Ended(Err(CallError::Failed(
+                RequestFailure::Closed,
+            ))));
+        }
+    }
+}
+
 /// The line-framed transport: a `ClientEndpoint` over a byte stream.
 struct Lines<In, Out> {
     endpoint: ClientEndpoint,
@@ -641,11 +984,7 @@ impl ClientTask {
         handshake_timer.set(started.checked_add(options.connect_timeout));
         let mut commands = Box::pin(commands);
         let mut ready = Some(ready);
-        let mut calls: HashMap<u64, RequestId> = HashMap::new();
-        let mut replies: HashMap<
-            RequestId,
-            (u64, async_channel::Sender<Result<RawJson, CallError>>),
-        > = HashMap::new();
+        let mut calls = Calls::default();
         let mut handles_gone = false;
         let mut jobs = InputJobs::default();
         if let Err(error) = transport.start(started)
@@ -666,15 +1005,16 @@ impl ClientTask {
                     }
                     // Reported below: a transport failure that caused it is the better error.
                     ClientEvent::HandshakeFailed(error) => handshake_failed = Some(error),
-                    ClientEvent::Response { id, outcome, .. } => {
-                        if let Some((call, reply)) = replies.remove(&id) {
-                            calls.remove(&call);
-                            let result = match outcome {
-                                Outcome::Result(raw) => Ok(raw),
-                                Outcome::Error(error) => Err(CallError::Server(error)),
-                                Outcome::Failed(failure) => Err(CallError::Failed(failure)),
-                            };
-                            let _ = reply.try_send(result);
+                    ClientEvent::Response { id, outcome, .. } => calls.ended(&id, outcome),
+                    ClientEvent::Notification(notification) => {
+                        calls.notified(None, notification, options.notifications.as_ref());
+                    }
+                    ClientEvent::SubscriptionNotification { id, notification } => {
+                        calls.notified(Some(id), notification, None);
+                    }
+                    ClientEvent::SubscriptionAcknowledged { id, filter } => {
+                        if let Some((_, events)) = calls.subscriptions.get(&id) {
+                            let _ = events.try_send(SubscriptionEvent::Acknowledged(filter));
                         }
                     }
                     ClientEvent::Request { id, request, .. } => {
@@ -728,9 +1068,7 @@ impl ClientTask {
                 let _ = ready.try_send(Err(error));
             }
             if let Some(report) = closed {
-                for (_, (_, reply)) in replies.drain() {
-                    let _ = reply.try_send(Err(CallError::Failed(RequestFailure::Closed)));
-                }
+                calls.closed();
                 transport.finish().await;
                 return report;
             }
@@ -794,19 +1132,32 @@ impl ClientTask {
                     call,
                     request,
                     options,
+                    progress,
                     reply,
-                })) => match transport.endpoint().request(now, &request, options) {
-                    Ok(id) => {
-                        calls.insert(call, id.clone());
-                        replies.insert(id, (call, reply));
+                })) => {
+                    let token = options.progress_token.clone();
+                    match transport.endpoint().request(now, &request, options) {
+                        Ok(id) => {
+                            calls.started(call, id, reply, token.zip(progress));
+                        }
+                        Err(error) => {
+                            let _ = reply.try_send(Err(CallError::Refused(error.to_string())));
+                        }
                     }
+                }
+                Wake::Command(Some(Command::Listen {
+                    call,
+                    filter,
+                    events,
+                })) => match transport.endpoint().subscribe(now, filter) {
+                    Ok(id) => calls.listening(call, id, events),
                     Err(error) => {
-                        let _ = reply.try_send(Err(CallError::Refused(error.to_string())));
+                        let refused = Err(CallError::Refused(error.to_string()));
+                        let _ = events.try_send(SubscriptionEvent::Ended(refused));
                     }
                 },
                 Wake::Command(Some(Command::Cancel { call })) => {
-                    if let Some(id) = calls.remove(&call) {
-                        replies.remove(&id);
+                    if let Some(id) = calls.cancel(call) {
                         jobs.forget_round(&id);
                         transport
                             .endpoint()

@@ -1,13 +1,13 @@
 //! The demo server of the examples, tests and benchmarks, defined once for every runtime:
 //! an `echo` tool, a `slow` tool (sleeps, reporting progress; for cancellation and timeouts),
-//! a text resource and a `greet` prompt.
+//! a text resource, a greeting resource template, a `greet` prompt and completions of names.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mcp_proto::types::{
-    CallToolResult, ContentBlock, GetPromptResult, Prompt, PromptMessage, Resource,
-    ResourceContents, Role, Tool,
+    CallToolResult, CompleteRequestParams, Completion, ContentBlock, GetPromptResult, Prompt,
+    PromptMessage, Resource, ResourceContents, ResourceTemplate, Role, Tool,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -17,6 +17,10 @@ use crate::server::{Context, HandlerError, Server};
 
 /// The URI of the demo resource.
 pub const README_URI: &str = "demo://readme";
+/// The demo resource template: a greeting for `{name}`.
+pub const GREETING_TEMPLATE: &str = "demo://greeting/{name}";
+/// The names the demo server suggests for `greet`'s `name` (and the template's).
+pub const NAMES: [&str; 4] = ["Ada", "Alan", "Grace", "Linus"];
 
 #[derive(Deserialize)]
 struct Echo {
@@ -71,8 +75,10 @@ pub fn demo_server<R: Runtime>(runtime: R) -> Server {
         arguments: definition(json!([{"name": "name", "required": true}])).ok(),
         ..Prompt::default()
     };
-    Server::builder("mcp-demo", env!("CARGO_PKG_VERSION"))
-        .instructions("A demo server: echo, slow, a readme resource and a greet prompt.")
+    let builder = Server::builder("mcp-demo", env!("CARGO_PKG_VERSION"))
+        .instructions(
+            "A demo server: echo, slow, a readme resource, a greeting template and a greet prompt.",
+        )
         .typed_tool(echo, |_: Context, args: Echo| async move {
             Ok(CallToolResult::text(args.message))
         })
@@ -112,5 +118,38 @@ pub fn demo_server<R: Runtime>(runtime: R) -> Server {
                 })
             },
         )
+        .completion(|_: Context, params: CompleteRequestParams| async move {
+            let prefix = params.argument.value.to_lowercase();
+            let values: Vec<String> = NAMES
+                .iter()
+                .filter(|name| name.to_lowercase().starts_with(&prefix))
+                .map(|name| (*name).to_owned())
+                .collect();
+            Ok(Completion {
+                total: Some(values.len() as u64),
+                has_more: Some(false),
+                values,
+            })
+        });
+    let greeting = ResourceTemplate {
+        uri_template: GREETING_TEMPLATE.into(),
+        name: "greeting".into(),
+        mime_type: Some("text/plain".into()),
+        ..ResourceTemplate::default()
+    };
+    let fallback = builder.clone();
+    builder
+        .resource_template(
+            greeting,
+            |_: Context, uri: String, vars: BTreeMap<String, String>| async move {
+                let name = vars.get("name").cloned().unwrap_or_default();
+                definition::<ResourceContents>(json!({
+                    "uri": uri, "mimeType": "text/plain", "text": format!("Hello, {name}!")
+                }))
+                .map(|contents| vec![contents])
+            },
+        )
+        // The template is a valid constant (a test checks it is served).
+        .unwrap_or(fallback)
         .build()
 }

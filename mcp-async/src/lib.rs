@@ -28,5 +28,6 @@ pub mod runtime;
 pub mod serve;
 pub mod server;
 mod timer;
+mod uri_template;
 
 pub use mcp_proto as proto;

@@ -36,16 +36,21 @@ use mcp_proto::engine::{RequestContext, RequestFailure, ServerConfig};
 use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RequestId};
 use mcp_proto::types::methods::ClientRequest;
 use mcp_proto::types::{
-    CallToolResult, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
-    ElicitResult, Era, GetPromptResult, Implementation, InputRequest, InputResponse, JsonObject,
-    ListPromptsResult, ListResourcesResult, ListRootsResult, ListToolsResult, LoggingLevel, Prompt,
-    PromptsCapability, ReadResourceResult, Resource, ResourceContents, ResourcesCapability,
+    CallToolResult, CompleteRequestParams, CompleteResult, Completion, CreateMessageRequestParams,
+    CreateMessageResult, ElicitRequestParams, ElicitResult, Era, GetPromptResult, Implementation,
+    InputRequest, InputResponse, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListRootsResult, ListToolsResult, LoggingLevel, Prompt, PromptsCapability,
+    ReadResourceResult, Resource, ResourceContents, ResourceTemplate, ResourcesCapability,
     ServerCapabilities, Tool, ToolsCapability,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::runtime::BoxFuture;
+pub use crate::uri_template::{UriTemplate, UriTemplateError};
+
+/// The most values one completion result may carry (the spec's cap).
+pub const MAX_COMPLETION_VALUES: usize = 100;
 
 /// The default number of items per page of a list result.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
@@ -351,13 +356,31 @@ type PromptFn = Arc<
         + Sync,
 >;
 
+type TemplateFn = Arc<
+    dyn Fn(
+            Context,
+            String,
+            BTreeMap<String, String>,
+        ) -> BoxFuture<'static, Result<Vec<ResourceContents>, HandlerError>>
+        + Send
+        + Sync,
+>;
+type CompletionFn = Arc<
+    dyn Fn(Context, CompleteRequestParams) -> BoxFuture<'static, Result<Completion, HandlerError>>
+        + Send
+        + Sync,
+>;
+
+#[derive(Clone)]
 struct Registry {
     info: Implementation,
     instructions: Option<String>,
     page_size: usize,
     tools: Vec<(Tool, ToolFn)>,
     resources: Vec<(Resource, ResourceFn)>,
+    templates: Vec<(ResourceTemplate, UriTemplate, TemplateFn)>,
     prompts: Vec<(Prompt, PromptFn)>,
+    completion: Option<CompletionFn>,
 }
 
 /// An MCP server definition: cheap to clone, served by any number of connections at once.
@@ -377,7 +400,8 @@ impl fmt::Debug for Server {
     }
 }
 
-/// Builds a [`Server`].
+/// Builds a [`Server`] (clone it to derive variants of one definition).
+#[derive(Clone)]
 pub struct ServerBuilder {
     registry: Registry,
 }
@@ -400,7 +424,9 @@ impl Server {
                 page_size: DEFAULT_PAGE_SIZE,
                 tools: Vec::new(),
                 resources: Vec::new(),
+                templates: Vec::new(),
                 prompts: Vec::new(),
+                completion: None,
             },
         }
     }
@@ -422,8 +448,10 @@ impl Server {
         let registry = &self.registry;
         let capabilities = ServerCapabilities {
             tools: (!registry.tools.is_empty()).then(ToolsCapability::default),
-            resources: (!registry.resources.is_empty()).then(ResourcesCapability::default),
+            resources: (!registry.resources.is_empty() || !registry.templates.is_empty())
+                .then(ResourcesCapability::default),
             prompts: (!registry.prompts.is_empty()).then(PromptsCapability::default),
+            completions: registry.completion.is_some().then(JsonObject::new),
             ..ServerCapabilities::default()
         };
         let mut config = ServerConfig::new(registry.info.clone(), capabilities);
@@ -482,19 +510,35 @@ impl Server {
                 });
                 ready(page.and_then(to_value))
             }
-            ClientRequest::ListResourceTemplates(_) => {
-                ready(Ok(serde_json::json!({"resourceTemplates": []})))
+            ClientRequest::ListResourceTemplates(params) => {
+                let page = paginate(
+                    &registry.templates,
+                    params.cursor.as_deref(),
+                    registry.page_size,
+                )
+                .map(|(items, next_cursor)| ListResourceTemplatesResult {
+                    resource_templates: items.iter().map(|(t, _, _)| t.clone()).collect(),
+                    next_cursor,
+                    ..ListResourceTemplatesResult::default()
+                });
+                ready(page.and_then(to_value))
             }
             ClientRequest::ReadResource(params) => {
-                let Some((_, reader)) =
-                    registry.resources.iter().find(|(r, _)| r.uri == params.uri)
-                else {
+                let exact = registry.resources.iter().find(|(r, _)| r.uri == params.uri);
+                let future = if let Some((_, reader)) = exact {
+                    reader(context, params.uri)
+                } else if let Some((reader, variables)) =
+                    registry.templates.iter().find_map(|(_, template, reader)| {
+                        template.matches(&params.uri).map(|vars| (reader, vars))
+                    })
+                {
+                    reader(context, params.uri, variables)
+                } else {
                     return ready(Err(ErrorObject::new(
                         ErrorCode::RESOURCE_NOT_FOUND_LEGACY,
                         format!("resource not found: {}", params.uri),
                     )));
                 };
-                let future = reader(context, params.uri);
                 Box::pin(async move {
                     let contents = future.await.map_err(HandlerError::into_error_object)?;
                     to_value(ReadResourceResult {
@@ -533,9 +577,27 @@ impl Server {
                         .and_then(to_value)
                 })
             }
-            ClientRequest::Complete(_) => ready(Ok(serde_json::json!({
-                "completion": {"values": [], "total": 0, "hasMore": false}
-            }))),
+            ClientRequest::Complete(params) => {
+                let Some(complete) = &registry.completion else {
+                    return ready(Err(ErrorObject::new(
+                        ErrorCode::METHOD_NOT_FOUND,
+                        "this server offers no completions",
+                    )));
+                };
+                let future = complete(context, params);
+                Box::pin(async move {
+                    let mut completion = future.await.map_err(HandlerError::into_error_object)?;
+                    // The spec caps a completion at 100 values.
+                    if completion.values.len() > MAX_COMPLETION_VALUES {
+                        completion.values.truncate(MAX_COMPLETION_VALUES);
+                        completion.has_more = Some(true);
+                    }
+                    to_value(CompleteResult {
+                        completion,
+                        ..CompleteResult::default()
+                    })
+                })
+            }
             other => ready(Err(ErrorObject::new(
                 ErrorCode::METHOD_NOT_FOUND,
                 format!("{} is not served", other.method()),
@@ -606,6 +668,46 @@ impl ServerBuilder {
             .resources
             .retain(|(r, _)| r.uri != resource.uri);
         self.registry.resources.push((resource, read));
+        self
+    }
+
+    /// Registers a resource template (`uriTemplate` with RFC 6570 `{name}` and `{+name}`
+    /// variables); `read` gets the URI read and the variables it matched. Concrete resources
+    /// registered with [`ServerBuilder::resource`] are matched first.
+    ///
+    /// # Errors
+    /// [`UriTemplateError`] when the template cannot be matched against URIs.
+    pub fn resource_template<F, Fut>(
+        mut self,
+        template: ResourceTemplate,
+        read: F,
+    ) -> Result<Self, UriTemplateError>
+    where
+        F: Fn(Context, String, BTreeMap<String, String>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<ResourceContents>, HandlerError>> + Send + 'static,
+    {
+        let matcher = UriTemplate::parse(&template.uri_template)?;
+        let read: TemplateFn =
+            Arc::new(move |context, uri, variables| Box::pin(read(context, uri, variables)));
+        self.registry
+            .templates
+            .retain(|(t, _, _)| t.uri_template != template.uri_template);
+        self.registry.templates.push((template, matcher, read));
+        Ok(self)
+    }
+
+    /// Answers `completion/complete` (argument suggestions for prompts and resource
+    /// templates) with `complete`, and declares the `completions` capability. At most 100
+    /// values are sent; more set `hasMore`.
+    #[must_use]
+    pub fn completion<F, Fut>(mut self, complete: F) -> Self
+    where
+        F: Fn(Context, CompleteRequestParams) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Completion, HandlerError>> + Send + 'static,
+    {
+        self.registry.completion = Some(Arc::new(move |context, params| {
+            Box::pin(complete(context, params))
+        }));
         self
     }
 

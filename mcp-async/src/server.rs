@@ -656,6 +656,57 @@ impl ServerBuilder {
         })
     }
 
+    /// Registers tool `name` whose input schema is derived from `A` (feature `schemars`);
+    /// arguments are deserialized into `A` as with [`ServerBuilder::typed_tool`].
+    ///
+    /// ```
+    /// use mcp_async::server::{HandlerError, Server};
+    /// use mcp_async::proto::types::CallToolResult;
+    ///
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Add {
+    ///     /// The first term.
+    ///     a: i64,
+    ///     /// The second term.
+    ///     b: i64,
+    /// }
+    ///
+    /// let server = Server::builder("calc", "1.0")
+    ///     .schema_tool("add", "Adds two integers", |_ctx, args: Add| async move {
+    ///         Ok::<_, HandlerError>(CallToolResult::text((args.a + args.b).to_string()))
+    ///     })
+    ///     .build();
+    /// let add = server.tools().next().unwrap();
+    /// assert_eq!(add.input_schema["type"], "object");
+    /// assert!(add.input_schema["properties"]["a"].is_object());
+    /// ```
+    #[cfg(feature = "schemars")]
+    #[must_use]
+    pub fn schema_tool<A, F, Fut>(self, name: &str, description: &str, handler: F) -> Self
+    where
+        A: DeserializeOwned + schemars::JsonSchema + Send + 'static,
+        F: Fn(Context, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, HandlerError>> + Send + 'static,
+    {
+        let mut input_schema = match serde_json::to_value(schemars::schema_for!(A)) {
+            Ok(Value::Object(schema)) => schema,
+            _ => JsonObject::new(),
+        };
+        // MCP requires an object schema; the meta-schema URI and title add nothing.
+        input_schema.remove("$schema");
+        input_schema.remove("title");
+        input_schema
+            .entry("type")
+            .or_insert_with(|| Value::String("object".into()));
+        let tool = Tool {
+            name: name.to_owned(),
+            description: (!description.is_empty()).then(|| description.to_owned()),
+            input_schema,
+            ..Tool::default()
+        };
+        self.typed_tool(tool, handler)
+    }
+
     /// Registers `resource`; `read` produces its contents.
     #[must_use]
     pub fn resource<F, Fut>(mut self, resource: Resource, read: F) -> Self

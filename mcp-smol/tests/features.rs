@@ -192,3 +192,36 @@ fn handler_logs_reach_a_legacy_clients_notification_callback() {
         assert_eq!(*logs.lock().unwrap(), [json!("working")]);
     });
 }
+
+#[cfg(feature = "schemars")]
+#[test]
+fn a_tool_with_a_derived_schema_is_listed_and_called() {
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct Add {
+        /// The first term.
+        a: i64,
+        /// The second term.
+        b: i64,
+    }
+    within(Duration::from_secs(30), async {
+        let server = Server::builder("calc", "1")
+            .schema_tool("add", "Adds two integers", |_ctx, args: Add| async move {
+                Ok::<_, HandlerError>(CallToolResult::text((args.a + args.b).to_string()))
+            })
+            .build();
+        let client = connect_in_memory(server, ClientOptions::new("t", "1"))
+            .await
+            .unwrap();
+        let tools = client.list_tools().await.unwrap();
+        let schema = serde_json::to_value(&tools[0].input_schema).unwrap();
+        assert_eq!(schema["type"], "object");
+        assert_eq!(schema["properties"]["a"]["description"], "The first term.");
+        assert_eq!(schema["required"], json!(["a", "b"]));
+        let sum = client
+            .call_tool("add", json!({"a": 2, "b": 40}))
+            .await
+            .unwrap();
+        assert_eq!(serde_json::to_value(&sum.content).unwrap()[0]["text"], "42");
+        client.shutdown().await;
+    });
+}

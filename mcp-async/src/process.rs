@@ -1,7 +1,7 @@
 //! Child processes as MCP servers: the launch description, and the shutdown sequence the spec
 //! recommends — close stdin, wait, SIGTERM, wait, SIGKILL — written once for every runtime.
-//! An adapter implements [`ChildProcess`] for its process type and spawns with
-//! kill-on-drop, so a child never outlives its client.
+//! An adapter implements [`Spawner`] (start a process with pipes, kill-on-drop) and
+//! [`ChildProcess`]; [`connect_child`] does the rest, so a child never outlives its client.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,6 +10,9 @@ use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
+use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+
+use crate::client::{Client, ClientOptions, ConnectError, ShutdownReport, client_connection};
 use crate::runtime::{BoxFuture, Runtime};
 
 /// The default wait after closing a child's stdin before SIGTERM.
@@ -306,4 +309,134 @@ mod tests {
         tail.push(b"defg");
         assert_eq!(tail.text(), "defg");
     }
+}
+
+/// How long a child's stderr may stay open after it exited (a grandchild holding it) before
+/// the report is made without the rest of it.
+const STDERR_LINGER: Duration = Duration::from_millis(200);
+
+/// A started child process and its three pipes.
+#[derive(Debug)]
+pub struct SpawnedChild<C, I, O, E> {
+    /// The process.
+    pub child: C,
+    /// Its stdin (our requests).
+    pub stdin: I,
+    /// Its stdout (its answers).
+    pub stdout: O,
+    /// Its stderr (its logs).
+    pub stderr: E,
+}
+
+/// An adapter's way of starting processes: the one process-specific piece of
+/// [`connect_child`].
+pub trait Spawner: Runtime {
+    /// The process.
+    type Child: ChildProcess + 'static;
+    /// Its stdin.
+    type Stdin: AsyncWrite + Unpin + Send + 'static;
+    /// Its stdout.
+    type Stdout: AsyncRead + Unpin + Send + 'static;
+    /// Its stderr.
+    type Stderr: AsyncRead + Unpin + Send + 'static;
+
+    /// Starts `command` (program, args, env, working directory) with its three pipes, to be
+    /// killed if dropped.
+    ///
+    /// # Errors
+    /// The OS's refusal (program not found, permission…).
+    #[allow(clippy::type_complexity)]
+    fn spawn_child(
+        &self,
+        command: &ChildCommand,
+    ) -> io::Result<SpawnedChild<Self::Child, Self::Stdin, Self::Stdout, Self::Stderr>>;
+}
+
+/// Starts `command` and connects to it over its stdin/stdout; its stderr is drained
+/// continuously (logged, and its tail kept for the report). On [`Client::shutdown`] (or when
+/// the last handle is dropped) stdin is closed, then SIGTERM and SIGKILL follow after the
+/// command's graces; the child never outlives the client.
+///
+/// # Errors
+/// [`ConnectError::Io`] when the process cannot be started;
+/// [`ConnectError::ProcessExited`] (status and stderr tail) when it ends before the
+/// handshake; otherwise the handshake's failure.
+pub async fn connect_child<R: Spawner>(
+    runtime: R,
+    command: ChildCommand,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
+    let SpawnedChild {
+        mut child,
+        stdin,
+        stdout,
+        stderr,
+    } = runtime
+        .spawn_child(&command)
+        .map_err(|e| ConnectError::Io(format!("cannot start {}: {e}", command.program)))?;
+    let (tail_sender, tail) = async_channel::bounded(1);
+    runtime.spawn(Box::pin(drain_stderr(
+        command.program.clone(),
+        stderr,
+        tail_sender,
+    )));
+    let (connecting, task, report) = client_connection(options);
+    let owner = runtime.clone();
+    runtime.spawn(Box::pin(async move {
+        let close = task.run(owner.clone(), stdout, stdin).await;
+        let (status, ended_by) =
+            stop_child(&owner, &mut child, command.stdin_grace, command.term_grace).await;
+        let linger = Instant::now()
+            .checked_add(STDERR_LINGER)
+            .map(|deadline| owner.sleep_until(deadline));
+        let stderr_tail = futures_lite::future::or(async { tail.recv().await.ok() }, async {
+            if let Some(linger) = linger {
+                linger.await;
+            }
+            None
+        })
+        .await
+        .unwrap_or_default();
+        report.send(ShutdownReport {
+            close: Some(close),
+            child: Some(ChildExit {
+                status,
+                ended_by,
+                stderr_tail,
+            }),
+            transport_error: None,
+        });
+    }));
+    match connecting.ready_or_report().await {
+        Ok(client) => Ok(client),
+        // The process's own end (status, stderr) says more than the broken pipe it caused.
+        Err((
+            ConnectError::Transport(_),
+            Some(ShutdownReport {
+                child: Some(exit), ..
+            }),
+        )) => Err(ConnectError::ProcessExited(exit)),
+        Err((error, _)) => Err(error),
+    }
+}
+
+/// Logs the child's stderr line by line and sends its tail when it ends.
+async fn drain_stderr(
+    program: String,
+    mut stderr: impl AsyncRead + Unpin,
+    tail_sender: async_channel::Sender<String>,
+) {
+    let mut tail = Tail::new(DEFAULT_STDERR_TAIL);
+    let mut chunk = vec![0u8; 4096];
+    loop {
+        match stderr.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let data = chunk.get(..n).unwrap_or_default();
+                tracing::info!(target: "mcp::child", %program, "{}", String::from_utf8_lossy(data).trim_end());
+                tail.push(data);
+            }
+        }
+    }
+    let _ = tail_sender.try_send(tail.text());
 }

@@ -43,7 +43,7 @@
 use std::future::pending;
 use std::io;
 use std::process::{ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use std::net::SocketAddr;
 
@@ -51,10 +51,9 @@ use http::Uri;
 use mcp_async::entropy::os_entropy;
 use mcp_async::http_client::{Connector, tcp_target};
 use mcp_async::http_serve::{Listener, spawn_http_server};
-use mcp_async::process::{ChildExit, ChildProcess, DEFAULT_STDERR_TAIL, Tail, stop_child};
+use mcp_async::process::{ChildProcess, SpawnedChild, Spawner};
 use mcp_async::runtime::{BoxFuture, Runtime};
 use mcp_async::serve::serve_lines;
-use smol::io::AsyncReadExt;
 
 pub use mcp_async::client::{
     CallError, Client, ClientOptions, ConnectError, ShutdownReport, client_connection,
@@ -74,10 +73,6 @@ pub use mcp_proto as proto;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
-
-/// How long a child's stderr may stay open after it exited (a grandchild holding it) before
-/// the report is made without the rest of it.
-const STDERR_LINGER: Duration = Duration::from_millis(200);
 
 /// The smol runtime: tasks on smol's global executor, timers from async-io.
 #[derive(Debug, Clone, Copy, Default)]
@@ -116,7 +111,9 @@ pub async fn connect_in_memory(
         .await
 }
 
-struct SmolChild(smol::process::Child);
+/// A child process started by [`SmolRuntime`].
+#[derive(Debug)]
+pub struct SmolChild(smol::process::Child);
 
 impl ChildProcess for SmolChild {
     fn id(&self) -> Option<u32> {
@@ -132,6 +129,42 @@ impl ChildProcess for SmolChild {
     }
 }
 
+impl Spawner for SmolRuntime {
+    type Child = SmolChild;
+    type Stdin = smol::process::ChildStdin;
+    type Stdout = smol::process::ChildStdout;
+    type Stderr = smol::process::ChildStderr;
+
+    fn spawn_child(
+        &self,
+        command: &ChildCommand,
+    ) -> io::Result<SpawnedChild<SmolChild, Self::Stdin, Self::Stdout, Self::Stderr>> {
+        let mut process = smol::process::Command::new(&command.program);
+        process
+            .args(&command.args)
+            .envs(&command.env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(cwd) = &command.cwd {
+            process.current_dir(cwd);
+        }
+        let mut child = process.spawn()?;
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(io::Error::other("the child's pipes are missing"));
+        };
+        Ok(SpawnedChild {
+            child: SmolChild(child),
+            stdin,
+            stdout,
+            stderr,
+        })
+    }
+}
+
 /// Starts `command` and connects to it over its stdin/stdout; its stderr is drained
 /// continuously (logged, and its tail kept for the report). On [`Client::shutdown`] (or when
 /// the last handle is dropped) stdin is closed, then SIGTERM and SIGKILL follow after the
@@ -143,88 +176,7 @@ pub async fn connect_child(
     command: ChildCommand,
     options: ClientOptions,
 ) -> Result<Client, ConnectError> {
-    let mut process = smol::process::Command::new(&command.program);
-    process
-        .args(&command.args)
-        .envs(&command.env)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    if let Some(cwd) = &command.cwd {
-        process.current_dir(cwd);
-    }
-    let mut child = process
-        .spawn()
-        .map_err(|e| ConnectError::Io(format!("cannot start {}: {e}", command.program)))?;
-    let (Some(stdin), Some(stdout), Some(stderr)) =
-        (child.stdin.take(), child.stdout.take(), child.stderr.take())
-    else {
-        return Err(ConnectError::Io("the child's pipes are missing".into()));
-    };
-    let (tail_sender, tail) = smol::channel::bounded(1);
-    let program = command.program.clone();
-    smol::spawn(drain_stderr(program, stderr, tail_sender)).detach();
-    let (connecting, task, report) = client_connection(options);
-    smol::spawn(async move {
-        let close = task.run(SmolRuntime, stdout, stdin).await;
-        let mut child = SmolChild(child);
-        let (status, ended_by) = stop_child(
-            &SmolRuntime,
-            &mut child,
-            command.stdin_grace,
-            command.term_grace,
-        )
-        .await;
-        let stderr_tail = smol::future::or(async { tail.recv().await.ok() }, async {
-            smol::Timer::after(STDERR_LINGER).await;
-            None
-        })
-        .await
-        .unwrap_or_default();
-        report.send(ShutdownReport {
-            close: Some(close),
-            child: Some(ChildExit {
-                status,
-                ended_by,
-                stderr_tail,
-            }),
-            transport_error: None,
-        });
-    })
-    .detach();
-    match connecting.ready_or_report().await {
-        Ok(client) => Ok(client),
-        // The process's own end (status, stderr) says more than the broken pipe it caused.
-        Err((
-            ConnectError::Transport(_),
-            Some(ShutdownReport {
-                child: Some(exit), ..
-            }),
-        )) => Err(ConnectError::ProcessExited(exit)),
-        Err((error, _)) => Err(error),
-    }
-}
-
-/// Logs the child's stderr line by line and sends its tail when it ends.
-async fn drain_stderr(
-    program: String,
-    mut stderr: smol::process::ChildStderr,
-    tail_sender: smol::channel::Sender<String>,
-) {
-    let mut tail = Tail::new(DEFAULT_STDERR_TAIL);
-    let mut chunk = vec![0u8; 4096];
-    loop {
-        match stderr.read(&mut chunk).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                let data = chunk.get(..n).unwrap_or_default();
-                tracing::info!(target: "mcp_smol::child", %program, "{}", String::from_utf8_lossy(data).trim_end());
-                tail.push(data);
-            }
-        }
-    }
-    let _ = tail_sender.try_send(tail.text());
+    mcp_async::process::connect_child(SmolRuntime, command, options).await
 }
 
 /// A TCP listener for [`serve_http`].

@@ -13,7 +13,9 @@ use mcp_proto::types::{CallToolResult, Tool};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::client::{CallError, Client, ConnectError, ShutdownReport};
+use crate::client::{CallError, Client, ClientOptions, ConnectError, ShutdownReport};
+use crate::http_client::{Connector, HttpConnectOptions, connect_http};
+use crate::process::{ChildCommand, Spawner, connect_child};
 use crate::runtime::BoxFuture;
 
 /// The separator between a server's name and its tool's name in the group's tool names.
@@ -119,6 +121,41 @@ impl Group {
             })
             .collect();
         Self { members }
+    }
+
+    /// Connects to every server of `config` at once — processes through `runtime`, URLs
+    /// through `connector` — naming each client `<options' name>/<server name>`.
+    pub async fn connect_all<R: Spawner, C: Connector + Clone>(
+        runtime: R,
+        connector: C,
+        config: ServersConfig,
+        options: ClientOptions,
+    ) -> Self {
+        Self::connect(config, move |name, entry| {
+            let mut options = options.clone();
+            options.config.info.name = format!("{}/{name}", options.config.info.name);
+            let (runtime, connector) = (runtime.clone(), connector.clone());
+            Box::pin(async move {
+                match entry {
+                    ServerEntry::Stdio { command, args, env } => {
+                        let mut child = ChildCommand::new(command).args(args);
+                        child.env = env;
+                        connect_child(runtime, child, options).await
+                    }
+                    ServerEntry::Http { url, headers } => {
+                        let url = url
+                            .parse()
+                            .map_err(|e| ConnectError::Io(format!("invalid URL {url}: {e}")))?;
+                        let mut http = HttpConnectOptions::new(url);
+                        for (name, value) in headers {
+                            http = http.with_header(&name, &value).map_err(ConnectError::Io)?;
+                        }
+                        connect_http(runtime, connector, http, options).await
+                    }
+                }
+            })
+        })
+        .await
     }
 
     /// The members by name.

@@ -22,7 +22,10 @@ use mcp_proto::streamable::{
     ExchangeId, HttpClient, HttpClientConfig, HttpClientOutput, LegacySsePolicy,
 };
 
-use crate::client::{ClientOptions, ClientTask, ClientTransport};
+use crate::client::{
+    Client, ClientOptions, ClientTask, ClientTransport, ConnectError, ShutdownReport,
+    client_connection,
+};
 use crate::runtime::{BoxFuture, Runtime};
 
 /// The default most idle keep-alive connections kept for reuse.
@@ -169,6 +172,32 @@ impl ClientTask {
         let transport = Http::new(runtime.clone(), connector, &self.options, http);
         self.drive(runtime, transport).await
     }
+}
+
+/// Connects to the MCP server at `http.url` over Streamable HTTP (either era, falling back to
+/// HTTP+SSE per `http.legacy_sse`), with pooled keep-alive connections from `connector`; the
+/// connection's task runs on `runtime`.
+///
+/// # Errors
+/// [`ConnectError`]: the transport's failure as it happened (e.g. the HTTP status and
+/// `WWW-Authenticate` of a 401), or the handshake's.
+pub async fn connect_http<R: Runtime, C: Connector>(
+    runtime: R,
+    connector: C,
+    http: HttpConnectOptions,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
+    let (connecting, task, report) = client_connection(options);
+    let owner = runtime.clone();
+    runtime.spawn(Box::pin(async move {
+        let close = task.run_http(owner, connector, http).await;
+        report.send(ShutdownReport {
+            close: Some(close),
+            child: None,
+            transport_error: None,
+        });
+    }));
+    connecting.ready().await
 }
 
 impl<R: Runtime, C: Connector> Http<R, C> {

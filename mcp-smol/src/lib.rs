@@ -56,7 +56,8 @@ use mcp_async::runtime::{BoxFuture, Runtime};
 use mcp_async::serve::serve_lines;
 
 pub use mcp_async::client::{
-    CallError, Client, ClientOptions, ConnectError, ShutdownReport, client_connection,
+    CallError, CallOptions, Client, ClientOptions, ConnectError, ProgressUpdate, ShutdownReport,
+    Subscription, SubscriptionEvent, client_connection,
 };
 pub use mcp_async::group::{Group, GroupCallError, Member, ServerEntry, ServersConfig};
 pub use mcp_async::http_client::HttpConnectOptions;
@@ -65,7 +66,9 @@ pub use mcp_async::http_serve::{
 };
 pub use mcp_async::process::{ChildCommand, CommandLineError, EndedBy};
 pub use mcp_async::serve::ServeReport;
-pub use mcp_async::server::{Context, HandlerError, Server, ServerBuilder};
+pub use mcp_async::server::{
+    Context, HandlerError, InputError, Server, ServerBuilder, UriTemplate, UriTemplateError,
+};
 pub use mcp_proto as proto;
 
 /// The README's examples (they use this crate and the core), compiled and run as doctests so
@@ -249,44 +252,11 @@ pub async fn connect_http(
     http: HttpConnectOptions,
     options: ClientOptions,
 ) -> Result<Client, ConnectError> {
-    let (connecting, task, report) = client_connection(options);
-    smol::spawn(async move {
-        let close = task.run_http(SmolRuntime, SmolConnector, http).await;
-        report.send(ShutdownReport {
-            close: Some(close),
-            child: None,
-            transport_error: None,
-        });
-    })
-    .detach();
-    connecting.ready().await
+    mcp_async::http_client::connect_http(SmolRuntime, SmolConnector, http, options).await
 }
 
 /// Connects to every server of an `mcpServers` configuration at once (processes and URLs).
 /// A member that fails keeps its own error and the others work; see [`Group`].
 pub async fn connect_group(config: ServersConfig, options: ClientOptions) -> Group {
-    Group::connect(config, move |name, entry| {
-        let mut options = options.clone();
-        options.config.info.name = format!("{}/{name}", options.config.info.name);
-        Box::pin(async move {
-            match entry {
-                ServerEntry::Stdio { command, args, env } => {
-                    let mut child = ChildCommand::new(command).args(args);
-                    child.env = env;
-                    connect_child(child, options).await
-                }
-                ServerEntry::Http { url, headers } => {
-                    let url = url
-                        .parse()
-                        .map_err(|e| ConnectError::Io(format!("invalid URL {url}: {e}")))?;
-                    let mut http = HttpConnectOptions::new(url);
-                    for (name, value) in headers {
-                        http = http.with_header(&name, &value).map_err(ConnectError::Io)?;
-                    }
-                    connect_http(http, options).await
-                }
-            }
-        })
-    })
-    .await
+    Group::connect_all(SmolRuntime, SmolConnector, config, options).await
 }

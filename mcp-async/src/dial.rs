@@ -51,19 +51,24 @@ impl HttpConnectError {
     /// connection's failure).
     #[must_use]
     pub fn with_causes(&self) -> String {
-        let mut text = self.to_string();
-        let mut cause = self.source();
-        while let Some(error) = cause {
-            let message = error.to_string();
-            // `#[error(transparent)]` and `io::Error` may show their cause already.
-            if !text.ends_with(&message) {
-                text.push_str(": ");
-                text.push_str(&message);
-            }
-            cause = error.source();
-        }
-        text
+        with_causes(self)
     }
+}
+
+/// `error`'s message followed by its causes', `: `-separated.
+pub(crate) fn with_causes(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let message = error.to_string();
+        // `#[error(transparent)]` and `io::Error` may show their cause already.
+        if !text.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        cause = error.source();
+    }
+    text
 }
 
 /// A connection of the HTTP client: plain, or TLS over the adapter's connection.

@@ -1,6 +1,6 @@
 //! TLS for `https://` URLs, over any `futures-io` stream (so every adapter shares it).
 //!
-//! With the `tls` feature (on by default in `mcp-smol`) this is [rustls](rustls) on the
+//! With the `tls` feature (on by default in `mcp-smol`) this is rustls on the
 //! `ring` provider: TLS 1.3 and 1.2, the server name sent as SNI, certificates always
 //! verified, against Mozilla's roots (`webpki-roots`) plus any given to
 //! [`HttpConnectOptions::with_root_certificates_pem`], or as a whole

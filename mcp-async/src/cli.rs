@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! cli [--header 'Name: value']… [--era auto|modern|legacy] [--timeout SECS]
-//!     (--url URL | --stdio 'CMD ARGS…') COMMAND [ARGS]
+//!     [--cacert PEM-FILE] [--proxy URL|none] (--url URL | --stdio 'CMD ARGS…') COMMAND [ARGS]
 //! ```
+//!
+//! `--cacert` trusts a CA's certificates for `https://` on top of the usual roots; `--proxy`
+//! replaces the proxy of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`…), `none`
+//! ignoring it.
 //!
 //! COMMAND is `discover`, `tools/list`, `tools/call NAME [JSON]`, `resources/list`,
 //! `resources/read URI`, `prompts/list` or `prompts/get NAME [JSON]`.
@@ -14,7 +18,9 @@ use mcp_proto::engine::EraPolicy;
 use serde_json::{Value, json};
 
 use crate::client::{CallError, Client};
+use crate::http_client::HttpConnectOptions;
 use crate::process::ChildCommand;
+use crate::proxy::ProxyConfig;
 
 /// Where the server is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +59,10 @@ pub struct CliArgs {
     pub era: EraPolicy,
     /// The per-call timeout.
     pub timeout: Duration,
+    /// A PEM file of extra root certificates for `https://`.
+    pub cacert: Option<String>,
+    /// A proxy URL, or `none`, instead of the environment's.
+    pub proxy: Option<String>,
     /// The server.
     pub target: Target,
     /// The command.
@@ -61,7 +71,8 @@ pub struct CliArgs {
 
 /// The usage text.
 pub const USAGE: &str = "usage: cli [--header 'Name: value']... [--era auto|modern|legacy] \
-[--timeout SECS] (--url URL | --stdio 'CMD ARGS...') COMMAND [ARGS]\n\
+[--timeout SECS] [--cacert PEM-FILE] [--proxy URL|none] (--url URL | --stdio 'CMD ARGS...') \
+COMMAND [ARGS]\n\
 commands: discover | tools/list | tools/call NAME [JSON] | resources/list | resources/read URI | \
 prompts/list | prompts/get NAME [JSON]";
 
@@ -76,6 +87,8 @@ impl CliArgs {
         let mut era = EraPolicy::Auto;
         let mut timeout = Duration::from_secs(30);
         let mut target = None;
+        let mut cacert = None;
+        let mut proxy = None;
         while let Some(flag) = args.next_if(|a| a.starts_with("--")) {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
             match flag.as_str() {
@@ -103,6 +116,8 @@ impl CliArgs {
                     timeout = Duration::try_from_secs_f64(seconds)
                         .map_err(|e| format!("--timeout: {e}"))?;
                 }
+                "--cacert" => cacert = Some(value()?),
+                "--proxy" => proxy = Some(value()?),
                 "--url" => target = Some(Target::Url(value()?)),
                 "--stdio" => {
                     let line = value()?;
@@ -139,9 +154,46 @@ impl CliArgs {
             headers,
             era,
             timeout,
+            cacert,
+            proxy,
             target,
             command,
         })
+    }
+
+    /// The HTTP options for `url` these arguments ask for: headers, proxy, extra roots
+    /// (`--cacert` is read here).
+    ///
+    /// # Errors
+    /// A message saying what is wrong (the URL, a header, the proxy URL, the PEM file).
+    pub fn http_options(&self, url: &str) -> Result<HttpConnectOptions, String> {
+        let url = url.parse().map_err(|e| format!("invalid URL {url}: {e}"))?;
+        let mut http = HttpConnectOptions::new(url);
+        for (name, value) in &self.headers {
+            http = http.with_header(name, value)?;
+        }
+        match self.proxy.as_deref() {
+            None => {}
+            Some("none") => http = http.with_proxy(ProxyConfig::none()),
+            Some(proxy) => {
+                http = http
+                    .with_proxy(ProxyConfig::fixed(proxy).map_err(|e| format!("--proxy: {e}"))?);
+            }
+        }
+        if let Some(path) = &self.cacert {
+            #[cfg(feature = "tls")]
+            {
+                let pem = std::fs::read(path).map_err(|e| format!("--cacert {path}: {e}"))?;
+                http = http
+                    .with_root_certificates_pem(&pem)
+                    .map_err(|e| format!("--cacert {path}: {}", crate::dial::with_causes(&e)))?;
+            }
+            #[cfg(not(feature = "tls"))]
+            return Err(format!(
+                "--cacert {path}: this build has no TLS (the `tls` feature)"
+            ));
+        }
+        Ok(http)
     }
 }
 
@@ -227,6 +279,40 @@ mod tests {
                 .unwrap()
                 .command,
             Command::Discover
+        );
+        let args = parse(&[
+            "--proxy",
+            "http://proxy:3128",
+            "--header",
+            "X-A: b",
+            "--url",
+            "http://x/mcp",
+            "tools/list",
+        ])
+        .unwrap();
+        let http = args.http_options("http://x/mcp").unwrap();
+        assert_eq!(http.headers["x-a"], "b");
+        assert_eq!(
+            http.proxy
+                .proxy_for(&http.url)
+                .unwrap()
+                .unwrap()
+                .to_string(),
+            "proxy:3128"
+        );
+        let none = parse(&["--proxy", "none", "--url", "u", "discover"]).unwrap();
+        assert_eq!(
+            none.http_options("http://x/").unwrap().proxy,
+            ProxyConfig::none()
+        );
+        let bad_proxy = parse(&["--proxy", "socks5://p", "--url", "u", "discover"]).unwrap();
+        assert!(bad_proxy.http_options("http://x/").is_err());
+        let missing = parse(&["--cacert", "/nonexistent.pem", "--url", "u", "discover"]).unwrap();
+        assert!(
+            missing
+                .http_options("https://x/")
+                .unwrap_err()
+                .contains("/nonexistent.pem")
         );
         for bad in [
             &["discover"][..],

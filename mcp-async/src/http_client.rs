@@ -4,8 +4,17 @@
 //!
 //! Every exchange ends in exactly one report to the machine — a complete response, a
 //! streamed one's end, or a failure — so every request settles, with the HTTP status kept.
+//!
+//! The adapter's [`Connector`] only opens TCP connections; the proxy tunnel
+//! ([`crate::proxy`]) and TLS for `https://` URLs ([`crate::tls`], the `tls` feature) are
+//! added here by a [`Dialer`], the same on every runtime. A connection that cannot be opened
+//! — refused, a proxy's 407, a certificate that is not trusted — fails the request with the
+//! cause's text, and so the connect with [`ConnectError::Transport`].
+//!
+//! [`ConnectError::Transport`]: crate::client::ConnectError::Transport
 
 use std::collections::HashMap;
+use std::fmt;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -26,7 +35,10 @@ use crate::client::{
     Client, ClientOptions, ClientTask, ClientTransport, ConnectError, ShutdownReport,
     client_connection,
 };
+pub use crate::dial::{Dialer, HttpConnectError, MaybeTls};
+use crate::proxy::ProxyConfig;
 use crate::runtime::{BoxFuture, Runtime};
+use crate::tls::TlsOptions;
 
 /// The default most idle keep-alive connections kept for reuse.
 pub const DEFAULT_IDLE_CONNECTIONS: usize = 8;
@@ -41,16 +53,42 @@ const REPORT_QUEUE: usize = 256;
 /// Bytes read from a socket at a time.
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Opens connections to an HTTP server (TCP, TLS, through a proxy…).
+/// Opens TCP connections for the HTTP client: the one thing an adapter supplies. Proxy
+/// tunnels and TLS are layered on top by the shared [`Dialer`].
 pub trait Connector: Send + Sync + 'static {
-    /// A connection.
+    /// A TCP connection (or anything that carries bytes like one).
     type Connection: AsyncRead + AsyncWrite + Unpin + Send + 'static;
-    /// A connection to the origin of `uri`.
-    fn connect(&self, uri: &Uri) -> BoxFuture<'static, io::Result<Self::Connection>>;
+    /// A TCP connection to `host:port`; `host` is a name to resolve or an IP address (an
+    /// IPv6 one without brackets).
+    fn connect_tcp(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> BoxFuture<'static, io::Result<Self::Connection>>;
 }
 
-/// How to reach an MCP server over HTTP.
-#[derive(Debug, Clone)]
+/// How to reach an MCP server over HTTP: the URL (`http://` or `https://`), the headers sent
+/// with every request, the proxy and the TLS trust.
+///
+/// Its `Debug` shows header names but no header values (they often hold tokens).
+///
+/// ```
+/// use mcp_async::http_client::HttpConnectOptions;
+/// use mcp_async::proxy::ProxyConfig;
+///
+/// let options = HttpConnectOptions::new("https://mcp.example.com/mcp".parse()?)
+///     .with_header("Authorization", "Bearer secret-token")?
+///     // Through this proxy, except for hosts under internal.example:
+///     .with_proxy(ProxyConfig::fixed("http://user:pass@proxy.example:3128")?.with_no_proxy(".internal.example"));
+/// assert!(!format!("{options:?}").contains("secret-token"));
+/// assert!(!format!("{options:?}").contains("pass"));
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
+///
+/// With the `tls` feature, [`HttpConnectOptions::with_root_certificates_pem`] trusts a
+/// private certificate authority and [`HttpConnectOptions::with_tls_config`] takes a whole
+/// rustls configuration.
+#[derive(Clone)]
 pub struct HttpConnectOptions {
     /// The MCP endpoint URL.
     pub url: Uri,
@@ -62,8 +100,29 @@ pub struct HttpConnectOptions {
     pub idle_connections: usize,
     /// Longest non-streamed response body.
     pub max_response_body: usize,
-    /// Longest wait for a connection.
+    /// Longest wait for a connection (TCP, the proxy's tunnel and the TLS handshake).
     pub connect_timeout: Duration,
+    /// The proxy per URL; [`ProxyConfig::from_env`] by default.
+    pub proxy: ProxyConfig,
+    /// The TLS trust for `https://` URLs (set with the `with_…` methods).
+    pub tls: TlsOptions,
+}
+
+impl fmt::Debug for HttpConnectOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values often are credentials: names only.
+        let header_names: Vec<&str> = self.headers.keys().map(http::HeaderName::as_str).collect();
+        f.debug_struct("HttpConnectOptions")
+            .field("url", &format_args!("{}", redacted(&self.url)))
+            .field("headers", &header_names)
+            .field("legacy_sse", &self.legacy_sse)
+            .field("idle_connections", &self.idle_connections)
+            .field("max_response_body", &self.max_response_body)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("proxy", &self.proxy)
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 impl HttpConnectOptions {
@@ -77,7 +136,65 @@ impl HttpConnectOptions {
             idle_connections: DEFAULT_IDLE_CONNECTIONS,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            proxy: ProxyConfig::from_env(),
+            tls: TlsOptions::default(),
         }
+    }
+
+    /// Chooses the proxy (the default is [`ProxyConfig::from_env`]; [`ProxyConfig::none`]
+    /// ignores the environment).
+    #[must_use]
+    pub fn with_proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// Trusts the certificates of `pem` (one or more `CERTIFICATE` sections) as roots for
+    /// `https://` URLs, on top of Mozilla's (`webpki-roots`). Ignored once
+    /// [`HttpConnectOptions::with_tls_config`] sets a whole configuration.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use mcp_async::http_client::HttpConnectOptions;
+    /// use mcp_async::tls::rustls;
+    /// use rustls::pki_types::{CertificateDer, pem::PemObject};
+    ///
+    /// # let ca_file = "../mcp-smol/tests/fixtures/tls/ca.pem";
+    /// let ca_pem = std::fs::read(ca_file)?; // e.g. your company's CA
+    /// let options = HttpConnectOptions::new("https://mcp.corp.example/mcp".parse()?)
+    ///     .with_root_certificates_pem(&ca_pem)?;
+    ///
+    /// // Or every rustls setting yourself (only that CA, a client certificate…):
+    /// let mut roots = rustls::RootCertStore::empty();
+    /// for certificate in CertificateDer::pem_slice_iter(&ca_pem) {
+    ///     roots.add(certificate?)?;
+    /// }
+    /// let provider = Arc::new(rustls::crypto::ring::default_provider());
+    /// let config = rustls::ClientConfig::builder_with_provider(provider)
+    ///     .with_safe_default_protocol_versions()?
+    ///     .with_root_certificates(roots)
+    ///     .with_no_client_auth();
+    /// let options = options.with_tls_config(Arc::new(config));
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`TlsError`](crate::tls::TlsError) when the PEM text holds no certificate or one that
+    /// cannot be a trust anchor.
+    #[cfg(feature = "tls")]
+    pub fn with_root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, crate::tls::TlsError> {
+        self.tls.add_roots_pem(pem)?;
+        Ok(self)
+    }
+
+    /// Uses `config` for `https://` URLs as it is (roots, client certificate, versions…;
+    /// certificates are verified as it says). Set `alpn_protocols` to `http/1.1` or leave it
+    /// empty: this client speaks HTTP/1.1 only.
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn with_tls_config(mut self, config: Arc<crate::tls::rustls::ClientConfig>) -> Self {
+        self.tls.set_config(config);
+        self
     }
 }
 
@@ -96,38 +213,6 @@ impl HttpConnectOptions {
     }
 }
 
-/// The host and port a plain-TCP connector dials for `uri` (`http://` only: `https://`
-/// needs TLS, which is not supported yet and is refused with a clear error).
-///
-/// # Errors
-/// [`io::ErrorKind::Unsupported`] for `https`, [`io::ErrorKind::InvalidInput`] for another
-/// scheme or a URL without a host.
-pub fn tcp_target(uri: &Uri) -> io::Result<(String, u16)> {
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "https URLs need TLS, which this version does not support yet",
-            ));
-        }
-        _ => {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("not an http URL: {uri}"),
-            ));
-        }
-    }
-    let host = uri
-        .host()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the URL has no host"))?;
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    Ok((host, uri.port_u16().unwrap_or(80)))
-}
-
 /// What an exchange task reports.
 #[derive(Debug)]
 pub(crate) enum Report {
@@ -138,12 +223,12 @@ pub(crate) enum Report {
     Failed(String),
 }
 
+/// The sending side of the idle connection pool.
+type Pooled<C> = async_channel::Sender<MaybeTls<<C as Connector>::Connection>>;
+
 struct Shared<C: Connector> {
-    connector: C,
-    idle: (
-        async_channel::Sender<C::Connection>,
-        async_channel::Receiver<C::Connection>,
-    ),
+    dialer: Dialer<C>,
+    idle: (Pooled<C>, async_channel::Receiver<MaybeTls<C::Connection>>),
     limits: Limits,
     max_response_body: usize,
     connect_timeout: Duration,
@@ -202,6 +287,7 @@ pub async fn connect_http<R: Runtime, C: Connector>(
 
 impl<R: Runtime, C: Connector> Http<R, C> {
     fn new(runtime: R, connector: C, options: &ClientOptions, http: HttpConnectOptions) -> Self {
+        let dialer = Dialer::new(connector, &http);
         let mut config = HttpClientConfig::new(http.url, options.config.clone());
         config.headers = http.headers;
         config.legacy_sse = http.legacy_sse;
@@ -210,7 +296,7 @@ impl<R: Runtime, C: Connector> Http<R, C> {
             runtime,
             client: HttpClient::new(config),
             shared: Arc::new(Shared {
-                connector,
+                dialer,
                 idle: async_channel::bounded(http.idle_connections.max(1)),
                 limits: Limits::default(),
                 max_response_body: http.max_response_body,
@@ -400,29 +486,53 @@ async fn connect<R: Runtime, C: Connector>(
     shared: &Shared<C>,
     runtime: &R,
     uri: &Uri,
-) -> Result<C::Connection, String> {
+) -> Result<MaybeTls<C::Connection>, String> {
     let deadline = Instant::now().checked_add(shared.connect_timeout);
     let timeout = async {
         match deadline {
             Some(deadline) => runtime.sleep_until(deadline).await,
             None => std::future::pending().await,
         }
-        Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            "connecting timed out",
+        Err(format!(
+            "connecting timed out after {:?}",
+            shared.connect_timeout
         ))
     };
-    shared
-        .connector
-        .connect(uri)
+    let connect = async {
+        shared.dialer.connect(uri).await.map_err(|error| {
+            tracing::debug!(error = %error.with_causes(), "connection failed");
+            error.with_causes()
+        })
+    };
+    connect
         .or(timeout)
         .await
-        .map_err(|e| format!("cannot connect to {}: {e}", authority(uri)))
+        .map_err(|reason| format!("cannot connect to {}: {reason}", authority(uri)))
 }
 
+/// The URL's `host[:port]`, without any `user:password@`.
 fn authority(uri: &Uri) -> String {
     uri.authority()
-        .map_or_else(String::new, ToString::to_string)
+        .map_or_else(String::new, |authority| authority_of(authority).to_owned())
+}
+
+/// `uri` with any `user:password@` replaced, for `Debug`.
+fn redacted(uri: &Uri) -> String {
+    match uri.authority() {
+        Some(authority) if authority.as_str().contains('@') => format!(
+            "{}://<redacted>@{}{}",
+            uri.scheme_str().unwrap_or_default(),
+            authority_of(authority),
+            uri.path_and_query()
+                .map_or("", http::uri::PathAndQuery::as_str)
+        ),
+        _ => uri.to_string(),
+    }
+}
+
+fn authority_of(authority: &http::uri::Authority) -> &str {
+    let text = authority.as_str();
+    text.rsplit_once('@').map_or(text, |(_, host)| host)
 }
 
 /// Writes the request and reads its response on `connection`. `Ok(None)`: the connection
@@ -546,32 +656,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tcp_targets_come_from_the_url() {
-        let target = |url: &str| tcp_target(&url.parse().unwrap());
-        assert_eq!(
-            target("http://example.com/mcp").unwrap(),
-            ("example.com".into(), 80)
-        );
-        assert_eq!(
-            target("http://[::1]:8080/mcp").unwrap(),
-            ("::1".into(), 8080)
-        );
-        assert_eq!(
-            target("https://example.com/mcp").unwrap_err().kind(),
-            io::ErrorKind::Unsupported
-        );
-        assert_eq!(
-            target("ftp://example.com/").unwrap_err().kind(),
-            io::ErrorKind::InvalidInput
-        );
-    }
-
-    #[test]
     fn headers_are_checked() {
         let options = HttpConnectOptions::new(Uri::from_static("http://x/mcp"));
         let options = options.with_header("Authorization", "Bearer t").unwrap();
         assert_eq!(options.headers["authorization"], "Bearer t");
         assert!(options.clone().with_header("bad name", "v").is_err());
         assert!(options.with_header("X", "line\nbreak").is_err());
+    }
+
+    #[test]
+    fn debug_output_shows_no_secrets() {
+        let options = HttpConnectOptions::new(Uri::from_static("https://u:url-secret@x:1/mcp?q"))
+            .with_header("Authorization", "Bearer top-secret")
+            .unwrap()
+            .with_proxy(ProxyConfig::fixed("http://user:hunter2@proxy:1").unwrap());
+        let shown = format!("{options:?}");
+        assert!(
+            shown.contains("authorization") && shown.contains("host: \"proxy\""),
+            "{shown}"
+        );
+        assert!(shown.contains("https://<redacted>@x:1/mcp?q"), "{shown}");
+        for secret in ["top-secret", "hunter2", "url-secret"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert_eq!(
+            authority(&Uri::from_static("https://u:url-secret@x:1/mcp")),
+            "x:1"
+        );
     }
 }

@@ -9,13 +9,23 @@
 //!
 //! One task owns each connection: it holds the engine, the I/O, the timer and the running
 //! handlers and polls them itself. Handles talk to it through bounded channels.
+//!
+//! The HTTP client ([`http_client`]) asks the adapter only for TCP connections; the `CONNECT`
+//! tunnel through a proxy ([`proxy`]) and TLS for `https://` ([`tls`], rustls on ring) are
+//! added here, over any `futures-io` stream.
+//!
+//! Features: `tls` (off by default here, on by default in `mcp-smol`) enables `https://`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// The docs link to the TLS items, which only exist with the `tls` feature (docs are built
+// with every feature).
+#![cfg_attr(not(feature = "tls"), allow(rustdoc::broken_intra_doc_links))]
 
 mod app;
 pub mod cli;
 pub mod client;
 pub mod demo;
+mod dial;
 pub mod entropy;
 pub mod group;
 pub mod handlers;
@@ -24,10 +34,12 @@ pub mod http_serve;
 mod lines;
 pub mod memory;
 pub mod process;
+pub mod proxy;
 pub mod runtime;
 pub mod serve;
 pub mod server;
 mod timer;
+pub mod tls;
 mod uri_template;
 
 pub use mcp_proto as proto;

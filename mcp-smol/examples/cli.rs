@@ -4,11 +4,12 @@
 //! ```text
 //! cargo run -p mcp-smol --example cli -- --stdio 'cargo run -q -p mcp-smol --example server -- --stdio' tools/list
 //! cargo run -p mcp-smol --example cli -- --url http://127.0.0.1:8080/mcp tools/call echo '{"message":"hi"}'
+//! cargo run -p mcp-smol --example cli -- --cacert ca.pem --url https://mcp.internal/mcp tools/list
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use mcp_async::cli::{CliArgs, Target, USAGE, run};
-use mcp_smol::{ClientOptions, HttpConnectOptions, connect_child, connect_http};
+use mcp_smol::{ClientOptions, connect_child, connect_http};
 
 fn main() {
     let args = match CliArgs::parse(std::env::args().skip(1)) {
@@ -23,28 +24,15 @@ fn main() {
             ClientOptions::new("mcp-smol-cli", env!("CARGO_PKG_VERSION")).era(args.era);
         options.call_timeout = Some(args.timeout);
         options.connect_timeout = args.timeout;
-        let connected = match args.target {
-            Target::Stdio(command) => connect_child(command, options).await,
-            Target::Url(url) => {
-                let url = match url.parse() {
-                    Ok(url) => url,
-                    Err(error) => {
-                        eprintln!("cli: invalid URL {url}: {error}");
-                        return 2;
-                    }
-                };
-                let mut http = HttpConnectOptions::new(url);
-                for (name, value) in &args.headers {
-                    http = match http.with_header(name, value) {
-                        Ok(http) => http,
-                        Err(problem) => {
-                            eprintln!("cli: {problem}");
-                            return 2;
-                        }
-                    };
+        let connected = match &args.target {
+            Target::Stdio(command) => connect_child(command.clone(), options).await,
+            Target::Url(url) => match args.http_options(url) {
+                Ok(http) => connect_http(http, options).await,
+                Err(problem) => {
+                    eprintln!("cli: {problem}");
+                    return 2;
                 }
-                connect_http(http, options).await
-            }
+            },
         };
         let client = match connected {
             Ok(client) => client,

@@ -10,8 +10,11 @@
 //!   stdin, then SIGTERM, then SIGKILL, its exit status reported;
 //! - [`serve_http`]: a Streamable HTTP server (both eras on one URL, optional HTTP+SSE
 //!   endpoints) on a TCP listener;
-//! - [`connect_http`]: a client of a Streamable HTTP server (`http://` URLs), either era,
-//!   falling back to HTTP+SSE;
+//! - [`connect_http`]: a client of a Streamable HTTP server, either era, falling back to
+//!   HTTP+SSE; `http://` and (with the default `tls` feature) `https://` URLs, through the
+//!   proxy of `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` or one set in [`HttpConnectOptions`]
+//!   ([`ProxyConfig`]), trusting extra roots or a rustls configuration of your own
+//!   ([`tls`]);
 //! - [`connect_in_memory`]: client and server in one process;
 //! - [`connect_group`]: clients of many servers (an `mcpServers` configuration), each
 //!   member's failure kept to itself.
@@ -47,9 +50,8 @@ use std::time::Instant;
 
 use std::net::SocketAddr;
 
-use http::Uri;
 use mcp_async::entropy::os_entropy;
-use mcp_async::http_client::{Connector, tcp_target};
+use mcp_async::http_client::Connector;
 use mcp_async::http_serve::{Listener, spawn_http_server};
 use mcp_async::process::{ChildProcess, SpawnedChild, Spawner};
 use mcp_async::runtime::{BoxFuture, Runtime};
@@ -60,15 +62,19 @@ pub use mcp_async::client::{
     Subscription, SubscriptionEvent, client_connection,
 };
 pub use mcp_async::group::{Group, GroupCallError, Member, ServerEntry, ServersConfig};
-pub use mcp_async::http_client::HttpConnectOptions;
+pub use mcp_async::http_client::{HttpConnectError, HttpConnectOptions};
 pub use mcp_async::http_serve::{
     HttpServeOptions, HttpServeReport, HttpServerHandle, LegacySsePaths,
 };
 pub use mcp_async::process::{ChildCommand, CommandLineError, EndedBy};
+pub use mcp_async::proxy::{NoProxy, ProxyConfig, ProxyError};
 pub use mcp_async::serve::ServeReport;
 pub use mcp_async::server::{
     Context, HandlerError, InputError, Server, ServerBuilder, UriTemplate, UriTemplateError,
 };
+/// TLS for `https://` URLs: rustls (re-exported) and its errors.
+#[cfg(feature = "tls")]
+pub use mcp_async::tls;
 pub use mcp_proto as proto;
 
 /// The README's examples (they use this crate and the core), compiled and run as doctests so
@@ -224,17 +230,21 @@ pub async fn serve_http(
     ))
 }
 
-/// Opens TCP connections for the HTTP client (`http://` URLs).
+/// Opens TCP connections for the HTTP client; proxies and TLS are added on top by
+/// `mcp-async`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SmolConnector;
 
 impl Connector for SmolConnector {
     type Connection = smol::net::TcpStream;
 
-    fn connect(&self, uri: &Uri) -> BoxFuture<'static, io::Result<Self::Connection>> {
-        let target = tcp_target(uri);
+    fn connect_tcp(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> BoxFuture<'static, io::Result<Self::Connection>> {
+        let host = host.to_owned();
         Box::pin(async move {
-            let (host, port) = target?;
             let stream = smol::net::TcpStream::connect((host.as_str(), port)).await?;
             let _ = stream.set_nodelay(true);
             Ok(stream)
@@ -243,11 +253,16 @@ impl Connector for SmolConnector {
 }
 
 /// Connects to the MCP server at `http.url` over Streamable HTTP (either era, falling back to
-/// HTTP+SSE per `http.legacy_sse`), with pooled keep-alive connections.
+/// HTTP+SSE per `http.legacy_sse`), with pooled keep-alive connections: `http://` or
+/// `https://` (with the `tls` feature), directly or through the proxy `http.proxy` chooses
+/// (by default the environment's: `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`…).
 ///
 /// # Errors
 /// [`ConnectError`]: the transport's failure as it happened (e.g. the HTTP status and
-/// `WWW-Authenticate` of a 401), or the handshake's.
+/// `WWW-Authenticate` of a 401), or the handshake's. A connection that cannot be opened (a
+/// refused TCP connection, a proxy's 407, a certificate that is not trusted) is
+/// [`ConnectError::Transport`] with the cause's text, e.g. `… TLS handshake with example.com
+/// failed: invalid peer certificate: UnknownIssuer`.
 pub async fn connect_http(
     http: HttpConnectOptions,
     options: ClientOptions,

@@ -689,9 +689,7 @@ impl HttpClient {
         let mut builder = http::Request::builder()
             .method(method)
             .uri(self.config.endpoint.clone());
-        if let Some(authority) = self.config.endpoint.authority()
-            && let Ok(host) = HeaderValue::from_str(authority.as_str())
-        {
+        if let Some(host) = super::host_header(&self.config.endpoint) {
             builder = builder.header(HOST, host);
         }
         for (name, value) in &self.config.headers {

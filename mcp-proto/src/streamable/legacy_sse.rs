@@ -1058,9 +1058,7 @@ impl SseClient {
         mut builder: http::request::Builder,
         url: &Uri,
     ) -> http::request::Builder {
-        if let Some(authority) = url.authority()
-            && let Ok(host) = HeaderValue::from_str(authority.as_str())
-        {
+        if let Some(host) = super::host_header(url) {
             builder = builder.header(HOST, host);
         }
         for (name, value) in &self.config.headers {

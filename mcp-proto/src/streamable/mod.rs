@@ -35,3 +35,31 @@ pub use validate::{
     HostPolicy, HttpPolicy, HttpReject, OriginPolicy, ValidatedPost, check_declared_length,
     check_origin_and_host, status_for_answer, validate_post,
 };
+
+/// The `Host` header for requests to `uri`: its host and port only — never the
+/// `user:password@` a URL may carry, which must not travel in a header.
+pub(crate) fn host_header(uri: &http::Uri) -> Option<http::HeaderValue> {
+    let authority = uri.authority()?;
+    let host = match authority.port_u16() {
+        Some(port) => format!("{}:{port}", authority.host()),
+        None => authority.host().to_owned(),
+    };
+    http::HeaderValue::from_str(&host).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn the_host_header_never_carries_credentials() {
+        for (url, host) in [
+            ("https://user:secret@example.com/mcp", "example.com"),
+            ("http://user@127.0.0.1:8080/mcp", "127.0.0.1:8080"),
+            ("http://[::1]:9/mcp", "[::1]:9"),
+        ] {
+            let uri: http::Uri = url.parse().unwrap();
+            assert_eq!(super::host_header(&uri).unwrap(), host, "{url}");
+        }
+    }
+}

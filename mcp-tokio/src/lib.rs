@@ -1,9 +1,334 @@
 //! # mcp-tokio
 //!
-//! Drives the [`mcp_proto`] Sans-IO core on tokio.
-//! The transports (stdio, child process, Streamable HTTP, in-memory) arrive with the
-//! protocol engine; today the crate re-exports the core so dependants can build against it.
+//! The MCP stack on tokio, with the same API as `mcp-smol`: everything that is not about the
+//! runtime — the protocol engines, the drivers, the high-level [`Server`] and [`Client`] —
+//! lives in `mcp-proto` and `mcp-async`; this crate supplies the runtime ([`TokioRuntime`])
+//! and its sockets, processes and stdio. No smol or async-io in its dependency tree.
+//!
+//! - [`serve_stdio`], [`serve_http`]: servers on stdin/stdout and on a TCP listener;
+//! - [`connect_child`], [`connect_http`], [`connect_in_memory`], [`connect_group`]: clients.
+//!
+//! Tasks go to the runtime that was current when the connection was made (through its
+//! [`tokio::runtime::Handle`]), so dropping a handle never needs a runtime: `Drop` only
+//! closes channels. The runtime needs its IO and time drivers (`enable_all`).
+//!
+//! ```
+//! use mcp_tokio::{ClientOptions, HandlerError, Server, connect_in_memory};
+//! use mcp_tokio::proto::types::{CallToolResult, Tool};
+//!
+//! let tool: Tool = serde_json::from_value(serde_json::json!({
+//!     "name": "echo", "inputSchema": {"type": "object"}
+//! })).unwrap();
+//! let server = Server::builder("demo", "1.0")
+//!     .tool(tool, |_ctx, args| async move {
+//!         Ok::<_, HandlerError>(CallToolResult::text(serde_json::Value::Object(args).to_string()))
+//!     })
+//!     .build();
+//! let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+//! runtime.block_on(async {
+//!     let client = connect_in_memory(server, ClientOptions::new("demo-client", "1.0")).await?;
+//!     let result = client.call_tool("echo", serde_json::json!({"message": "hi"})).await?;
+//!     assert!(result.is_error.is_none());
+//!     let report = client.shutdown().await;
+//!     assert!(report.close.is_some());
+//!     Ok::<_, Box<dyn std::error::Error>>(())
+//! }).unwrap();
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+use std::future::pending;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
+
+use mcp_async::entropy::os_entropy;
+use mcp_async::http_client::Connector;
+use mcp_async::http_serve::{Listener, spawn_http_server};
+use mcp_async::process::{ChildProcess, SpawnedChild, Spawner};
+use mcp_async::runtime::{BoxFuture, Runtime};
+use mcp_async::serve::serve_lines;
+use tokio::runtime::Handle;
+
+pub use mcp_async::client::{
+    CallError, CallOptions, Client, ClientOptions, ConnectError, ProgressUpdate, ShutdownReport,
+    Subscription, SubscriptionEvent, client_connection,
+};
+pub use mcp_async::group::{Group, GroupCallError, Member, ServerEntry, ServersConfig};
+pub use mcp_async::http_client::{HttpConnectError, HttpConnectOptions};
+pub use mcp_async::http_serve::{
+    HttpServeOptions, HttpServeReport, HttpServerHandle, LegacySsePaths,
+};
+pub use mcp_async::process::{ChildCommand, CommandLineError, EndedBy};
+pub use mcp_async::proxy::{NoProxy, ProxyConfig, ProxyError};
+pub use mcp_async::serve::ServeReport;
+pub use mcp_async::server::{
+    Context, HandlerError, InputError, Server, ServerBuilder, UriTemplate, UriTemplateError,
+};
+/// TLS for `https://` URLs: rustls (re-exported) and its errors.
+#[cfg(feature = "tls")]
+pub use mcp_async::tls;
 pub use mcp_proto as proto;
+
+/// The tokio runtime a connection's tasks run on.
+#[derive(Debug, Clone)]
+pub struct TokioRuntime {
+    handle: Handle,
+}
+
+impl TokioRuntime {
+    /// The runtime this is called from.
+    ///
+    /// # Errors
+    /// Outside a tokio runtime.
+    pub fn current() -> io::Result<Self> {
+        Handle::try_current()
+            .map(|handle| Self { handle })
+            .map_err(|e| io::Error::other(format!("mcp-tokio needs a tokio runtime: {e}")))
+    }
+
+    /// The runtime behind `handle`.
+    #[must_use]
+    pub fn new(handle: Handle) -> Self {
+        Self { handle }
+    }
+}
+
+impl Runtime for TokioRuntime {
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        // Detached; a runtime shutting down drops it instead of panicking.
+        drop(self.handle.spawn(task));
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+        let _entered = self.handle.enter();
+        Box::pin(tokio::time::sleep_until(deadline.into()))
+    }
+}
+
+/// A tokio byte stream seen through the `futures-io` traits `mcp-async` drives.
+#[derive(Debug)]
+pub struct Compat<T>(pub T);
+
+impl<T: tokio::io::AsyncRead + Unpin> futures_lite::io::AsyncRead for Compat<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut read = tokio::io::ReadBuf::new(buf);
+        match Pin::new(&mut self.0).poll_read(cx, &mut read) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(read.filled().len())),
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> futures_lite::io::AsyncWrite for Compat<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+/// A child process started by [`TokioRuntime`] (killed if dropped).
+#[derive(Debug)]
+pub struct TokioChild(tokio::process::Child);
+
+impl ChildProcess for TokioChild {
+    fn id(&self) -> Option<u32> {
+        self.0.id()
+    }
+
+    fn wait(&mut self) -> BoxFuture<'_, io::Result<ExitStatus>> {
+        Box::pin(self.0.wait())
+    }
+
+    fn kill(&mut self) -> io::Result<()> {
+        self.0.start_kill()
+    }
+}
+
+impl Spawner for TokioRuntime {
+    type Child = TokioChild;
+    type Stdin = Compat<tokio::process::ChildStdin>;
+    type Stdout = Compat<tokio::process::ChildStdout>;
+    type Stderr = Compat<tokio::process::ChildStderr>;
+
+    fn spawn_child(
+        &self,
+        command: &ChildCommand,
+    ) -> io::Result<SpawnedChild<TokioChild, Self::Stdin, Self::Stdout, Self::Stderr>> {
+        // Pipes register with this runtime's reactor.
+        let _entered = self.handle.enter();
+        let mut process = tokio::process::Command::new(&command.program);
+        process
+            .args(&command.args)
+            .envs(&command.env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(cwd) = &command.cwd {
+            process.current_dir(cwd);
+        }
+        let mut child = process.spawn()?;
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(io::Error::other("the child's pipes are missing"));
+        };
+        Ok(SpawnedChild {
+            child: TokioChild(child),
+            stdin: Compat(stdin),
+            stdout: Compat(stdout),
+            stderr: Compat(stderr),
+        })
+    }
+}
+
+fn runtime_or_io() -> Result<TokioRuntime, ConnectError> {
+    TokioRuntime::current().map_err(|e| ConnectError::Io(e.to_string()))
+}
+
+/// Serves `server` on stdin/stdout until stdin ends. Logs go wherever `tracing` is set up
+/// to write (stderr in the examples), never to stdout.
+///
+/// # Errors
+/// Outside a tokio runtime.
+pub async fn serve_stdio(server: Server) -> io::Result<ServeReport> {
+    let runtime = TokioRuntime::current()?;
+    let input = Compat(tokio::io::stdin());
+    let output = Compat(tokio::io::stdout());
+    Ok(serve_lines(runtime, server, input, output, pending()).await)
+}
+
+/// Connects to `server` in this process.
+///
+/// # Errors
+/// [`ConnectError`] when the handshake fails (or outside a tokio runtime).
+pub async fn connect_in_memory(
+    server: Server,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
+    let runtime = runtime_or_io()?;
+    mcp_async::memory::connect_in_memory(&runtime, server, options)
+        .ready()
+        .await
+}
+
+/// Starts `command` and connects to it over its stdin/stdout, exactly as
+/// `mcp_smol::connect_child` does: stderr drained, and on shutdown stdin closed, then
+/// SIGTERM, then SIGKILL after the command's graces; the child never outlives the client.
+///
+/// # Errors
+/// [`ConnectError::Io`] when the process cannot be started, or the handshake's failure.
+pub async fn connect_child(
+    command: ChildCommand,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
+    mcp_async::process::connect_child(runtime_or_io()?, command, options).await
+}
+
+/// A TCP listener for [`serve_http`].
+#[derive(Debug, Clone)]
+struct TokioTcpListener(Arc<tokio::net::TcpListener>);
+
+impl Listener for TokioTcpListener {
+    type Connection = Compat<tokio::net::TcpStream>;
+
+    fn accept(&self) -> BoxFuture<'static, io::Result<(Self::Connection, SocketAddr)>> {
+        let listener = Arc::clone(&self.0);
+        Box::pin(async move {
+            let (stream, peer) = listener.accept().await?;
+            // Responses are written whole; Nagle would only delay them.
+            let _ = stream.set_nodelay(true);
+            Ok((Compat(stream), peer))
+        })
+    }
+}
+
+/// Serves `server` over HTTP on `addr` (port 0 picks a free port): the Streamable HTTP
+/// endpoint at `options.path` (both eras), and the HTTP+SSE endpoints when
+/// `options.legacy_sse` is set. Returns once listening; the server runs on the current
+/// runtime until [`HttpServerHandle::shutdown`] (or the handle's drop).
+///
+/// # Errors
+/// The bind's failure (or outside a tokio runtime).
+pub async fn serve_http(
+    server: Server,
+    addr: SocketAddr,
+    options: HttpServeOptions,
+) -> io::Result<HttpServerHandle> {
+    let runtime = TokioRuntime::current()?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local_addr = listener.local_addr()?;
+    Ok(spawn_http_server(
+        &runtime,
+        server,
+        TokioTcpListener(Arc::new(listener)),
+        local_addr,
+        options,
+        os_entropy,
+    ))
+}
+
+/// Opens TCP connections for the HTTP client; proxies and TLS are added on top by
+/// `mcp-async`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioConnector;
+
+impl Connector for TokioConnector {
+    type Connection = Compat<tokio::net::TcpStream>;
+
+    fn connect_tcp(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> BoxFuture<'static, io::Result<Self::Connection>> {
+        let host = host.to_owned();
+        Box::pin(async move {
+            let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+            let _ = stream.set_nodelay(true);
+            Ok(Compat(stream))
+        })
+    }
+}
+
+/// Connects to the MCP server at `http.url` over Streamable HTTP, exactly as
+/// `mcp_smol::connect_http` does (either era, HTTP+SSE fallback, `https://`, proxies).
+///
+/// # Errors
+/// [`ConnectError`]: the transport's failure as it happened, or the handshake's.
+pub async fn connect_http(
+    http: HttpConnectOptions,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
+    mcp_async::http_client::connect_http(runtime_or_io()?, TokioConnector, http, options).await
+}
+
+/// Connects to every server of an `mcpServers` configuration at once (processes and URLs).
+/// A member that fails keeps its own error and the others work; see [`Group`].
+///
+/// # Errors
+/// Outside a tokio runtime.
+pub async fn connect_group(config: ServersConfig, options: ClientOptions) -> io::Result<Group> {
+    let runtime = TokioRuntime::current()?;
+    Ok(Group::connect_all(runtime, TokioConnector, config, options).await)
+}

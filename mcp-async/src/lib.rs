@@ -21,6 +21,7 @@
 // with every feature).
 #![cfg_attr(not(feature = "tls"), allow(rustdoc::broken_intra_doc_links))]
 
+pub mod api;
 mod app;
 pub mod cli;
 pub mod client;

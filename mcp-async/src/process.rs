@@ -328,6 +328,19 @@ pub struct SpawnedChild<C, I, O, E> {
     pub stderr: E,
 }
 
+/// `command` as a standard-library command (program, arguments, environment, working
+/// directory), for an adapter to turn into its runtime's command type and spawn with piped
+/// stdio and kill-on-drop.
+#[must_use]
+pub fn std_command(command: &ChildCommand) -> std::process::Command {
+    let mut process = std::process::Command::new(&command.program);
+    process.args(&command.args).envs(&command.env);
+    if let Some(cwd) = &command.cwd {
+        process.current_dir(cwd);
+    }
+    process
+}
+
 /// An adapter's way of starting processes: the one process-specific piece of
 /// [`connect_child`].
 pub trait Spawner: Runtime {

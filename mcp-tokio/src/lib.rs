@@ -49,30 +49,12 @@ use std::time::Instant;
 use mcp_async::entropy::os_entropy;
 use mcp_async::http_client::Connector;
 use mcp_async::http_serve::{Listener, spawn_http_server};
-use mcp_async::process::{ChildProcess, SpawnedChild, Spawner};
+use mcp_async::process::{ChildProcess, SpawnedChild, Spawner, std_command};
 use mcp_async::runtime::{BoxFuture, Runtime};
 use mcp_async::serve::serve_lines;
 use tokio::runtime::Handle;
 
-pub use mcp_async::client::{
-    CallError, CallOptions, Client, ClientOptions, ConnectError, ProgressUpdate, ShutdownReport,
-    Subscription, SubscriptionEvent, client_connection,
-};
-pub use mcp_async::group::{Group, GroupCallError, Member, ServerEntry, ServersConfig};
-pub use mcp_async::http_client::{HttpConnectError, HttpConnectOptions};
-pub use mcp_async::http_serve::{
-    HttpServeOptions, HttpServeReport, HttpServerHandle, LegacySsePaths,
-};
-pub use mcp_async::process::{ChildCommand, CommandLineError, EndedBy};
-pub use mcp_async::proxy::{NoProxy, ProxyConfig, ProxyError};
-pub use mcp_async::serve::ServeReport;
-pub use mcp_async::server::{
-    Context, HandlerError, InputError, Server, ServerBuilder, UriTemplate, UriTemplateError,
-};
-/// TLS for `https://` URLs: rustls (re-exported) and its errors.
-#[cfg(feature = "tls")]
-pub use mcp_async::tls;
-pub use mcp_proto as proto;
+pub use mcp_async::api::*;
 
 /// The tokio runtime a connection's tasks run on.
 #[derive(Debug, Clone)]
@@ -177,18 +159,12 @@ impl Spawner for TokioRuntime {
     ) -> io::Result<SpawnedChild<TokioChild, Self::Stdin, Self::Stdout, Self::Stderr>> {
         // Pipes register with this runtime's reactor.
         let _entered = self.handle.enter();
-        let mut process = tokio::process::Command::new(&command.program);
-        process
-            .args(&command.args)
-            .envs(&command.env)
+        let mut child = tokio::process::Command::from(std_command(command))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        if let Some(cwd) = &command.cwd {
-            process.current_dir(cwd);
-        }
-        let mut child = process.spawn()?;
+            .kill_on_drop(true)
+            .spawn()?;
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {

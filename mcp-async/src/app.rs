@@ -648,3 +648,94 @@ mod tests {
         assert_eq!(app.parked(), MAX_PARKED);
     }
 }
+
+#[cfg(test)]
+mod progress_order_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use std::time::Instant;
+
+    use futures_lite::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    use mcp_proto::types::{CallToolResult, Tool};
+    use serde_json::{Value, json};
+
+    use crate::runtime::{BoxFuture, Runtime};
+    use crate::serve::serve_lines;
+    use crate::server::{HandlerError, Server};
+
+    /// Needs neither tasks nor timers: the test's requests settle at once.
+    #[derive(Debug, Clone)]
+    struct NoRuntime;
+
+    impl Runtime for NoRuntime {
+        fn spawn(&self, _task: BoxFuture<'static, ()>) {}
+        fn sleep_until(&self, _deadline: Instant) -> BoxFuture<'static, ()> {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    /// A tool that reports progress three times and answers in the same poll (as any handler
+    /// does whose last step reports progress, then returns).
+    fn stepping_server() -> Server {
+        let tool: Tool = serde_json::from_value(json!({
+            "name": "steps", "inputSchema": {"type": "object"}
+        }))
+        .unwrap();
+        Server::builder("t", "1")
+            .tool(tool, |ctx, _args| async move {
+                for step in 1..=3 {
+                    ctx.progress(f64::from(step), Some(3.0), None);
+                }
+                Ok::<_, HandlerError>(CallToolResult::text("done"))
+            })
+            .build()
+    }
+
+    #[test]
+    fn progress_reported_before_a_handler_returns_reaches_the_client_before_its_answer() {
+        let (server_input, mut to_server) = piper::pipe(64 * 1024);
+        let (from_server, server_output) = piper::pipe(64 * 1024);
+        let serving = serve_lines(
+            NoRuntime,
+            stepping_server(),
+            server_input,
+            server_output,
+            std::future::pending(),
+        );
+        let client = async move {
+            for line in [
+                json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                    "protocolVersion": "2025-11-25", "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "1"}}}),
+                json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+                json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+                    "name": "steps", "arguments": {}, "_meta": {"progressToken": "p"}}}),
+            ] {
+                to_server
+                    .write_all(format!("{line}\n").as_bytes())
+                    .await
+                    .unwrap();
+            }
+            let mut lines = BufReader::new(from_server).lines();
+            let mut progress = Vec::new();
+            loop {
+                let line = futures_lite::StreamExt::next(&mut lines)
+                    .await
+                    .expect("the server answers")
+                    .unwrap();
+                let message: Value = serde_json::from_str(&line).unwrap();
+                if message["method"] == "notifications/progress" {
+                    progress.push(message["params"]["progress"].as_f64().unwrap());
+                } else if message["id"] == 2 {
+                    assert_eq!(message["result"]["content"][0]["text"], "done");
+                    return progress;
+                }
+            }
+        };
+        let progress = futures_lite::future::block_on(futures_lite::future::or(client, async {
+            serving.await;
+            panic!("the server ended before answering")
+        }));
+        assert_eq!(progress, [1.0, 2.0, 3.0]);
+    }
+}

@@ -415,6 +415,51 @@ fn the_era_probe_falls_back_on_legacy_answers_but_not_on_auth_or_server_errors()
     }
 }
 
+/// Seen with the Python SDK 1.x: its stateful server answers the `server/discover` probe (a
+/// POST without a session) with 400 "Missing session ID" and, on that refusal, an
+/// `Mcp-Session-Id` of a session it ends at once. Only the answer to `initialize` assigns a
+/// session: adopting that id made the fallback `initialize` fail with 404.
+#[test]
+fn a_session_id_on_the_refused_era_probe_is_not_adopted() {
+    let now = Instant::now();
+    let (mut client, mut server, mut map) = (http_client(), http_server(true), HashMap::new());
+    client.start(now).unwrap();
+    let Some(HttpClientOutput::Send { exchange, request }) = client.poll_output() else {
+        panic!()
+    };
+    assert!(String::from_utf8_lossy(request.body()).contains("server/discover"));
+    let refusal = http::Response::builder()
+        .status(400)
+        .header("content-type", "application/json")
+        .header("mcp-session-id", "abandoned-by-the-server")
+        .body(
+            br#"{"jsonrpc":"2.0","id":"server-error","error":{"code":-32600,"message":"Bad Request: Missing session ID"}}"#
+                .to_vec(),
+        )
+        .unwrap();
+    client.handle_response(now, exchange, refusal);
+    assert_eq!(client.session_id(), None);
+    let (_, sent) = run_with(now, &mut client, &mut server, &mut map, &mut answer);
+    assert_eq!(
+        sent[0].method,
+        http::Method::POST,
+        "the fallback initialize"
+    );
+    assert_eq!(
+        sent[0].headers.get("mcp-session-id"),
+        None,
+        "the fallback initialize starts without a session"
+    );
+    let ready = events(&mut client);
+    assert!(
+        matches!(&ready[..], [ClientEvent::Ready(n)] if n.era == Era::Legacy),
+        "{ready:?}"
+    );
+    let assigned = client.session_id().unwrap().to_owned();
+    assert_ne!(assigned, "abandoned-by-the-server");
+    assert_eq!(server.session_count(), 1);
+}
+
 #[test]
 fn a_legacy_servers_own_requests_reach_the_client_on_the_get_stream() {
     use mcp_proto::types::methods::ServerRequest;

@@ -167,6 +167,15 @@ struct Exchange {
     carries_initialize: bool,
 }
 
+impl Exchange {
+    /// Whether this exchange's answer can assign the session: only the successful answer to
+    /// `initialize` does (the spec's "at initialization time"). An id on any other response,
+    /// e.g. on a legacy server's refusal of the `server/discover` probe, is not adopted.
+    fn answers_initialize(&self) -> bool {
+        self.carries_initialize || self.kind == ExchangeKind::Reinitialize
+    }
+}
+
 /// A stream to reconnect with `GET` once `at` is reached.
 #[derive(Debug, Clone, PartialEq)]
 struct Reconnect {
@@ -358,8 +367,10 @@ impl HttpClient {
         let Some(entry) = self.exchanges.remove(&exchange) else {
             return;
         };
-        self.capture_session(response.headers());
         let status = response.status();
+        if status.is_success() && entry.answers_initialize() {
+            self.capture_session(response.headers());
+        }
         let decoded = is_content_type(response.headers(), "application/json")
             .then(|| jsonrpc::decode_message(response.body(), &DecodeOptions::default()));
         if entry.kind == ExchangeKind::Reinitialize {
@@ -423,11 +434,15 @@ impl HttpClient {
         if let Some(sse) = &mut self.sse {
             return sse.handle_response_head(now, exchange, head);
         }
-        self.capture_session(head.headers());
         let is_stream =
             head.status().is_success() && is_content_type(head.headers(), "text/event-stream");
         match self.exchanges.get_mut(&exchange) {
-            Some(entry) if is_stream => entry.events = Some((SseDecoder::new(), Vec::new())),
+            Some(entry) if is_stream => {
+                entry.events = Some((SseDecoder::new(), Vec::new()));
+                if entry.answers_initialize() {
+                    self.capture_session(head.headers());
+                }
+            }
             Some(_) => {
                 let mut response = http::Response::new(Vec::new());
                 *response.status_mut() = head.status();
@@ -602,6 +617,7 @@ impl HttpClient {
         http_status_failure(status, headers, body, self.config.max_error_excerpt)
     }
 
+    /// Adopts the session the server assigned (see [`Exchange::answers_initialize`]).
     fn capture_session(&mut self, headers: &HeaderMap) {
         if let Some(id) = headers.get(SESSION_ID_HEADER) {
             self.session_id = Some(id.clone());

@@ -341,6 +341,29 @@ pub fn std_command(command: &ChildCommand) -> std::process::Command {
     process
 }
 
+impl<C, I, O, E> SpawnedChild<C, I, O, E> {
+    /// A started child with the pipes taken from it.
+    ///
+    /// # Errors
+    /// When one of the pipes is missing (the command was not set up with piped stdio).
+    pub fn from_pipes(
+        child: C,
+        stdin: Option<I>,
+        stdout: Option<O>,
+        stderr: Option<E>,
+    ) -> io::Result<Self> {
+        match (stdin, stdout, stderr) {
+            (Some(stdin), Some(stdout), Some(stderr)) => Ok(Self {
+                child,
+                stdin,
+                stdout,
+                stderr,
+            }),
+            _ => Err(io::Error::other("the child's pipes are missing")),
+        }
+    }
+}
+
 /// An adapter's way of starting processes: the one process-specific piece of
 /// [`connect_child`].
 pub trait Spawner: Runtime {

@@ -136,17 +136,9 @@ impl Spawner for SmolRuntime {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()?;
-        let (Some(stdin), Some(stdout), Some(stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
-            return Err(io::Error::other("the child's pipes are missing"));
-        };
-        Ok(SpawnedChild {
-            child: SmolChild(child),
-            stdin,
-            stdout,
-            stderr,
-        })
+        let (stdin, stdout, stderr) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        SpawnedChild::from_pipes(SmolChild(child), stdin, stdout, stderr)
     }
 }
 

@@ -165,17 +165,12 @@ impl Spawner for TokioRuntime {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()?;
-        let (Some(stdin), Some(stdout), Some(stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
-            return Err(io::Error::other("the child's pipes are missing"));
-        };
-        Ok(SpawnedChild {
-            child: TokioChild(child),
-            stdin: Compat(stdin),
-            stdout: Compat(stdout),
-            stderr: Compat(stderr),
-        })
+        let stdin = child.stdin.take().map(Compat);
+        let (stdout, stderr) = (
+            child.stdout.take().map(Compat),
+            child.stderr.take().map(Compat),
+        );
+        SpawnedChild::from_pipes(TokioChild(child), stdin, stdout, stderr)
     }
 }
 

@@ -17,8 +17,7 @@ use mcp_proto::engine::{CloseReport, Outcome, RequestOptions, ServerEndpoint, Se
 use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RequestId};
 use mcp_proto::types::methods::{ClientRequest, ServerRequest};
 use mcp_proto::types::{
-    CreateMessageResult, ElicitResult, Era, InputRequest, InputRequests, InputResponse,
-    InputResponses, ListRootsResult, LoggingLevel,
+    Era, InputRequest, InputRequests, InputResponse, InputResponses, LoggingLevel,
 };
 use serde_json::Value;
 
@@ -65,7 +64,6 @@ struct Running<K> {
 struct LegacyAsk<K> {
     key: K,
     id: RequestId,
-    method: &'static str,
     reply: Reply,
 }
 
@@ -176,9 +174,7 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     .iter()
                     .position(|a| a.key == *key && a.id == settled.id);
                 if let Some(ask) = position.map(|p| self.legacy_asks.swap_remove(p)) {
-                    let _ = ask
-                        .reply
-                        .try_send(legacy_answer(ask.method, settled.outcome));
+                    let _ = ask.reply.try_send(legacy_answer(settled.outcome));
                 }
                 None
             }
@@ -242,28 +238,7 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     let handler = self.running.swap_remove(index);
                     // What it reported before finishing goes out before its answer.
                     self.receive(cx);
-                    let mut index = 0;
-                    while let Some((slot, _)) = self.inbox.get(index) {
-                        if *slot != handler.slot {
-                            index += 1;
-                            continue;
-                        }
-                        let Some((_, message)) = self.inbox.remove(index) else {
-                            break;
-                        };
-                        let (key, id) = (handler.key.clone(), handler.id.clone());
-                        match message {
-                            ToTask::Progress(report) => {
-                                self.ready.push_back(Produced::Progress(key, id, report));
-                            }
-                            ToTask::Log(level, logger, data) => {
-                                self.ready
-                                    .push_back(Produced::Log(key, id, level, logger, data));
-                            }
-                            // Its asker is gone with it: the reply channel closes.
-                            ToTask::Ask(..) => {}
-                        }
-                    }
+                    self.queue_messages_of(&handler.key, &handler.id, handler.slot);
                     self.ready
                         .push_back(Produced::Answer(handler.key, handler.id, answer));
                     if let Some(ready) = self.ready.pop_front() {
@@ -273,38 +248,54 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             }
         }
         self.receive(cx);
-        while let Some((slot, message)) = self.inbox.pop_front() {
-            // A handler that ended since it sent this has nobody left to report about.
+        while let Some(&(slot, _)) = self.inbox.front() {
             let Some(handler) = self.running.iter().find(|r| r.slot == slot) else {
+                // Its handler ended since: nobody is left to report about.
+                self.inbox.pop_front();
                 continue;
             };
             let (key, id) = (handler.key.clone(), handler.id.clone());
-            return Poll::Ready(match message {
-                ToTask::Progress(report) => Produced::Progress(key, id, report),
-                ToTask::Log(level, logger, data) => Produced::Log(key, id, level, logger, data),
-                ToTask::Ask(request, reply) => {
-                    let mut asks = vec![(*request, reply)];
-                    // Asks the handler made together are answered together.
-                    let mut index = 0;
-                    while let Some((other, _)) = self.inbox.get(index) {
-                        if *other == slot
-                            && let Some((_, ToTask::Ask(request, reply))) = self.inbox.remove(index)
-                        {
-                            asks.push((*request, reply));
-                        } else {
-                            index += 1;
-                        }
-                    }
-                    Produced::Ask {
-                        key,
-                        id,
-                        slot,
-                        asks,
-                    }
-                }
-            });
+            self.queue_messages_of(&key, &id, slot);
+            if let Some(ready) = self.ready.pop_front() {
+                return Poll::Ready(ready);
+            }
         }
         Poll::Pending
+    }
+
+    /// Moves every message handler `slot` sent out of the inbox into the ready queue, in
+    /// order, its asks together as one [`Produced::Ask`] (they are answered together).
+    fn queue_messages_of(&mut self, key: &K, id: &RequestId, slot: u64) {
+        let mut asks = Vec::new();
+        let mut index = 0;
+        while let Some((sender, _)) = self.inbox.get(index) {
+            if *sender != slot {
+                index += 1;
+                continue;
+            }
+            let Some((_, message)) = self.inbox.remove(index) else {
+                break;
+            };
+            match message {
+                ToTask::Progress(report) => {
+                    self.ready
+                        .push_back(Produced::Progress(key.clone(), id.clone(), report));
+                }
+                ToTask::Log(level, logger, data) => {
+                    let log = Produced::Log(key.clone(), id.clone(), level, logger, data);
+                    self.ready.push_back(log);
+                }
+                ToTask::Ask(request, reply) => asks.push((*request, reply)),
+            }
+        }
+        if !asks.is_empty() {
+            self.ready.push_back(Produced::Ask {
+                key: key.clone(),
+                id: id.clone(),
+                slot,
+                asks,
+            });
+        }
     }
 
     /// Moves what handlers sent into the inbox (bounded by the queue's size).
@@ -370,18 +361,9 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         asks: Vec<(InputRequest, Reply)>,
     ) {
         for (request, reply) in asks {
-            let method = request.method();
-            let (request, timeout) = match request {
-                InputRequest::CreateMessage(r) => {
-                    (ServerRequest::CreateMessage(Box::new(r.params)), None)
-                }
-                InputRequest::Elicit(r) => {
-                    (ServerRequest::Elicit(r.params), Some(ELICITATION_TIMEOUT))
-                }
-                InputRequest::ListRoots(r) => {
-                    (ServerRequest::ListRoots(r.params.unwrap_or_default()), None)
-                }
-            };
+            // A person answers an elicitation: give them time.
+            let timeout = matches!(request, InputRequest::Elicit(_)).then_some(ELICITATION_TIMEOUT);
+            let request = ServerRequest::from(request);
             let options = RequestOptions {
                 timeout,
                 ..RequestOptions::default()
@@ -390,7 +372,6 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                 Ok(id) => self.legacy_asks.push(LegacyAsk {
                     key: key.clone(),
                     id,
-                    method,
                     reply,
                 }),
                 Err(mcp_proto::engine::ServerError::CapabilityNotDeclared {
@@ -494,27 +475,15 @@ fn retry_of(request: &ClientRequest) -> Option<(String, InputResponses)> {
     Some((state.clone()?, responses.clone().unwrap_or_default()))
 }
 
-/// The answer to a legacy server→client request, typed by its method.
-fn legacy_answer(method: &str, outcome: Outcome) -> Result<InputResponse, InputError> {
-    let raw = match outcome {
-        Outcome::Result(raw) => raw,
-        Outcome::Error(error) => return Err(InputError::Client(error)),
-        Outcome::Failed(failure) => return Err(InputError::Failed(failure)),
-    };
-    let invalid = |e: serde_json::Error| InputError::InvalidAnswer(format!("{method}: {e}"));
-    match method {
-        "sampling/createMessage" => raw
-            .parse::<CreateMessageResult>()
-            .map(InputResponse::CreateMessage)
-            .map_err(invalid),
-        "elicitation/create" => raw
-            .parse::<ElicitResult>()
-            .map(InputResponse::Elicit)
-            .map_err(invalid),
-        _ => raw
-            .parse::<ListRootsResult>()
-            .map(InputResponse::ListRoots)
-            .map_err(invalid),
+/// The answer to a legacy server→client request, typed by its shape as MRTR answers are
+/// (the asking [`Context`] method checks it answers its question).
+fn legacy_answer(outcome: Outcome) -> Result<InputResponse, InputError> {
+    match outcome {
+        Outcome::Result(raw) => raw
+            .parse()
+            .map_err(|e| InputError::InvalidAnswer(e.to_string())),
+        Outcome::Error(error) => Err(InputError::Client(error)),
+        Outcome::Failed(failure) => Err(InputError::Failed(failure)),
     }
 }
 

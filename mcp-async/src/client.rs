@@ -22,7 +22,7 @@ use mcp_proto::engine::{
     Negotiated, Outcome, RequestFailure, RequestOptions, Transmit, TransportFailure,
 };
 use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RawJson, RequestId};
-use mcp_proto::types::methods::{ClientRequest, ServerNotification, ServerRequest};
+use mcp_proto::types::methods::{ClientRequest, ServerNotification};
 use mcp_proto::types::{
     CallToolResult, ClientCapabilities, CompleteResult, GetPromptResult, Implementation,
     InputRequest, InputResponse, InputResponses, ListPromptsResult, ListResourceTemplatesResult,
@@ -762,22 +762,6 @@ impl InputJobs {
     }
 }
 
-/// The input request a legacy server request carries, if it is one.
-fn input_request(request: ServerRequest) -> Option<InputRequest> {
-    Some(match request {
-        ServerRequest::CreateMessage(params) => InputRequest::create_message(*params),
-        ServerRequest::Elicit(params) => InputRequest::elicit(params),
-        ServerRequest::ListRoots(params) => {
-            let mut request = InputRequest::list_roots();
-            if let InputRequest::ListRoots(r) = &mut request {
-                r.params = Some(params);
-            }
-            request
-        }
-        _ => return None,
-    })
-}
-
 type Reply = async_channel::Sender<Result<RawJson, CallError>>;
 
 /// The calls and subscriptions of the handles, by call number and by request id.
@@ -1018,16 +1002,15 @@ impl ClientTask {
                         }
                     }
                     ClientEvent::Request { id, request, .. } => {
-                        let method = request.method();
-                        match input_request(request) {
-                            Some(request) => {
+                        match InputRequest::try_from(request) {
+                            Ok(request) => {
                                 let future = options.handlers.answer(request);
                                 jobs.running.push((Job::Request(id), future));
                             }
-                            None => {
+                            Err(other) => {
                                 let error = ErrorObject::new(
                                     ErrorCode::METHOD_NOT_FOUND,
-                                    format!("{method} is not supported by this client"),
+                                    format!("{} is not supported by this client", other.method()),
                                 );
                                 let _ = transport.endpoint().respond(&id, Err(error));
                             }

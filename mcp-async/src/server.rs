@@ -32,6 +32,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
+use mcp_proto::engine::capability::missing_input_capability;
 use mcp_proto::engine::{RequestContext, RequestFailure, ServerConfig};
 use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RequestId};
 use mcp_proto::types::methods::ClientRequest;
@@ -205,7 +206,8 @@ impl Context {
     /// [`InputError`]: the client did not declare the capability, refused, or the request
     /// or connection ended first.
     pub async fn ask(&self, request: InputRequest) -> Result<InputResponse, InputError> {
-        if let Some(capability) = missing_input_capability(&request, &self.request) {
+        let declared = &self.request.client_capabilities;
+        if let Some(capability) = missing_input_capability(&request, declared) {
             return Err(InputError::NotDeclared { capability });
         }
         let Some(link) = &self.link else {
@@ -268,20 +270,6 @@ impl Context {
     pub async fn cancelled(&self) {
         // Nothing is ever sent: the channel closing is the signal.
         let _ = self.cancelled.recv().await;
-    }
-}
-
-/// The capability `request` needs when the request's client did not declare it.
-fn missing_input_capability(
-    request: &InputRequest,
-    context: &RequestContext,
-) -> Option<&'static str> {
-    let capabilities = &context.client_capabilities;
-    match request {
-        InputRequest::CreateMessage(_) if capabilities.sampling.is_none() => Some("sampling"),
-        InputRequest::Elicit(_) if capabilities.elicitation.is_none() => Some("elicitation"),
-        InputRequest::ListRoots(_) if capabilities.roots.is_none() => Some("roots"),
-        _ => None,
     }
 }
 

@@ -844,3 +844,34 @@ fn traceparent_format() {
         assert_eq!(is_valid_traceparent(value), ok, "{value:?}");
     }
 }
+
+#[test]
+fn input_requests_and_legacy_server_requests_convert_both_ways() {
+    use mcp_proto::engine::capability::{missing_client_capability, missing_input_capability};
+    use mcp_proto::types::InputRequest;
+    use mcp_proto::types::methods::ServerRequest;
+
+    let none = ClientCapabilities::default();
+    for method in ["sampling/createMessage", "elicitation/create", "roots/list"] {
+        let params = match method {
+            "sampling/createMessage" => r#"{"messages":[],"maxTokens":5}"#,
+            "elicitation/create" => {
+                r#"{"message":"?","requestedSchema":{"type":"object","properties":{}}}"#
+            }
+            _ => "{}",
+        };
+        let raw = mcp_proto::jsonrpc::RawJson::from_text(params).unwrap();
+        let request = ServerRequest::parse(method, Some(&raw)).unwrap();
+        let input = InputRequest::try_from(request.clone()).unwrap();
+        assert_eq!(input.method(), method);
+        // Both eras' ways of asking need the same capability.
+        assert_eq!(
+            missing_input_capability(&input, &none),
+            missing_client_capability(&request, &none)
+        );
+        assert!(missing_input_capability(&input, &none).is_some());
+        assert_eq!(ServerRequest::from(input), request);
+    }
+    let ping = ServerRequest::parse("ping", None).unwrap();
+    assert_eq!(InputRequest::try_from(ping.clone()), Err(ping));
+}

@@ -3,7 +3,7 @@
 //! server answers such a request with -32601; the same tables decide both.
 
 use crate::types::methods::{ClientRequest, ServerRequest};
-use crate::types::{ClientCapabilities, ServerCapabilities};
+use crate::types::{ClientCapabilities, InputRequest, ServerCapabilities};
 
 /// The server capability `request` needs, when `capabilities` do not offer it.
 #[must_use]
@@ -37,10 +37,35 @@ pub fn missing_client_capability(
     request: &ServerRequest,
     capabilities: &ClientCapabilities,
 ) -> Option<&'static str> {
-    match request {
-        ServerRequest::CreateMessage(_) if capabilities.sampling.is_none() => Some("sampling"),
-        ServerRequest::Elicit(_) if capabilities.elicitation.is_none() => Some("elicitation"),
-        ServerRequest::ListRoots(_) if capabilities.roots.is_none() => Some("roots"),
-        _ => None,
+    let needed = match request {
+        ServerRequest::CreateMessage(_) => "sampling",
+        ServerRequest::Elicit(_) => "elicitation",
+        ServerRequest::ListRoots(_) => "roots",
+        _ => return None,
+    };
+    (!declares(capabilities, needed)).then_some(needed)
+}
+
+/// The client capability an input request (either era's way of asking) needs, when
+/// `capabilities` do not declare it.
+#[must_use]
+pub fn missing_input_capability(
+    request: &InputRequest,
+    capabilities: &ClientCapabilities,
+) -> Option<&'static str> {
+    let needed = match request {
+        InputRequest::CreateMessage(_) => "sampling",
+        InputRequest::Elicit(_) => "elicitation",
+        InputRequest::ListRoots(_) => "roots",
+    };
+    (!declares(capabilities, needed)).then_some(needed)
+}
+
+fn declares(capabilities: &ClientCapabilities, capability: &str) -> bool {
+    match capability {
+        "sampling" => capabilities.sampling.is_some(),
+        "elicitation" => capabilities.elicitation.is_some(),
+        "roots" => capabilities.roots.is_some(),
+        _ => true,
     }
 }

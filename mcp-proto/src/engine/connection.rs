@@ -393,7 +393,6 @@ impl Connection {
         params: Option<RawJson>,
         options: RequestOptions,
     ) -> Result<RequestId, LocalError> {
-        self.check_open()?;
         let scope = match self.config.scopes {
             ScopePolicy::Shared => TransportScope::CONNECTION,
             ScopePolicy::PerRequest => {

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::common::{JsonObject, ResultType, from_value_as};
 use super::elicitation::{ElicitRequestParams, ElicitResult};
 use super::meta::Meta;
+use super::methods::ServerRequest;
 use super::roots::{ListRootsRequestParams, ListRootsResult};
 use super::sampling::{CreateMessageRequestParams, CreateMessageResult};
 
@@ -116,6 +117,36 @@ impl InputRequest {
     #[must_use]
     pub fn list_roots() -> Self {
         Self::ListRoots(ListRootsRequest::default())
+    }
+}
+
+/// A legacy session asks the same things with real requests: the request for an input
+/// request (its `extra` members are not carried).
+impl From<InputRequest> for ServerRequest {
+    fn from(request: InputRequest) -> Self {
+        match request {
+            InputRequest::CreateMessage(r) => Self::CreateMessage(Box::new(r.params)),
+            InputRequest::Elicit(r) => Self::Elicit(r.params),
+            InputRequest::ListRoots(r) => Self::ListRoots(r.params.unwrap_or_default()),
+        }
+    }
+}
+
+/// The input request a legacy server's request carries; other requests (`ping`, tasks) are
+/// given back.
+impl TryFrom<ServerRequest> for InputRequest {
+    type Error = ServerRequest;
+
+    fn try_from(request: ServerRequest) -> Result<Self, ServerRequest> {
+        Ok(match request {
+            ServerRequest::CreateMessage(params) => Self::create_message(*params),
+            ServerRequest::Elicit(params) => Self::elicit(params),
+            ServerRequest::ListRoots(params) => Self::ListRoots(ListRootsRequest {
+                params: Some(params),
+                ..ListRootsRequest::default()
+            }),
+            other => return Err(other),
+        })
     }
 }
 

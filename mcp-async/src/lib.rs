@@ -34,6 +34,7 @@ pub mod http_client;
 pub mod http_serve;
 mod lines;
 pub mod memory;
+mod percent;
 pub mod process;
 pub mod proxy;
 pub mod runtime;

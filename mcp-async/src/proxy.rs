@@ -15,6 +15,7 @@ use std::fmt;
 use std::io;
 use std::net::IpAddr;
 
+use crate::percent::percent_decode;
 use base64::Engine as _;
 use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use http::Uri;
@@ -603,23 +604,6 @@ fn parse_proxy(url: &str) -> Result<Proxy, String> {
     })
 }
 
-/// Decodes `%XX` escapes; `None` for a broken one.
-fn percent_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut bytes = text.bytes();
-    while let Some(b) = bytes.next() {
-        if b == b'%' {
-            let hex = |b: Option<u8>| char::from(b?).to_digit(16);
-            let high = hex(bytes.next())?;
-            let low = hex(bytes.next())?;
-            out.push(u8::try_from(high * 16 + low).ok()?);
-        } else {
-            out.push(b);
-        }
-    }
-    Some(out)
-}
-
 /// Opens a `CONNECT` tunnel to `host:port` on `stream`, a fresh connection to `proxy`.
 /// `host` is a URL's host (an IPv6 address without brackets).
 pub(crate) async fn tunnel<S: AsyncRead + AsyncWrite + Unpin>(
@@ -959,6 +943,19 @@ mod tests {
         assert!(matches!(result, Err(ProxyError::BadResponse { .. })));
         let (result, _) = run("SSH-2.0-OpenSSH\r\n\r\n", "example.com");
         assert!(matches!(result, Err(ProxyError::BadResponse { .. })));
+        // A head longer than the bound is refused, even a complete and successful one.
+        let oversized: &'static str = Box::leak(
+            format!(
+                "HTTP/1.1 200 OK\r\n{}\r\n",
+                format!("X-Pad: {}\r\n", "y".repeat(500)).repeat(20)
+            )
+            .into_boxed_str(),
+        );
+        let (result, _) = run(oversized, "example.com");
+        assert!(
+            matches!(result, Err(ProxyError::BadResponse { .. })),
+            "{result:?}"
+        );
     }
 
     /// A stream that answers with canned bytes and records what is written.

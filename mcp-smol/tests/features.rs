@@ -225,3 +225,32 @@ fn a_tool_with_a_derived_schema_is_listed_and_called() {
         client.shutdown().await;
     });
 }
+
+#[test]
+fn a_completion_is_capped_at_100_values_with_has_more() {
+    within(Duration::from_secs(30), async {
+        let server = Server::builder("many", "1")
+            .completion(|_ctx, _params| async move {
+                Ok::<_, HandlerError>(mcp_smol::proto::types::Completion {
+                    values: (0..150).map(|n| n.to_string()).collect(),
+                    total: Some(150),
+                    has_more: Some(false),
+                })
+            })
+            .build();
+        let client = connect_in_memory(server, ClientOptions::new("t", "1"))
+            .await
+            .unwrap();
+        let completed = client
+            .complete(
+                json!({"type": "ref/prompt", "name": "any"}),
+                json!({"name": "x", "value": ""}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(completed.completion.values.len(), 100);
+        assert_eq!(completed.completion.has_more, Some(true));
+        assert_eq!(completed.completion.total, Some(150));
+        client.shutdown().await;
+    });
+}

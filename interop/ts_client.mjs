@@ -37,6 +37,18 @@ async function run(transport) {
     setVersion?.(version);
   };
   await client.connect(transport, options);
+  // The SDK runs progress callbacks in a later microtask but drops a call's callback as soon as
+  // its answer is read, so a last progress notification read in the same chunk as the answer
+  // never reaches `onprogress`. What is checked is the wire order, seen where messages arrive.
+  let watching = null;
+  const deliver = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    if (watching) {
+      if (message.method === 'notifications/progress') watching.push(message.params.progress);
+      else if ('result' in message || 'error' in message) watching.push('answer');
+    }
+    deliver(message, extra);
+  };
   try {
     summary.server = client.getServerVersion()?.name ?? null;
     summary.tools = (await client.listTools(undefined, options)).tools.map((tool) => tool.name);
@@ -48,10 +60,15 @@ async function run(transport) {
     }
     if (summary.tools.includes('slow')) {
       // Progress notifications come before the answer (an SSE stream over HTTP).
-      const progress = [];
-      const onprogress = ({ progress: done }) => progress.push(done);
+      // `onprogress` makes the SDK send a progress token; the wire record holds what came.
+      const onprogress = () => {};
+      watching = [];
       const slow = await client.callTool({ name: 'slow', arguments: { millis: 200 } }, undefined, { ...options, onprogress });
-      summary.slow = { text: texts(slow.content), progress };
+      const answered = watching.indexOf('answer');
+      const progress = answered < 0 ? watching : watching.slice(0, answered);
+      const after_answer = answered < 0 ? [] : watching.slice(answered + 1);
+      watching = null;
+      summary.slow = { text: texts(slow.content), progress, after_answer };
     }
     const { resources } = await client.listResources(undefined, options);
     summary.resources = resources.map((resource) => resource.uri);

@@ -386,6 +386,9 @@ fn check_summary(summary: &Value, protocol_version: &str) {
         [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0],
         "{summary}"
     );
+    if let Some(late) = summary["slow"].get("after_answer") {
+        assert_eq!(late, &json!([]), "progress after the answer: {summary}");
+    }
     assert_eq!(summary["resources"], json!([README_URI]), "{summary}");
     assert_eq!(
         summary["resource_text"],

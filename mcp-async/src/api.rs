@@ -15,6 +15,7 @@ pub use crate::serve::ServeReport;
 pub use crate::server::{
     Context, HandlerError, InputError, Server, ServerBuilder, UriTemplate, UriTemplateError,
 };
+pub use crate::stack::Stack;
 /// TLS for `https://` URLs: rustls (re-exported) and its errors.
 #[cfg(feature = "tls")]
 pub use crate::tls;

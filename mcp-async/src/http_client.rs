@@ -159,7 +159,7 @@ impl HttpConnectOptions {
     /// use mcp_async::tls::rustls;
     /// use rustls::pki_types::{CertificateDer, pem::PemObject};
     ///
-    /// # let ca_file = "../mcp-smol/tests/fixtures/tls/ca.pem";
+    /// # let ca_file = "../scenarios/fixtures/tls/ca.pem";
     /// let ca_pem = std::fs::read(ca_file)?; // e.g. your company's CA
     /// let options = HttpConnectOptions::new("https://mcp.corp.example/mcp".parse()?)
     ///     .with_root_certificates_pem(&ca_pem)?;

@@ -43,19 +43,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::future::pending;
 use std::io;
+use std::net::SocketAddr;
 use std::process::{ExitStatus, Stdio};
 use std::time::Instant;
 
-use std::net::SocketAddr;
-
-use mcp_async::entropy::os_entropy;
 use mcp_async::http_client::Connector;
-use mcp_async::http_serve::{Listener, spawn_http_server};
+use mcp_async::http_serve::Listener;
 use mcp_async::process::{ChildProcess, SpawnedChild, Spawner, std_command};
 use mcp_async::runtime::{BoxFuture, Runtime};
-use mcp_async::serve::serve_lines;
 
 pub use mcp_async::api::*;
 
@@ -79,27 +75,6 @@ impl Runtime for SmolRuntime {
             smol::Timer::at(deadline).await;
         })
     }
-}
-
-/// Serves `server` on stdin/stdout until stdin ends. Logs go wherever `tracing` is set up
-/// to write (stderr in the examples), never to stdout.
-pub async fn serve_stdio(server: Server) -> ServeReport {
-    let stdin = smol::Unblock::new(io::stdin());
-    let stdout = smol::Unblock::new(io::stdout());
-    serve_lines(SmolRuntime, server, stdin, stdout, pending()).await
-}
-
-/// Connects to `server` in this process.
-///
-/// # Errors
-/// [`ConnectError`] when the handshake fails.
-pub async fn connect_in_memory(
-    server: Server,
-    options: ClientOptions,
-) -> Result<Client, ConnectError> {
-    mcp_async::memory::connect_in_memory(&SmolRuntime, server, options)
-        .ready()
-        .await
 }
 
 /// A child process started by [`SmolRuntime`].
@@ -142,23 +117,9 @@ impl Spawner for SmolRuntime {
     }
 }
 
-/// Starts `command` and connects to it over its stdin/stdout; its stderr is drained
-/// continuously (logged, and its tail kept for the report). On [`Client::shutdown`] (or when
-/// the last handle is dropped) stdin is closed, then SIGTERM and SIGKILL follow after the
-/// command's graces; the child never outlives the client.
-///
-/// # Errors
-/// [`ConnectError::Io`] when the process cannot be started, or the handshake's failure.
-pub async fn connect_child(
-    command: ChildCommand,
-    options: ClientOptions,
-) -> Result<Client, ConnectError> {
-    mcp_async::process::connect_child(SmolRuntime, command, options).await
-}
-
-/// A TCP listener for [`serve_http`].
+/// smol's TCP listener, accepting connections for [`serve_http`].
 #[derive(Debug, Clone)]
-struct SmolTcpListener(smol::net::TcpListener);
+pub struct SmolTcpListener(smol::net::TcpListener);
 
 impl Listener for SmolTcpListener {
     type Connection = smol::net::TcpStream;
@@ -172,30 +133,6 @@ impl Listener for SmolTcpListener {
             Ok((stream, peer))
         })
     }
-}
-
-/// Serves `server` over HTTP on `addr` (port 0 picks a free port): the Streamable HTTP
-/// endpoint at `options.path` (both eras), and the HTTP+SSE endpoints when
-/// `options.legacy_sse` is set. Returns once listening; the server runs on smol's executor
-/// until [`HttpServerHandle::shutdown`] (or the handle's drop).
-///
-/// # Errors
-/// The bind's failure.
-pub async fn serve_http(
-    server: Server,
-    addr: SocketAddr,
-    options: HttpServeOptions,
-) -> io::Result<HttpServerHandle> {
-    let listener = smol::net::TcpListener::bind(addr).await?;
-    let local_addr = listener.local_addr()?;
-    Ok(spawn_http_server(
-        &SmolRuntime,
-        server,
-        SmolTcpListener(listener),
-        local_addr,
-        options,
-        os_entropy,
-    ))
 }
 
 /// Opens TCP connections for the HTTP client; proxies and TLS are added on top by
@@ -220,26 +157,40 @@ impl Connector for SmolConnector {
     }
 }
 
-/// Connects to the MCP server at `http.url` over Streamable HTTP (either era, falling back to
-/// HTTP+SSE per `http.legacy_sse`), with pooled keep-alive connections: `http://` or
-/// `https://` (with the `tls` feature), directly or through the proxy `http.proxy` chooses
-/// (by default the environment's: `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`…).
-///
-/// # Errors
-/// [`ConnectError`]: the transport's failure as it happened (e.g. the HTTP status and
-/// `WWW-Authenticate` of a 401), or the handshake's. A connection that cannot be opened (a
-/// refused TCP connection, a proxy's 407, a certificate that is not trusted) is
-/// [`ConnectError::Transport`] with the cause's text, e.g. `… TLS handshake with example.com
-/// failed: invalid peer certificate: UnknownIssuer`.
-pub async fn connect_http(
-    http: HttpConnectOptions,
-    options: ClientOptions,
-) -> Result<Client, ConnectError> {
-    mcp_async::http_client::connect_http(SmolRuntime, SmolConnector, http, options).await
+/// The smol stack: [`SmolRuntime`], [`SmolConnector`], smol's TCP listener and stdio. Write
+/// code once for both adapters with `S: Stack`; the free functions of this crate are its
+/// methods.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Smol;
+
+impl Stack for Smol {
+    type Runtime = SmolRuntime;
+    type Connector = SmolConnector;
+    type Listener = SmolTcpListener;
+    type Stdin = smol::Unblock<io::Stdin>;
+    type Stdout = smol::Unblock<io::Stdout>;
+
+    fn runtime() -> io::Result<SmolRuntime> {
+        // smol's executor and reactor start on first use: there is always one.
+        Ok(SmolRuntime)
+    }
+
+    fn connector() -> SmolConnector {
+        SmolConnector
+    }
+
+    async fn bind(addr: SocketAddr) -> io::Result<(SmolTcpListener, SocketAddr)> {
+        let listener = smol::net::TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        Ok((SmolTcpListener(listener), local_addr))
+    }
+
+    fn stdio() -> io::Result<(Self::Stdin, Self::Stdout)> {
+        Ok((
+            smol::Unblock::new(io::stdin()),
+            smol::Unblock::new(io::stdout()),
+        ))
+    }
 }
 
-/// Connects to every server of an `mcpServers` configuration at once (processes and URLs).
-/// A member that fails keeps its own error and the others work; see [`Group`].
-pub async fn connect_group(config: ServersConfig, options: ClientOptions) -> Group {
-    Group::connect_all(SmolRuntime, SmolConnector, config, options).await
-}
+mcp_async::stack_functions!(Smol);

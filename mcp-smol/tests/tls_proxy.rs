@@ -31,9 +31,9 @@ use serde_json::json;
 use smol::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use smol::net::{TcpListener, TcpStream};
 
-const CA: &[u8] = include_bytes!("fixtures/tls/ca.pem");
-const LEAF: &[u8] = include_bytes!("fixtures/tls/localhost.pem");
-const LEAF_KEY: &[u8] = include_bytes!("fixtures/tls/localhost.key");
+const CA: &[u8] = include_bytes!("../../scenarios/fixtures/tls/ca.pem");
+const LEAF: &[u8] = include_bytes!("../../scenarios/fixtures/tls/localhost.pem");
+const LEAF_KEY: &[u8] = include_bytes!("../../scenarios/fixtures/tls/localhost.key");
 
 fn within<T>(limit: Duration, test: impl Future<Output = T>) -> T {
     smol::block_on(smol::future::or(async { Some(test.await) }, async {

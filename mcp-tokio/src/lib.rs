@@ -37,7 +37,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::future::pending;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -46,12 +45,10 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
-use mcp_async::entropy::os_entropy;
 use mcp_async::http_client::Connector;
-use mcp_async::http_serve::{Listener, spawn_http_server};
+use mcp_async::http_serve::Listener;
 use mcp_async::process::{ChildProcess, SpawnedChild, Spawner, std_command};
 use mcp_async::runtime::{BoxFuture, Runtime};
-use mcp_async::serve::serve_lines;
 use tokio::runtime::Handle;
 
 pub use mcp_async::api::*;
@@ -174,52 +171,9 @@ impl Spawner for TokioRuntime {
     }
 }
 
-fn runtime_or_io() -> Result<TokioRuntime, ConnectError> {
-    TokioRuntime::current().map_err(|e| ConnectError::Io(e.to_string()))
-}
-
-/// Serves `server` on stdin/stdout until stdin ends. Logs go wherever `tracing` is set up
-/// to write (stderr in the examples), never to stdout.
-///
-/// # Errors
-/// Outside a tokio runtime.
-pub async fn serve_stdio(server: Server) -> io::Result<ServeReport> {
-    let runtime = TokioRuntime::current()?;
-    let input = Compat(tokio::io::stdin());
-    let output = Compat(tokio::io::stdout());
-    Ok(serve_lines(runtime, server, input, output, pending()).await)
-}
-
-/// Connects to `server` in this process.
-///
-/// # Errors
-/// [`ConnectError`] when the handshake fails (or outside a tokio runtime).
-pub async fn connect_in_memory(
-    server: Server,
-    options: ClientOptions,
-) -> Result<Client, ConnectError> {
-    let runtime = runtime_or_io()?;
-    mcp_async::memory::connect_in_memory(&runtime, server, options)
-        .ready()
-        .await
-}
-
-/// Starts `command` and connects to it over its stdin/stdout, exactly as
-/// `mcp_smol::connect_child` does: stderr drained, and on shutdown stdin closed, then
-/// SIGTERM, then SIGKILL after the command's graces; the child never outlives the client.
-///
-/// # Errors
-/// [`ConnectError::Io`] when the process cannot be started, or the handshake's failure.
-pub async fn connect_child(
-    command: ChildCommand,
-    options: ClientOptions,
-) -> Result<Client, ConnectError> {
-    mcp_async::process::connect_child(runtime_or_io()?, command, options).await
-}
-
-/// A TCP listener for [`serve_http`].
+/// tokio's TCP listener, accepting connections for [`serve_http`].
 #[derive(Debug, Clone)]
-struct TokioTcpListener(Arc<tokio::net::TcpListener>);
+pub struct TokioTcpListener(Arc<tokio::net::TcpListener>);
 
 impl Listener for TokioTcpListener {
     type Connection = Compat<tokio::net::TcpStream>;
@@ -233,31 +187,6 @@ impl Listener for TokioTcpListener {
             Ok((Compat(stream), peer))
         })
     }
-}
-
-/// Serves `server` over HTTP on `addr` (port 0 picks a free port): the Streamable HTTP
-/// endpoint at `options.path` (both eras), and the HTTP+SSE endpoints when
-/// `options.legacy_sse` is set. Returns once listening; the server runs on the current
-/// runtime until [`HttpServerHandle::shutdown`] (or the handle's drop).
-///
-/// # Errors
-/// The bind's failure (or outside a tokio runtime).
-pub async fn serve_http(
-    server: Server,
-    addr: SocketAddr,
-    options: HttpServeOptions,
-) -> io::Result<HttpServerHandle> {
-    let runtime = TokioRuntime::current()?;
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let local_addr = listener.local_addr()?;
-    Ok(spawn_http_server(
-        &runtime,
-        server,
-        TokioTcpListener(Arc::new(listener)),
-        local_addr,
-        options,
-        os_entropy,
-    ))
 }
 
 /// Opens TCP connections for the HTTP client; proxies and TLS are added on top by
@@ -282,24 +211,40 @@ impl Connector for TokioConnector {
     }
 }
 
-/// Connects to the MCP server at `http.url` over Streamable HTTP, exactly as
-/// `mcp_smol::connect_http` does (either era, HTTP+SSE fallback, `https://`, proxies).
-///
-/// # Errors
-/// [`ConnectError`]: the transport's failure as it happened, or the handshake's.
-pub async fn connect_http(
-    http: HttpConnectOptions,
-    options: ClientOptions,
-) -> Result<Client, ConnectError> {
-    mcp_async::http_client::connect_http(runtime_or_io()?, TokioConnector, http, options).await
+/// The tokio stack: [`TokioRuntime`] (the current runtime), [`TokioConnector`], tokio's TCP
+/// listener and stdio. Write code once for both adapters with `S: Stack`; the free functions
+/// of this crate are its methods, and fail with an error (never a panic) outside a tokio
+/// runtime.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tokio;
+
+impl Stack for Tokio {
+    type Runtime = TokioRuntime;
+    type Connector = TokioConnector;
+    type Listener = TokioTcpListener;
+    type Stdin = Compat<tokio::io::Stdin>;
+    type Stdout = Compat<tokio::io::Stdout>;
+
+    fn runtime() -> io::Result<TokioRuntime> {
+        TokioRuntime::current()
+    }
+
+    fn connector() -> TokioConnector {
+        TokioConnector
+    }
+
+    async fn bind(addr: SocketAddr) -> io::Result<(TokioTcpListener, SocketAddr)> {
+        // Binding outside a runtime would panic in tokio: check first.
+        let _runtime = TokioRuntime::current()?;
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        Ok((TokioTcpListener(Arc::new(listener)), local_addr))
+    }
+
+    fn stdio() -> io::Result<(Self::Stdin, Self::Stdout)> {
+        let _runtime = TokioRuntime::current()?;
+        Ok((Compat(tokio::io::stdin()), Compat(tokio::io::stdout())))
+    }
 }
 
-/// Connects to every server of an `mcpServers` configuration at once (processes and URLs).
-/// A member that fails keeps its own error and the others work; see [`Group`].
-///
-/// # Errors
-/// Outside a tokio runtime.
-pub async fn connect_group(config: ServersConfig, options: ClientOptions) -> io::Result<Group> {
-    let runtime = TokioRuntime::current()?;
-    Ok(Group::connect_all(runtime, TokioConnector, config, options).await)
-}
+mcp_async::stack_functions!(Tokio);

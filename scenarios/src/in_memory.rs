@@ -1,43 +1,36 @@
 //! Client and server in one process: calls, cancellation by drop, and 2,000 connect/use/shut
-//! down cycles with no leaked file descriptors, threads or memory.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stderr
-)]
+//! down cycles with no leaked file descriptors, threads or memory (the seed: fastmcp #348,
+//! in-memory teardown that blew up in tests).
 
-use std::future::Future;
 use std::time::Duration;
 
+use mcp_async::api::{CallError, ClientOptions, Stack};
 use mcp_async::demo::{README_URI, demo_server};
-use mcp_smol::proto::types::ContentBlock;
-use mcp_smol::{CallError, ClientOptions, SmolRuntime, connect_in_memory};
 use serde_json::json;
 
-/// Fails the test instead of hanging it.
-fn within<T>(limit: Duration, test: impl Future<Output = T>) -> T {
-    smol::block_on(smol::future::or(async { Some(test.await) }, async {
-        smol::Timer::after(limit).await;
-        None
-    }))
-    .unwrap_or_else(|| panic!("the test did not finish within {limit:?}"))
+use crate::{Harness, S, Scenario, scenario, sleep, text, within};
+
+pub fn scenarios<H: Harness>() -> Vec<Scenario> {
+    vec![
+        scenario!(H, a_client_uses_every_feature_of_an_in_memory_server),
+        scenario!(
+            H,
+            a_call_times_out_with_a_typed_error_and_a_dropped_call_is_cancelled
+        ),
+        scenario!(H, two_thousand_in_memory_cycles_leak_nothing).exclusive(),
+    ]
 }
 
-fn text(content: &[ContentBlock]) -> String {
-    match content.first() {
-        Some(ContentBlock::Text(text)) => text.text.clone(),
-        other => panic!("{other:?}"),
-    }
+fn runtime<H: Harness>() -> <S<H> as Stack>::Runtime {
+    S::<H>::runtime().expect("the adapter's runtime")
 }
 
-#[test]
-fn a_client_uses_every_feature_of_an_in_memory_server() {
-    within(Duration::from_secs(30), async {
-        let client = connect_in_memory(demo_server(SmolRuntime), ClientOptions::new("t", "1"))
-            .await
-            .unwrap();
+pub async fn a_client_uses_every_feature_of_an_in_memory_server<H: Harness>() {
+    within::<H, _>(Duration::from_secs(30), async {
+        let client =
+            S::<H>::connect_in_memory(demo_server(runtime::<H>()), ClientOptions::new("t", "1"))
+                .await
+                .unwrap();
         let tools = client.list_tools().await.unwrap();
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["echo", "slow"]);
@@ -64,19 +57,20 @@ fn a_client_uses_every_feature_of_an_in_memory_server() {
         let report = client.shutdown().await;
         let close = report.close.unwrap();
         assert!(close.abandoned.is_empty(), "{close:?}");
-    });
+    })
+    .await;
 }
 
-#[test]
-fn a_call_times_out_with_a_typed_error_and_a_dropped_call_is_cancelled() {
-    within(Duration::from_secs(30), async {
-        let client = connect_in_memory(demo_server(SmolRuntime), ClientOptions::new("t", "1"))
-            .await
-            .unwrap();
-        let request = mcp_smol::proto::types::methods::ClientRequest::parse(
+pub async fn a_call_times_out_with_a_typed_error_and_a_dropped_call_is_cancelled<H: Harness>() {
+    within::<H, _>(Duration::from_secs(30), async {
+        let client =
+            S::<H>::connect_in_memory(demo_server(runtime::<H>()), ClientOptions::new("t", "1"))
+                .await
+                .unwrap();
+        let request = mcp_async::proto::types::methods::ClientRequest::parse(
             "tools/call",
             Some(
-                &mcp_smol::proto::jsonrpc::RawJson::from_serialize(
+                &mcp_async::proto::jsonrpc::RawJson::from_serialize(
                     &json!({"name": "slow", "arguments": {"millis": 5000}}),
                 )
                 .unwrap(),
@@ -90,18 +84,18 @@ fn a_call_times_out_with_a_typed_error_and_a_dropped_call_is_cancelled() {
         assert!(
             matches!(
                 timed_out,
-                CallError::Failed(mcp_smol::proto::engine::RequestFailure::TimedOut { .. })
+                CallError::Failed(mcp_async::proto::engine::RequestFailure::TimedOut { .. })
             ),
             "{timed_out:?}"
         );
         // Dropping a call's future cancels it; the connection stays usable.
-        let dropped = smol::future::or(
+        let dropped = futures_lite::future::or(
             async {
                 let _ = client.request(request, None).await;
                 false
             },
             async {
-                smol::Timer::after(Duration::from_millis(20)).await;
+                sleep::<H>(Duration::from_millis(20)).await;
                 true
             },
         )
@@ -114,7 +108,8 @@ fn a_call_times_out_with_a_typed_error_and_a_dropped_call_is_cancelled() {
         assert_eq!(text(&echoed.content), "still here");
         let report = client.shutdown().await;
         assert!(report.close.unwrap().abandoned.is_empty());
-    });
+    })
+    .await;
 }
 
 fn open_fds() -> usize {
@@ -144,14 +139,15 @@ fn rss_kib() -> usize {
         .unwrap_or(0)
 }
 
-#[test]
-fn two_thousand_in_memory_cycles_leak_nothing() {
-    within(Duration::from_secs(120), async {
+pub async fn two_thousand_in_memory_cycles_leak_nothing<H: Harness>() {
+    within::<H, _>(Duration::from_secs(120), async {
         let cycle = || async {
-            let client =
-                connect_in_memory(demo_server(SmolRuntime), ClientOptions::new("cycle", "1"))
-                    .await
-                    .unwrap();
+            let client = S::<H>::connect_in_memory(
+                demo_server(runtime::<H>()),
+                ClientOptions::new("cycle", "1"),
+            )
+            .await
+            .unwrap();
             let echoed = client
                 .call_tool("echo", json!({"message": "x"}))
                 .await
@@ -169,7 +165,7 @@ fn two_thousand_in_memory_cycles_leak_nothing() {
             cycle().await;
         }
         // Let detached server tasks observe their closed pipes.
-        smol::Timer::after(Duration::from_millis(100)).await;
+        sleep::<H>(Duration::from_millis(100)).await;
         let (fds_after, threads_after, rss_after) = (open_fds(), threads(), rss_kib());
         eprintln!(
             "2000 cycles: fds {fds} -> {fds_after}, threads {threads_before} -> {threads_after}, \
@@ -184,5 +180,6 @@ fn two_thousand_in_memory_cycles_leak_nothing() {
             rss_after <= rss + 8 * 1024,
             "memory grew by more than 8 MiB: {rss} -> {rss_after} KiB"
         );
-    });
+    })
+    .await;
 }

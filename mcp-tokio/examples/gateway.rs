@@ -7,24 +7,11 @@
 //! cargo run -p mcp-tokio --example gateway -- --config servers.json --listen 127.0.0.1:8080
 //! cargo run -p mcp-tokio --example gateway -- --config servers.json --stdio
 //! ```
-#![allow(clippy::print_stderr)]
 
-fn main() {
+#[tokio::main]
+async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let status = tokio_runtime().block_on(mcp_async::programs::gateway::<mcp_tokio::Tokio>(
-        &args,
-        &mut std::io::stderr(),
-    ));
+    let status =
+        mcp_async::programs::gateway::<mcp_tokio::Tokio>(&args, &mut std::io::stderr()).await;
     std::process::exit(status);
-}
-
-/// A multi-threaded runtime with IO and timers; the program cannot run without one.
-fn tokio_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|error| {
-            eprintln!("cannot start a tokio runtime: {error}");
-            std::process::exit(1)
-        })
 }

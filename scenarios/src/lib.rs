@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 
 use mcp_async::api::{ChildCommand, Stack};
 use mcp_async::demo::demo_server;
+use mcp_async::programs;
 use mcp_async::proto::types::ContentBlock;
 use mcp_async::runtime::Runtime;
 
@@ -71,6 +72,11 @@ pub type S<H> = <H as Harness>::Stack;
 /// Set (to anything) in the environment of this test binary to make it the adapter's stdio
 /// demo server instead of the scenario runner.
 pub const STDIO_SERVER_ENV: &str = "MCP_SCENARIOS_STDIO_SERVER";
+
+/// Set to `server`, `cli` or `gateway` in the environment of this test binary to make it that
+/// example program of the adapter (`mcp_async::programs`, on `H`'s stack) with the command
+/// line's arguments, exiting with its status. See [`program`].
+pub const PROGRAM_ENV: &str = "MCP_SCENARIOS_PROGRAM";
 
 /// One scenario: a name and a way to run it on an adapter.
 pub struct Scenario {
@@ -153,6 +159,23 @@ pub fn main<H: Harness>() {
             std::process::exit(1);
         }
         return;
+    }
+    if let Some(name) = std::env::var_os(PROGRAM_ENV) {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let (mut out, mut log) = (std::io::stdout(), std::io::stderr());
+        let status = H::block_on(async {
+            match name.to_str() {
+                Some("server") => programs::server::<S<H>>(&args, &mut log).await,
+                Some("cli") => programs::cli::<S<H>>(&args, &mut out, &mut log).await,
+                Some("gateway") => programs::gateway::<S<H>>(&args, &mut log).await,
+                _ => {
+                    eprintln!("{PROGRAM_ENV}: no program {name:?}");
+                    programs::USAGE_ERROR
+                }
+            }
+        });
+        let _ = out.flush();
+        std::process::exit(status);
     }
     let options = RunOptions::parse(std::env::args().skip(1));
     let scenarios: Vec<Scenario> = all::<H>()
@@ -315,6 +338,14 @@ pub fn stdio_server() -> ChildCommand {
         .env
         .insert(STDIO_SERVER_ENV.to_owned(), "1".to_owned());
     command
+}
+
+/// The adapter's example program `name` (`server`, `cli`, `gateway`) as a command: this very
+/// test binary, started with [`PROGRAM_ENV`] set to `name`. Its own children inherit that
+/// variable: give them theirs (as [`stdio_server`] does, which takes precedence).
+pub fn program(name: &str) -> ChildCommand {
+    let program = std::env::current_exe().expect("the test binary's path");
+    ChildCommand::new(program.to_string_lossy().into_owned()).env(PROGRAM_ENV, name)
 }
 
 /// The text of a result's first content block.

@@ -6,17 +6,30 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod fixture;
 mod probes;
+mod serve;
 
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: conformance run\n\n  run    run every probe and print a table; exit 1 if any fails";
+const USAGE: &str = "usage: conformance <command>
+
+  run                                   run every probe and print a table; exit 1 if any fails
+  server --runtime smol|tokio (--listen ADDR:PORT | --stdio)
+                                        serve the official suite's \"everything\" fixture
+                                        (MCP endpoint at /mcp)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("run") | None => run(),
+        Some("server") => match serve::server_command(args.get(1..).unwrap_or_default()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(problem) => {
+                eprintln!("conformance server: {problem}\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

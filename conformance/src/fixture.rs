@@ -666,6 +666,52 @@ fn mrtr_tools(builder: ServerBuilder) -> Result<ServerBuilder, FixtureError> {
         )
         .tool(
             tool(
+                "test_input_required_result_capabilities",
+                "Asks only for the input kinds the client declared (elicitation, sampling)",
+                no_arguments(),
+            )?,
+            |ctx, _| async move {
+                let declared = &ctx.request().client_capabilities;
+                let elicits = declared.elicitation.is_some();
+                let samples = declared.sampling.is_some();
+                let name = InputRequest::elicit(elicitation(
+                    "What is your name?",
+                    string_schema("name"),
+                )?);
+                let question = InputRequest::create_message(parse(json!({
+                    "messages": [{"role": "user", "content": {"type": "text", "text": "Say hello"}}],
+                    "maxTokens": 50
+                }))?);
+                // Each ask is made only when declared (Context::ask would refuse it anyway);
+                // both travel together in one input_required result.
+                let (name, said) = futures_lite::future::zip(
+                    async {
+                        if elicits {
+                            Some(ctx.ask_as("user_name", name).await)
+                        } else {
+                            None
+                        }
+                    },
+                    async {
+                        if samples {
+                            Some(ctx.ask_as("greeting", question).await)
+                        } else {
+                            None
+                        }
+                    },
+                )
+                .await;
+                let name = name.transpose()?.and_then(|a| accepted_field(&a, "name"));
+                let said = said.transpose()?.and_then(|a| sampled_text(&a));
+                Ok(result(vec![text(format!(
+                    "elicitation: {}, sampling: {}",
+                    name.unwrap_or_else(|| "not asked".into()),
+                    said.unwrap_or_else(|| "not asked".into())
+                ))]))
+            },
+        )
+        .tool(
+            tool(
                 "test_input_required_result_tampered_state",
                 "Asks for input under an unguessable requestState; a forged one is refused",
                 no_arguments(),

@@ -238,6 +238,8 @@ pub(crate) struct ScenarioResult {
     pub(crate) success: usize,
     pub(crate) failure: usize,
     pub(crate) warning: usize,
+    /// Checks the harness skipped (not applicable to what the server declares).
+    pub(crate) skipped: usize,
     /// The first failing or warning check's id and message.
     pub(crate) first_problem: Option<String>,
 }
@@ -299,6 +301,10 @@ fn tally(checks: &[Check]) -> ScenarioResult {
             "SUCCESS" => result.success += 1,
             "FAILURE" => result.failure += 1,
             "WARNING" => result.warning += 1,
+            "SKIPPED" => {
+                result.skipped += 1;
+                continue;
+            }
             _ => continue,
         }
         if check.status != "SUCCESS" && result.first_problem.is_none() {

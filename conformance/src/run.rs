@@ -281,7 +281,11 @@ fn report(
                         match (verdict, listed) {
                             (Verdict::Pass, None) => {
                                 passed += 1;
-                                "PASS".to_owned()
+                                if result.skipped > 0 {
+                                    format!("PASS/{}s", result.skipped)
+                                } else {
+                                    "PASS".to_owned()
+                                }
                             }
                             (Verdict::Pass, Some(entry)) => {
                                 passed += 1;
@@ -314,7 +318,8 @@ fn report(
         println!();
     }
     println!(
-        "\nPASS: every check succeeded; WARN/FAIL: a warning/failure; x: listed in the \
+        "\nPASS: every check succeeded (PASS/Ns: N checks SKIPPED by the harness as not \
+         applicable, e.g. to an undeclared extension); WARN/FAIL: a warning/failure; x: listed in the \
          expected-failures file; PASS!: listed but passed (stale entry); -: not run."
     );
     println!("results: {}", out.display());

@@ -736,3 +736,108 @@ mod progress_order_tests {
         assert_eq!(progress, [1.0, 2.0, 3.0]);
     }
 }
+
+#[cfg(test)]
+mod named_input_tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use std::task::{Context as TaskContext, Poll, Waker};
+    use std::time::Instant;
+
+    use mcp_proto::engine::{ServerEndpoint, Transmit, TransportScope};
+    use mcp_proto::jsonrpc::{DecodeOptions, decode_message, encode};
+    use mcp_proto::types::{CallToolResult, InputRequest, Tool};
+    use serde_json::{Value, json};
+
+    use super::{App, Produced};
+    use crate::server::{HandlerError, Server};
+
+    fn server() -> Server {
+        let tool: Tool =
+            serde_json::from_value(json!({"name": "ask", "inputSchema": {"type": "object"}}))
+                .unwrap();
+        Server::builder("s", "1")
+            .tool(tool, |ctx, _| async move {
+                // Two asks under the same name: the second gets a generated key.
+                let (a, b) = futures_lite::future::zip(
+                    ctx.ask_as("client_roots", InputRequest::list_roots()),
+                    ctx.ask_as("client_roots", InputRequest::list_roots()),
+                )
+                .await;
+                let (_, _) = (a?, b?);
+                ctx.close_stream();
+                Ok::<_, HandlerError>(CallToolResult::text("done"))
+            })
+            .build()
+    }
+
+    fn modern_call(id: u32, extra: Value) -> mcp_proto::jsonrpc::Message {
+        let mut params = json!({"name": "ask", "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"roots": {}},
+            "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"}
+        }});
+        if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
+            params.extend(extra.clone());
+        }
+        let message = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params});
+        decode_message(
+            &serde_json::to_vec(&message).unwrap(),
+            &DecodeOptions::default(),
+        )
+        .unwrap()
+    }
+
+    /// Runs until idle; returns the messages sent and whether a stream close was asked.
+    fn settle(
+        app: &mut App<()>,
+        endpoint: &mut ServerEndpoint,
+        now: Instant,
+    ) -> (Vec<Value>, bool) {
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        let (mut sent, mut closed) = (Vec::new(), false);
+        loop {
+            while let Some(event) = endpoint.poll_event() {
+                app.on_event(&(), event);
+            }
+            while let Some(transmit) = endpoint.poll_transmit() {
+                if let Transmit::Send { message, .. } = transmit {
+                    sent.push(serde_json::from_slice(&encode(&message)).unwrap());
+                }
+            }
+            match app.poll(&mut cx, true) {
+                Poll::Ready(Produced::CloseStream(..)) => closed = true,
+                Poll::Ready(produced) => app.apply(now, produced, Some(endpoint)),
+                Poll::Pending => return (sent, closed),
+            }
+        }
+    }
+
+    #[test]
+    fn named_asks_keep_their_names_and_duplicates_get_distinct_keys() {
+        let now = Instant::now();
+        let server = server();
+        let mut endpoint = ServerEndpoint::new(server.config());
+        let mut app = App::new(server);
+        endpoint.handle_message(now, TransportScope::CONNECTION, modern_call(1, json!({})));
+        let (sent, closed) = settle(&mut app, &mut endpoint, now);
+        assert!(!closed);
+        let result = &sent[0]["result"];
+        let keys: Vec<&String> = result["inputRequests"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(keys.len(), 2, "{result}");
+        assert!(keys.iter().any(|k| *k == "client_roots"), "{keys:?}");
+        let state = result["requestState"].as_str().unwrap().to_owned();
+        let roots = json!({"roots": []});
+        let responses: serde_json::Map<String, Value> =
+            keys.iter().map(|k| ((*k).clone(), roots.clone())).collect();
+        let retry = json!({"requestState": state, "inputResponses": responses});
+        endpoint.handle_message(now, TransportScope::CONNECTION, modern_call(2, retry));
+        let (sent, closed) = settle(&mut app, &mut endpoint, now);
+        assert_eq!(sent[0]["result"]["content"][0]["text"], "done", "{sent:?}");
+        assert!(closed, "the handler's close_stream reaches the transport");
+    }
+}

@@ -576,10 +576,7 @@ impl Server {
                 {
                     reader(context, params.uri, variables)
                 } else {
-                    return ready(Err(ErrorObject::new(
-                        ErrorCode::RESOURCE_NOT_FOUND_LEGACY,
-                        format!("resource not found: {}", params.uri),
-                    )));
+                    return ready(Err(resource_not_found(context.era(), &params.uri)));
                 };
                 Box::pin(async move {
                     let contents = future.await.map_err(HandlerError::into_error_object)?;
@@ -837,6 +834,20 @@ impl ServerBuilder {
     }
 }
 
+/// The error for reading an unknown resource: -32002 before 2026-07-28, -32602 (Invalid
+/// Params) from it on (SEP-2164), the URI in `data` either way.
+fn resource_not_found(era: Era, uri: &str) -> ErrorObject {
+    let code = match era {
+        Era::Legacy => ErrorCode::RESOURCE_NOT_FOUND_LEGACY,
+        Era::Modern => ErrorCode::INVALID_PARAMS,
+    };
+    let error = ErrorObject::new(code, format!("resource not found: {uri}"));
+    error
+        .clone()
+        .with_data(&serde_json::json!({ "uri": uri }))
+        .unwrap_or(error)
+}
+
 fn ready(value: Result<Value, ErrorObject>) -> BoxFuture<'static, Result<Value, ErrorObject>> {
     Box::pin(std::future::ready(value))
 }
@@ -864,4 +875,51 @@ fn paginate<'a, T>(
     let page = items.get(start..end).unwrap_or_default();
     let next = (end < items.len()).then(|| end.to_string());
     Ok((page, next))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use mcp_proto::types::{ResourcesCapability, ServerCapabilities};
+
+    use super::*;
+
+    #[test]
+    fn declared_capabilities_add_to_the_implied_ones() {
+        let tool: Tool = serde_json::from_value(
+            serde_json::json!({"name": "t", "inputSchema": {"type": "object"}}),
+        )
+        .unwrap();
+        let declared = ServerCapabilities {
+            logging: Some(JsonObject::new()),
+            resources: Some(ResourcesCapability {
+                subscribe: Some(true),
+                list_changed: None,
+            }),
+            ..ServerCapabilities::default()
+        };
+        let server = Server::builder("s", "1")
+            .tool(tool, |_, _| async { Ok(CallToolResult::text("")) })
+            .capabilities(declared)
+            .build();
+        let capabilities = server.config().capabilities;
+        assert!(
+            capabilities.tools.is_some(),
+            "implied by the registered tool"
+        );
+        assert!(capabilities.logging.is_some());
+        assert_eq!(capabilities.resources.unwrap().subscribe, Some(true));
+        assert!(capabilities.prompts.is_none());
+    }
+
+    #[test]
+    fn unknown_resources_answer_by_era_with_the_uri() {
+        let legacy = resource_not_found(Era::Legacy, "test://x");
+        assert_eq!(legacy.code, ErrorCode::RESOURCE_NOT_FOUND_LEGACY);
+        let modern = resource_not_found(Era::Modern, "test://x");
+        assert_eq!(modern.code, ErrorCode::INVALID_PARAMS);
+        let data: Value = serde_json::to_value(&modern).unwrap();
+        assert_eq!(data["data"]["uri"], "test://x");
+    }
 }

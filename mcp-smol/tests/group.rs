@@ -48,9 +48,7 @@ fn an_unreachable_member_keeps_its_own_error_and_the_rest_work() {
             }
         }))
         .unwrap();
-        let group = connect_group(config, ClientOptions::new("group", "1"))
-            .await
-            .unwrap();
+        let group = connect_group(config, ClientOptions::new("group", "1")).await.unwrap();
         let Member::Failed(error) = &group.members()["down"] else {
             panic!("the unreachable member connected")
         };

@@ -1,22 +1,52 @@
 //! `conformance`: checks this MCP stack against the protocol and prints what holds.
 //!
-//! Today `conformance run` runs the project's own wire-level probes against `mcp-proto` (the
-//! rules other SDKs get wrong: Accept wildcards and q-values, `id: null`, batches by version…).
-//! The official suite, served fixtures and both runtimes join as the adapters land.
+//! - `conformance server`: the official suite's "everything" fixture ([`fixture`]) on smol or
+//!   tokio, over Streamable HTTP or stdio;
+//! - `conformance run`: the project's own wire-level probes against `mcp-proto` (the rules
+//!   other SDKs get wrong: Accept wildcards and q-values, `id: null`, batches by version…),
+//!   then the official harness's server suite against the fixture on both runtimes, for each
+//!   harness version and wire ([`run`], [`harness`], [`expected`]).
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod expected;
+mod fixture;
+mod harness;
 mod probes;
+mod run;
+mod serve;
 
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: conformance run\n\n  run    run every probe and print a table; exit 1 if any fails";
+const USAGE: &str = "usage: conformance <command>
+
+  run [--runtime smol|tokio]... [--harness VERSION]... [--wire WIRE]... [--scenario NAME]
+      [--expected-failures FILE] [--out DIR] [--no-probes | --probes-only]
+                                        the probes, then the official harness's server suite
+                                        for each runtime x harness version x wire (0.1.16: all;
+                                        0.2.0-alpha.12: 2025-11-25, 2026-07-28, extension);
+                                        prints a table and `N passed, M failed` (scenario runs);
+                                        exit 1 on a failure or warning not listed in
+                                        conformance/expected-failures.txt, or a listed one that
+                                        passed. Node >= 22 and the harnesses are installed into
+                                        $MCP_CONFORMANCE_CACHE (~/.cache/mcp-conformance) when
+                                        absent (npm needed only then).
+  server --runtime smol|tokio (--listen ADDR:PORT | --stdio)
+                                        serve the official suite's \"everything\" fixture
+                                        (MCP endpoint at /mcp)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("run") | None => run(),
+        Some("run") => run(args.get(1..).unwrap_or_default()),
+        None => run(&[]),
+        Some("server") => match serve::server_command(args.get(1..).unwrap_or_default()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(problem) => {
+                eprintln!("conformance server: {problem}\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -28,41 +58,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> ExitCode {
-    let results: Vec<(probes::Probe, Result<(), String>)> = probes::all()
-        .into_iter()
-        .map(|probe| {
-            let outcome = (probe.check)();
-            (probe, outcome)
-        })
-        .collect();
-    let area_width = results.iter().map(|(p, _)| p.area.len()).max().unwrap_or(0);
-    let name_width = results.iter().map(|(p, _)| p.name.len()).max().unwrap_or(0);
-    println!("{:area_width$}  {:name_width$}  result", "area", "probe");
-    let mut failed = 0;
-    for (probe, outcome) in &results {
-        let verdict = match outcome {
-            Ok(()) => "pass".to_owned(),
-            Err(why) => {
-                failed += 1;
-                format!("FAIL: {why}")
-            }
-        };
-        println!(
-            "{:area_width$}  {:name_width$}  {verdict}",
-            probe.area, probe.name
-        );
-    }
-    println!(
-        "\nnot yet covered: MCP client/server endpoints, Streamable HTTP, smol/tokio transports, official suite"
-    );
-    println!(
-        "conformance: {} passed, {failed} failed",
-        results.len() - failed
-    );
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+fn run(args: &[String]) -> ExitCode {
+    match run::run_command(args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(problem) => {
+            eprintln!("conformance run: {problem}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -37,6 +37,10 @@ const ELICITATION_TIMEOUT: Duration = Duration::from_secs(600);
 
 type Reply = async_channel::Sender<Result<InputResponse, InputError>>;
 
+/// One input request of a handler: the request, the key it wants in an MRTR
+/// `inputRequests` map, and where its answer goes.
+pub(crate) type Ask = (InputRequest, Option<String>, Reply);
+
 /// A modern handler waiting for the client to retry with its input.
 struct Parked {
     request_state: String,
@@ -80,15 +84,21 @@ pub(crate) enum Produced<K> {
         key: K,
         id: RequestId,
         slot: u64,
-        asks: Vec<(InputRequest, Reply)>,
+        asks: Vec<Ask>,
     },
+    /// A handler asked to close the SSE stream carrying its request (only the HTTP server
+    /// has one: it acts on this before [`App::apply`], which ignores it).
+    CloseStream(K, RequestId),
 }
 
 impl<K> Produced<K> {
     /// The endpoint it belongs to.
     pub(crate) fn key(&self) -> &K {
         match self {
-            Self::Answer(key, ..) | Self::Progress(key, ..) | Self::Log(key, ..) => key,
+            Self::Answer(key, ..)
+            | Self::Progress(key, ..)
+            | Self::Log(key, ..)
+            | Self::CloseStream(key, ..) => key,
             Self::Ask { key, .. } => key,
         }
     }
@@ -285,7 +295,11 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     let log = Produced::Log(key.clone(), id.clone(), level, logger, data);
                     self.ready.push_back(log);
                 }
-                ToTask::Ask(request, reply) => asks.push((*request, reply)),
+                ToTask::Ask(request, key, reply) => asks.push((*request, key, reply)),
+                ToTask::CloseStream => {
+                    self.ready
+                        .push_back(Produced::CloseStream(key.clone(), id.clone()));
+                }
             }
         }
         if !asks.is_empty() {
@@ -335,6 +349,8 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             Produced::Log(_, id, level, logger, data) => {
                 let _ = endpoint.log(&id, level, logger, data);
             }
+            // A transport without SSE streams (stdio, in memory) has nothing to close.
+            Produced::CloseStream(..) => {}
             Produced::Ask {
                 key,
                 id,
@@ -358,9 +374,9 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         endpoint: &mut ServerEndpoint,
         key: &K,
         related: &RequestId,
-        asks: Vec<(InputRequest, Reply)>,
+        asks: Vec<Ask>,
     ) {
-        for (request, reply) in asks {
+        for (request, _key, reply) in asks {
             // A person answers an elicitation: give them time.
             let timeout = matches!(request, InputRequest::Elicit(_)).then_some(ELICITATION_TIMEOUT);
             let request = ServerRequest::from(request);
@@ -393,7 +409,7 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         endpoint: &mut ServerEndpoint,
         id: &RequestId,
         slot: u64,
-        asks: Vec<(InputRequest, Reply)>,
+        asks: Vec<Ask>,
     ) {
         let Some(handler) = self.running.iter_mut().find(|r| r.slot == slot) else {
             return;
@@ -404,15 +420,18 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             } else {
                 "only tools/call, prompts/get and resources/read can ask a modern client"
             };
-            for (_, reply) in asks {
+            for (_, _, reply) in asks {
                 let _ = reply.try_send(Err(InputError::Unsupported(reason.into())));
             }
             return;
         }
         let mut requests = InputRequests::new();
         let mut waiting = Vec::with_capacity(asks.len());
-        for (index, (request, reply)) in asks.into_iter().enumerate() {
-            let input_key = format!("input-{index}");
+        for (index, (request, key, reply)) in asks.into_iter().enumerate() {
+            let input_key = match key {
+                Some(key) if !key.is_empty() && !requests.contains_key(&key) => key,
+                _ => generated_key(index, &requests),
+            };
             requests.insert(input_key.clone(), request);
             waiting.push((input_key, reply));
         }
@@ -485,6 +504,15 @@ fn legacy_answer(outcome: Outcome) -> Result<InputResponse, InputError> {
         Outcome::Error(error) => Err(InputError::Client(error)),
         Outcome::Failed(failure) => Err(InputError::Failed(failure)),
     }
+}
+
+/// A key for the `index`th ask of a group that is not yet among `taken`.
+fn generated_key(index: usize, taken: &InputRequests) -> String {
+    let mut key = format!("input-{index}");
+    while taken.contains_key(&key) {
+        key.push('_');
+    }
+    key
 }
 
 /// An unguessable `requestState`: only the client that got it can resume the handler.
@@ -706,5 +734,110 @@ mod progress_order_tests {
             panic!("the server ended before answering")
         }));
         assert_eq!(progress, [1.0, 2.0, 3.0]);
+    }
+}
+
+#[cfg(test)]
+mod named_input_tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use std::task::{Context as TaskContext, Poll, Waker};
+    use std::time::Instant;
+
+    use mcp_proto::engine::{ServerEndpoint, Transmit, TransportScope};
+    use mcp_proto::jsonrpc::{DecodeOptions, decode_message, encode};
+    use mcp_proto::types::{CallToolResult, InputRequest, Tool};
+    use serde_json::{Value, json};
+
+    use super::{App, Produced};
+    use crate::server::{HandlerError, Server};
+
+    fn server() -> Server {
+        let tool: Tool =
+            serde_json::from_value(json!({"name": "ask", "inputSchema": {"type": "object"}}))
+                .unwrap();
+        Server::builder("s", "1")
+            .tool(tool, |ctx, _| async move {
+                // Two asks under the same name: the second gets a generated key.
+                let (a, b) = futures_lite::future::zip(
+                    ctx.ask_as("client_roots", InputRequest::list_roots()),
+                    ctx.ask_as("client_roots", InputRequest::list_roots()),
+                )
+                .await;
+                let (_, _) = (a?, b?);
+                ctx.close_stream();
+                Ok::<_, HandlerError>(CallToolResult::text("done"))
+            })
+            .build()
+    }
+
+    fn modern_call(id: u32, extra: Value) -> mcp_proto::jsonrpc::Message {
+        let mut params = json!({"name": "ask", "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"roots": {}},
+            "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"}
+        }});
+        if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
+            params.extend(extra.clone());
+        }
+        let message = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params});
+        decode_message(
+            &serde_json::to_vec(&message).unwrap(),
+            &DecodeOptions::default(),
+        )
+        .unwrap()
+    }
+
+    /// Runs until idle; returns the messages sent and whether a stream close was asked.
+    fn settle(
+        app: &mut App<()>,
+        endpoint: &mut ServerEndpoint,
+        now: Instant,
+    ) -> (Vec<Value>, bool) {
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        let (mut sent, mut closed) = (Vec::new(), false);
+        loop {
+            while let Some(event) = endpoint.poll_event() {
+                app.on_event(&(), event);
+            }
+            while let Some(transmit) = endpoint.poll_transmit() {
+                if let Transmit::Send { message, .. } = transmit {
+                    sent.push(serde_json::from_slice(&encode(&message)).unwrap());
+                }
+            }
+            match app.poll(&mut cx, true) {
+                Poll::Ready(Produced::CloseStream(..)) => closed = true,
+                Poll::Ready(produced) => app.apply(now, produced, Some(endpoint)),
+                Poll::Pending => return (sent, closed),
+            }
+        }
+    }
+
+    #[test]
+    fn named_asks_keep_their_names_and_duplicates_get_distinct_keys() {
+        let now = Instant::now();
+        let server = server();
+        let mut endpoint = ServerEndpoint::new(server.config());
+        let mut app = App::new(server);
+        endpoint.handle_message(now, TransportScope::CONNECTION, modern_call(1, json!({})));
+        let (sent, closed) = settle(&mut app, &mut endpoint, now);
+        assert!(!closed);
+        let result = &sent[0]["result"];
+        let keys: Vec<&String> = result["inputRequests"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(keys.len(), 2, "{result}");
+        assert!(keys.iter().any(|k| *k == "client_roots"), "{keys:?}");
+        let state = result["requestState"].as_str().unwrap().to_owned();
+        let roots = json!({"roots": []});
+        let responses: serde_json::Map<String, Value> =
+            keys.iter().map(|k| ((*k).clone(), roots.clone())).collect();
+        let retry = json!({"requestState": state, "inputResponses": responses});
+        endpoint.handle_message(now, TransportScope::CONNECTION, modern_call(2, retry));
+        let (sent, closed) = settle(&mut app, &mut endpoint, now);
+        assert_eq!(sent[0]["result"]["content"][0]["text"], "done", "{sent:?}");
+        assert!(closed, "the handler's close_stream reaches the transport");
     }
 }

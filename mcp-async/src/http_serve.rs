@@ -341,6 +341,13 @@ where
             Wake::Inbound(Inbound::ConnectionEnded) => {
                 open_connections = open_connections.saturating_sub(1);
             }
+            // A handler closing its SSE stream (SSE polling): the engine keeps the stream
+            // for the client's `GET` + `Last-Event-ID`.
+            Wake::App(Produced::CloseStream(Key::Streamable(origin), id)) => {
+                if !http.disconnect_request_stream(now, &origin, &id) {
+                    tracing::debug!(%id, "no resumable SSE stream to close");
+                }
+            }
             Wake::App(produced) => {
                 let endpoint = endpoint_of(&mut http, &mut sse, produced.key());
                 app.apply(now, produced, endpoint);

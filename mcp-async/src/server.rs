@@ -96,11 +96,15 @@ pub(crate) enum ToTask {
     Progress(Progress),
     /// A log message about the request.
     Log(LoggingLevel, Option<String>, Value),
-    /// An input request (elicitation, sampling, roots) and where its answer goes.
+    /// An input request (elicitation, sampling, roots), the key it asks to travel under in
+    /// an MRTR `inputRequests` map, and where its answer goes.
     Ask(
         Box<InputRequest>,
+        Option<String>,
         async_channel::Sender<Result<InputResponse, InputError>>,
     ),
+    /// Close the SSE stream carrying the request's messages without ending the request.
+    CloseStream,
 }
 
 /// The handler's line to its connection's task: which handler it is (`slot`, stable while
@@ -197,6 +201,21 @@ impl Context {
         }
     }
 
+    /// Closes the SSE stream that carries this request's messages without ending the request
+    /// (2025-11-25 "SSE polling", the TypeScript SDK's `closeSSEStream`): the client reconnects
+    /// after the stream's `retry` interval with `GET` + `Last-Event-ID` and receives what it
+    /// missed, this handler's later messages and its answer included. A request whose answer
+    /// has not started a stream yet gets one (with its priming event) first.
+    ///
+    /// Only a legacy session over Streamable HTTP whose client accepts SSE has such a stream;
+    /// elsewhere (stdio, modern requests, which a closed stream would cancel) this does nothing.
+    /// Like progress, the wish is dropped when the connection's queue is full.
+    pub fn close_stream(&self) {
+        if let Some(link) = &self.link {
+            let _ = link.to_task.try_send((link.slot, ToTask::CloseStream));
+        }
+    }
+
     /// Asks the client for input and waits for its answer: on a legacy session as a
     /// server→client request (on the request's own stream over HTTP); on a modern request as
     /// an `input_required` result (MRTR), the handler resuming when the client retries with
@@ -206,6 +225,29 @@ impl Context {
     /// [`InputError`]: the client did not declare the capability, refused, or the request
     /// or connection ended first.
     pub async fn ask(&self, request: InputRequest) -> Result<InputResponse, InputError> {
+        self.send_ask(request, None).await
+    }
+
+    /// As [`Context::ask`], naming the question: on a modern request `key` is its key in the
+    /// `input_required` result's `inputRequests` (and in the client's `inputResponses`), for
+    /// clients or tests that look for a given key. Asks made together need distinct keys (a
+    /// repeated or missing key is replaced by a generated one). Legacy sessions ignore it.
+    ///
+    /// # Errors
+    /// As [`Context::ask`].
+    pub async fn ask_as(
+        &self,
+        key: impl Into<String>,
+        request: InputRequest,
+    ) -> Result<InputResponse, InputError> {
+        self.send_ask(request, Some(key.into())).await
+    }
+
+    async fn send_ask(
+        &self,
+        request: InputRequest,
+        key: Option<String>,
+    ) -> Result<InputResponse, InputError> {
         let declared = &self.request.client_capabilities;
         if let Some(capability) = missing_input_capability(&request, declared) {
             return Err(InputError::NotDeclared { capability });
@@ -217,7 +259,7 @@ impl Context {
         };
         let (reply, answer) = async_channel::bounded(1);
         link.to_task
-            .send((link.slot, ToTask::Ask(Box::new(request), reply)))
+            .send((link.slot, ToTask::Ask(Box::new(request), key, reply)))
             .await
             .map_err(|_| InputError::Closed)?;
         answer.recv().await.unwrap_or(Err(InputError::Closed))
@@ -369,6 +411,8 @@ struct Registry {
     templates: Vec<(ResourceTemplate, UriTemplate, TemplateFn)>,
     prompts: Vec<(Prompt, PromptFn)>,
     completion: Option<CompletionFn>,
+    /// Declared on top of what the registrations imply.
+    declared: ServerCapabilities,
 }
 
 /// An MCP server definition: cheap to clone, served by any number of connections at once.
@@ -415,6 +459,7 @@ impl Server {
                 templates: Vec::new(),
                 prompts: Vec::new(),
                 completion: None,
+                declared: ServerCapabilities::default(),
             },
         }
     }
@@ -434,13 +479,22 @@ impl Server {
     #[must_use]
     pub fn config(&self) -> ServerConfig {
         let registry = &self.registry;
+        let declared = registry.declared.clone();
         let capabilities = ServerCapabilities {
-            tools: (!registry.tools.is_empty()).then(ToolsCapability::default),
-            resources: (!registry.resources.is_empty() || !registry.templates.is_empty())
-                .then(ResourcesCapability::default),
-            prompts: (!registry.prompts.is_empty()).then(PromptsCapability::default),
-            completions: registry.completion.is_some().then(JsonObject::new),
-            ..ServerCapabilities::default()
+            tools: declared
+                .tools
+                .or_else(|| (!registry.tools.is_empty()).then(ToolsCapability::default)),
+            resources: declared.resources.or_else(|| {
+                (!registry.resources.is_empty() || !registry.templates.is_empty())
+                    .then(ResourcesCapability::default)
+            }),
+            prompts: declared
+                .prompts
+                .or_else(|| (!registry.prompts.is_empty()).then(PromptsCapability::default)),
+            completions: declared
+                .completions
+                .or_else(|| registry.completion.is_some().then(JsonObject::new)),
+            ..declared
         };
         let mut config = ServerConfig::new(registry.info.clone(), capabilities);
         config.instructions.clone_from(&registry.instructions);
@@ -522,10 +576,7 @@ impl Server {
                 {
                     reader(context, params.uri, variables)
                 } else {
-                    return ready(Err(ErrorObject::new(
-                        ErrorCode::RESOURCE_NOT_FOUND_LEGACY,
-                        format!("resource not found: {}", params.uri),
-                    )));
+                    return ready(Err(resource_not_found(context.era(), &params.uri)));
                 };
                 Box::pin(async move {
                     let contents = future.await.map_err(HandlerError::into_error_object)?;
@@ -599,6 +650,17 @@ impl ServerBuilder {
     #[must_use]
     pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
         self.registry.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Declares `capabilities` in the handshake on top of what the registrations imply (tools,
+    /// resources, prompts, completions are declared, with default settings, as soon as one is
+    /// registered): e.g. `logging`, `resources.subscribe` (the core then answers
+    /// `resources/subscribe`), `listChanged` flags, extensions. A field set here replaces the
+    /// implied one.
+    #[must_use]
+    pub fn capabilities(mut self, capabilities: ServerCapabilities) -> Self {
+        self.registry.declared = capabilities;
         self
     }
 
@@ -772,6 +834,20 @@ impl ServerBuilder {
     }
 }
 
+/// The error for reading an unknown resource: -32002 before 2026-07-28, -32602 (Invalid
+/// Params) from it on (SEP-2164), the URI in `data` either way.
+fn resource_not_found(era: Era, uri: &str) -> ErrorObject {
+    let code = match era {
+        Era::Legacy => ErrorCode::RESOURCE_NOT_FOUND_LEGACY,
+        Era::Modern => ErrorCode::INVALID_PARAMS,
+    };
+    let error = ErrorObject::new(code, format!("resource not found: {uri}"));
+    error
+        .clone()
+        .with_data(&serde_json::json!({ "uri": uri }))
+        .unwrap_or(error)
+}
+
 fn ready(value: Result<Value, ErrorObject>) -> BoxFuture<'static, Result<Value, ErrorObject>> {
     Box::pin(std::future::ready(value))
 }
@@ -799,4 +875,51 @@ fn paginate<'a, T>(
     let page = items.get(start..end).unwrap_or_default();
     let next = (end < items.len()).then(|| end.to_string());
     Ok((page, next))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use mcp_proto::types::{ResourcesCapability, ServerCapabilities};
+
+    use super::*;
+
+    #[test]
+    fn declared_capabilities_add_to_the_implied_ones() {
+        let tool: Tool = serde_json::from_value(
+            serde_json::json!({"name": "t", "inputSchema": {"type": "object"}}),
+        )
+        .unwrap();
+        let declared = ServerCapabilities {
+            logging: Some(JsonObject::new()),
+            resources: Some(ResourcesCapability {
+                subscribe: Some(true),
+                list_changed: None,
+            }),
+            ..ServerCapabilities::default()
+        };
+        let server = Server::builder("s", "1")
+            .tool(tool, |_, _| async { Ok(CallToolResult::text("")) })
+            .capabilities(declared)
+            .build();
+        let capabilities = server.config().capabilities;
+        assert!(
+            capabilities.tools.is_some(),
+            "implied by the registered tool"
+        );
+        assert!(capabilities.logging.is_some());
+        assert_eq!(capabilities.resources.unwrap().subscribe, Some(true));
+        assert!(capabilities.prompts.is_none());
+    }
+
+    #[test]
+    fn unknown_resources_answer_by_era_with_the_uri() {
+        let legacy = resource_not_found(Era::Legacy, "test://x");
+        assert_eq!(legacy.code, ErrorCode::RESOURCE_NOT_FOUND_LEGACY);
+        let modern = resource_not_found(Era::Modern, "test://x");
+        assert_eq!(modern.code, ErrorCode::INVALID_PARAMS);
+        let data: Value = serde_json::to_value(&modern).unwrap();
+        assert_eq!(data["data"]["uri"], "test://x");
+    }
 }

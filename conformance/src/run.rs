@@ -1,0 +1,338 @@
+//! `conformance run`: the project's probes, then the official harness's server suite for
+//! every runtime × harness version × wire, as one table and one verdict.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::expected::{self, Entry, RunKey, Side};
+use crate::harness::{
+    self, EXTENSIONS, FixtureProcess, HARNESSES, HarnessVersion, ScenarioResult, SuiteRun, Verdict,
+};
+use crate::probes;
+use crate::serve::RuntimeKind;
+
+/// The expected-failures file shipped with the crate.
+const DEFAULT_EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/expected-failures.txt");
+
+/// What to run.
+#[derive(Debug, Default)]
+pub(crate) struct RunOptions {
+    runtimes: Vec<RuntimeKind>,
+    harnesses: Vec<String>,
+    wires: Vec<String>,
+    scenario: Option<String>,
+    expected: Option<PathBuf>,
+    out: Option<PathBuf>,
+    probes_only: bool,
+    no_probes: bool,
+}
+
+impl RunOptions {
+    pub(crate) fn parse(args: &[String]) -> Result<Self, String> {
+        let mut options = Self::default();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = || {
+                args.next()
+                    .cloned()
+                    .ok_or_else(|| format!("{arg} needs a value"))
+            };
+            match arg.as_str() {
+                "--runtime" => options.runtimes.push(value()?.parse()?),
+                "--harness" => options.harnesses.push(value()?),
+                "--wire" => options.wires.push(value()?),
+                "--scenario" => options.scenario = Some(value()?),
+                "--expected-failures" => options.expected = Some(PathBuf::from(value()?)),
+                "--out" => options.out = Some(PathBuf::from(value()?)),
+                "--probes-only" => options.probes_only = true,
+                "--no-probes" => options.no_probes = true,
+                other => return Err(format!("unknown option {other:?}")),
+            }
+        }
+        if options.runtimes.is_empty() {
+            options.runtimes = vec![RuntimeKind::Smol, RuntimeKind::Tokio];
+        }
+        for wanted in &options.harnesses {
+            if !HARNESSES.iter().any(|h| h.version == *wanted) {
+                let known: Vec<&str> = HARNESSES.iter().map(|h| h.version).collect();
+                return Err(format!("unknown harness {wanted} (known: {known:?})"));
+            }
+        }
+        Ok(options)
+    }
+
+    fn wants_harness(&self, harness: &HarnessVersion) -> bool {
+        self.harnesses.is_empty() || self.harnesses.iter().any(|h| h == harness.version)
+    }
+
+    fn wants_wire(&self, wire: &str) -> bool {
+        self.wires.is_empty() || self.wires.iter().any(|w| w == wire)
+    }
+}
+
+/// The column of a result: harness version and wire.
+type Column = (String, String);
+
+/// Every result: scenario → (runtime, column) → result.
+type Table = BTreeMap<String, BTreeMap<(RuntimeKind, Column), ScenarioResult>>;
+
+fn wire_label(wire: Option<&str>) -> &str {
+    wire.unwrap_or("all")
+}
+
+/// Runs the probes; prints their table; returns how many failed.
+fn run_probes() -> (usize, usize) {
+    let results: Vec<(probes::Probe, Result<(), String>)> = probes::all()
+        .into_iter()
+        .map(|probe| {
+            let outcome = (probe.check)();
+            (probe, outcome)
+        })
+        .collect();
+    let area_width = results.iter().map(|(p, _)| p.area.len()).max().unwrap_or(0);
+    let name_width = results.iter().map(|(p, _)| p.name.len()).max().unwrap_or(0);
+    println!("{:area_width$}  {:name_width$}  result", "area", "probe");
+    let mut failed = 0;
+    for (probe, outcome) in &results {
+        let verdict = match outcome {
+            Ok(()) => "pass".to_owned(),
+            Err(why) => {
+                failed += 1;
+                format!("FAIL: {why}")
+            }
+        };
+        println!(
+            "{:area_width$}  {:name_width$}  {verdict}",
+            probe.area, probe.name
+        );
+    }
+    println!(
+        "probes: {} passed, {failed} failed\n",
+        results.len() - failed
+    );
+    (results.len() - failed, failed)
+}
+
+/// The runs of one harness version at one wire against one fixture.
+fn run_wire(
+    node: &Path,
+    cli: &Path,
+    url: &str,
+    wire: Option<&str>,
+    scenario: Option<&str>,
+    out: &Path,
+) -> Result<BTreeMap<String, ScenarioResult>, String> {
+    if wire == Some(EXTENSIONS) {
+        // Extension scenarios are not selected by a spec version: each runs on its own.
+        let listed = harness::list_server_scenarios(node, cli, None)?;
+        let mut results = BTreeMap::new();
+        for (name, tags) in listed {
+            if !tags.contains(EXTENSIONS) || scenario.is_some_and(|s| s != name) {
+                continue;
+            }
+            let run = SuiteRun {
+                node,
+                cli,
+                url,
+                spec: None,
+                scenario: Some(&name),
+                out: &out.join(&name),
+            };
+            results.extend(run.run()?);
+        }
+        return Ok(results);
+    }
+    if let Some(scenario) = scenario {
+        let listed = harness::list_server_scenarios(node, cli, wire)?;
+        if !listed.iter().any(|(name, _)| name == scenario) {
+            return Ok(BTreeMap::new());
+        }
+    }
+    SuiteRun {
+        node,
+        cli,
+        url,
+        spec: wire,
+        scenario,
+        out,
+    }
+    .run()
+}
+
+fn load_expected(path: &Path) -> Result<Vec<Entry>, String> {
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    expected::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `conformance run [options]`; returns whether everything held.
+pub(crate) fn run_command(args: &[String]) -> Result<bool, String> {
+    let options = RunOptions::parse(args)?;
+    let expected_path = options
+        .expected
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_EXPECTED));
+    let expected = load_expected(&expected_path)?;
+    let mut probes_failed = 0;
+    if !options.no_probes {
+        probes_failed = run_probes().1;
+    }
+    if options.probes_only {
+        return Ok(probes_failed == 0);
+    }
+    let cache = harness::cache_dir()?;
+    let node = harness::ensure_node(&cache)?;
+    let out = match &options.out {
+        Some(out) => out.clone(),
+        None => cache
+            .join("results")
+            .join(format!("run-{}", std::process::id())),
+    };
+    let _ = fs::remove_dir_all(&out);
+    let mut table: Table = BTreeMap::new();
+    let mut columns: Vec<Column> = Vec::new();
+    for harness in HARNESSES.iter().filter(|h| options.wants_harness(h)) {
+        let cli = harness::ensure_harness(&cache, harness)?;
+        for &runtime in &options.runtimes {
+            let log = out.join(format!("fixture-{runtime}-{}.log", harness.dir));
+            fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+            let fixture = FixtureProcess::start(runtime, &log)?;
+            for &wire in harness.wires {
+                let label = wire_label(wire);
+                if !options.wants_wire(label) {
+                    continue;
+                }
+                let column = (harness.version.to_owned(), label.to_owned());
+                if !columns.contains(&column) {
+                    columns.push(column.clone());
+                }
+                let dir = out.join(format!("{}-{label}-{runtime}", harness.dir));
+                eprintln!(
+                    "conformance: harness {} wire {label} on {runtime} ({})",
+                    harness.version, fixture.url
+                );
+                let results = run_wire(
+                    &node,
+                    &cli,
+                    &fixture.url,
+                    wire,
+                    options.scenario.as_deref(),
+                    &dir,
+                )?;
+                for (scenario, result) in results {
+                    table
+                        .entry(scenario)
+                        .or_default()
+                        .insert((runtime, column.clone()), result);
+                }
+            }
+        }
+    }
+    Ok(report(&table, &columns, &options.runtimes, &expected, &out) && probes_failed == 0)
+}
+
+/// Prints the table, the problems and the last line; returns whether the run is clean.
+fn report(
+    table: &Table,
+    columns: &[Column],
+    runtimes: &[RuntimeKind],
+    expected: &[Entry],
+    out: &Path,
+) -> bool {
+    let headers: Vec<String> = columns
+        .iter()
+        .flat_map(|(harness, wire)| {
+            runtimes
+                .iter()
+                .map(move |runtime| format!("{harness}/{wire}/{runtime}"))
+        })
+        .collect();
+    let name_width = table.keys().map(String::len).max().unwrap_or(8).max(8);
+    let cell_width = headers.iter().map(String::len).max().unwrap_or(4).max(5);
+    print!("{:name_width$}", "scenario");
+    for header in &headers {
+        print!("  {header:>cell_width$}");
+    }
+    println!();
+    let (mut passed, mut failed, mut expected_failures) = (0usize, 0usize, 0usize);
+    let mut problems = Vec::new();
+    let mut stale = Vec::new();
+    for (scenario, results) in table {
+        print!("{scenario:name_width$}");
+        for (harness, wire) in columns {
+            for &runtime in runtimes {
+                let cell = match results.get(&(runtime, (harness.clone(), wire.clone()))) {
+                    None => "-".to_owned(),
+                    Some(result) => {
+                        let key = RunKey {
+                            side: Side::Server,
+                            harness,
+                            wire,
+                            runtime: runtime.name(),
+                            scenario,
+                        };
+                        let listed = expected.iter().find(|e| e.matches(&key));
+                        let verdict = result.verdict();
+                        let where_ = format!("{scenario} [{harness}/{wire}/{runtime}]");
+                        match (verdict, listed) {
+                            (Verdict::Pass, None) => {
+                                passed += 1;
+                                if result.skipped > 0 {
+                                    format!("PASS/{}s", result.skipped)
+                                } else {
+                                    "PASS".to_owned()
+                                }
+                            }
+                            (Verdict::Pass, Some(entry)) => {
+                                passed += 1;
+                                stale.push(format!("{where_} passed but is listed ({entry})"));
+                                "PASS!".to_owned()
+                            }
+                            (_, Some(_)) => {
+                                failed += 1;
+                                expected_failures += 1;
+                                format!("x{}", verdict.label())
+                            }
+                            (_, None) => {
+                                failed += 1;
+                                problems.push(format!(
+                                    "{where_} {}: {} ok, {} failed, {} warnings; {}",
+                                    verdict.label(),
+                                    result.success,
+                                    result.failure,
+                                    result.warning,
+                                    result.first_problem.as_deref().unwrap_or("no checks ran")
+                                ));
+                                verdict.label().to_owned()
+                            }
+                        }
+                    }
+                };
+                print!("  {cell:>cell_width$}");
+            }
+        }
+        println!();
+    }
+    println!(
+        "\nPASS: every check succeeded (PASS/Ns: N checks SKIPPED by the harness as not \
+         applicable, e.g. to an undeclared extension); WARN/FAIL: a warning/failure; x: listed in the \
+         expected-failures file; PASS!: listed but passed (stale entry); -: not run."
+    );
+    println!("results: {}", out.display());
+    for problem in &problems {
+        println!("unexpected: {problem}");
+    }
+    for entry in &stale {
+        println!("stale: {entry}");
+    }
+    println!(
+        "counted in scenario runs (scenario × runtime × harness/wire); {expected_failures} of \
+         the failures are expected"
+    );
+    println!("{passed} passed, {failed} failed");
+    problems.is_empty() && stale.is_empty() && !table.is_empty()
+}

@@ -1,4 +1,4 @@
-"""A tiny MCP client on the official Python SDK, a peer of mcp-smol/tests/interop.rs.
+"""A tiny MCP client on the official Python SDK, a peer of scenarios/src/interop.rs.
 
     python python_client.py [--mode auto|legacy] --stdio 'CMD ARGS'
     python python_client.py [--mode auto|legacy] --url http://127.0.0.1:PORT/mcp

@@ -1,4 +1,4 @@
-"""A tiny MCP server on the official Python SDK, a peer of mcp-smol/tests/interop.rs.
+"""A tiny MCP server on the official Python SDK, a peer of scenarios/src/interop.rs.
 
     python python_server.py --stdio
     python python_server.py --http PORT      # Streamable HTTP at http://127.0.0.1:PORT/mcp

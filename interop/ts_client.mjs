@@ -1,4 +1,4 @@
-// A tiny MCP client on the official TypeScript SDK, a peer of mcp-smol/tests/interop.rs.
+// A tiny MCP client on the official TypeScript SDK, a peer of scenarios/src/interop.rs.
 //
 //   node ts_client.mjs --stdio 'CMD ARGS'
 //   node ts_client.mjs --url http://127.0.0.1:PORT/mcp

@@ -1,4 +1,4 @@
-// A tiny MCP server on the official TypeScript SDK, a peer of mcp-smol/tests/interop.rs.
+// A tiny MCP server on the official TypeScript SDK, a peer of scenarios/src/interop.rs.
 //
 //   node ts_server.mjs --stdio
 //   node ts_server.mjs --http PORT      # Streamable HTTP at http://127.0.0.1:PORT/mcp

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Installs the peers of the interoperability tests (mcp-smol/tests/interop.rs): the official
+# Installs the peers of the interoperability scenarios (scenarios/src/interop.rs): the official
 # Python SDK in venvs (the current 2.x line and the legacy 1.x line), the official TypeScript
 # SDK with npm, and Node 22 when the system's node is older. Idempotent: whatever is already
 # there at the pinned version is kept.
 #
-#   scripts/install-interop.sh            # into ${MCP_INTEROP_DIR:-<repo>/target/interop}
+#   scripts/install-interop.sh            # into ${MCP_INTEROP_DIR:-${CARGO_TARGET_DIR:-<repo>/target}/interop}
+#
+# The scenarios look in the same place: MCP_INTEROP_DIR when set, otherwise the interop/
+# directory of the cargo target directory they were built in (CARGO_TARGET_DIR honoured), or
+# of <repo>/target.
 #
 # Needs python3 (with venv, or pip) and npm. Writes "$dir/env" (PYTHON, PYTHONPATH, PYTHON_V1,
 # PYTHONPATH_V1, NODE, NODE_PATH) for the tests to read. MCP_INTEROP=off skips the tests.
@@ -18,7 +22,7 @@ ZOD_VERSION=4.6.7
 NODE_VERSION=22.23.3   # only installed when the system's node is older than 22
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-dir=${MCP_INTEROP_DIR:-$repo/target/interop}
+dir=${MCP_INTEROP_DIR:-${CARGO_TARGET_DIR:-$repo/target}/interop}
 started=$(date +%s)
 
 say() { printf 'install-interop: %s\n' "$*"; }

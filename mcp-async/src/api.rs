@@ -18,4 +18,7 @@ pub use crate::server::{
 /// TLS for `https://` URLs: rustls (re-exported) and its errors.
 #[cfg(feature = "tls")]
 pub use crate::tls;
+/// The MCP endpoint as a tower service, for axum or hyper routers.
+#[cfg(feature = "tower")]
+pub use crate::tower;
 pub use mcp_proto as proto;

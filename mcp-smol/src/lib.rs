@@ -15,6 +15,8 @@
 //!   proxy of `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` or one set in [`HttpConnectOptions`]
 //!   ([`ProxyConfig`]), trusting extra roots or a rustls configuration of your own
 //!   ([`tls`]);
+//! - `tower_service` (feature `tower`): the MCP endpoint as a tower service for a hyper (or
+//!   axum) router on smol;
 //! - [`connect_in_memory`]: client and server in one process;
 //! - [`connect_group`]: clients of many servers (an `mcpServers` configuration), each
 //!   member's failure kept to itself.
@@ -196,6 +198,20 @@ pub async fn serve_http(
         options,
         os_entropy,
     ))
+}
+
+/// The MCP endpoint as a tower service whose owner task runs on smol's executor, to mount in a
+/// hyper (or axum) router: the Streamable HTTP endpoint on whatever route it is mounted at,
+/// with the checks and limits of [`serve_http`] (see [`tower`] for paths, limits and
+/// lifetime). The handle's [`shutdown`](tower::McpServiceHandle::shutdown) stops it with a
+/// report.
+#[cfg(feature = "tower")]
+#[must_use]
+pub fn tower_service(
+    server: Server,
+    options: HttpServeOptions,
+) -> (tower::McpService, tower::McpServiceHandle) {
+    tower::McpService::new(&SmolRuntime, server, options)
 }
 
 /// Opens TCP connections for the HTTP client; proxies and TLS are added on top by

@@ -11,7 +11,8 @@
 //! # Paths
 //!
 //! The router chose the route, so the service serves the Streamable HTTP endpoint (both eras)
-//! on **whatever path it receives**; [`HttpServeOptions::path`] is not consulted. When
+//! on **whatever path it receives**; [`HttpServeOptions::path`] is not consulted (nor
+//! [`HttpServeOptions::max_connections`]: the framework owns the connections). When
 //! [`HttpServeOptions::legacy_sse`] is set, requests whose path equals its `sse` path (`GET`)
 //! or its `messages` path (`POST`) go to the deprecated HTTP+SSE transport instead: mount
 //! clones of the service on those routes too. The paths are compared with the request's path
@@ -24,8 +25,9 @@
 //! A request body is read whole before the engine sees it, at most
 //! [`Limits::max_body_bytes`](mcp_proto::h1::Limits::max_body_bytes) of
 //! [`HttpServeOptions::limits`] (the bound of the HTTP/1.1 listener): a larger body — declared
-//! or streamed — gets the listener's 413, a body that fails to arrive gets 400. Under HTTP/2 the
-//! authority of the URI stands for the missing `Host` header, which the engine checks.
+//! or streamed — gets the listener's 413, a body that fails to arrive gets 400. The other
+//! limits are about parsing heads, which the framework does. Under HTTP/2 the authority of the
+//! URI stands for the missing `Host` header, which the engine checks.
 //!
 //! # Lifetime
 //!
@@ -36,7 +38,8 @@
 //! and every response body it produced is gone; then the owner ends too.
 //!
 //! A response body dropped before its stream ended (the client went away) tells the owner, which
-//! cancels what the exchange was waiting for, as a closed connection does on the listener.
+//! closes the exchange as it does for a connection closed on the listener: a modern request's
+//! call is cancelled; a legacy stream can be resumed, an HTTP+SSE session ends.
 //!
 //! ```no_run
 //! use mcp_async::http_serve::{HttpServeOptions, HttpServeReport};
@@ -340,16 +343,20 @@ impl Exchange {
 
 impl Drop for Exchange {
     fn drop(&mut self) {
+        // What the owner queued since the last look may have opened or ended the exchange.
+        while !self.settled
+            && let Ok(outbound) = self.outputs.try_recv()
+        {
+            match outbound {
+                Outbound::Opened(machine, stream) => self.opened = Some((machine, stream)),
+                Outbound::Output(HttpOutput::Respond { .. } | HttpOutput::EndEvents { .. }) => {
+                    self.settled = true;
+                }
+                Outbound::Output(_) => {}
+            }
+        }
         if self.settled {
             return;
-        }
-        if self.opened.is_none() {
-            // The owner may have opened it since the last look.
-            while let Ok(outbound) = self.outputs.try_recv() {
-                if let Outbound::Opened(machine, stream) = outbound {
-                    self.opened = Some((machine, stream));
-                }
-            }
         }
         let Some((machine, stream)) = self.opened else {
             // Not opened yet: the owner closes it when its first output finds no reader.

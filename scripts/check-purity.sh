@@ -15,8 +15,10 @@ FORBIDDEN_IN_PROTO='tokio|tokio-.*|smol|async-io|async-std|async-net|async-proce
 # Pure crates reviewed for mcp-proto (no IO, no clock, no OS randomness).
 PROTO_ALLOWED='mcp-proto|serde|serde_core|serde_derive|serde_json|proc-macro2|quote|syn|unicode-ident|thiserror|thiserror-impl|itoa|ryu|zmij|memchr|base64|http|bytes|fnv|httparse|mime'
 FORBIDDEN_IN_SMOL='tokio|tokio-.*'
-# The shared async layer serves both adapters: no runtime, reactor or executor of its own.
-FORBIDDEN_IN_SHARED='tokio|tokio-.*|smol|async-io|async-executor|async-global-executor|async-std|async-net|async-process|async-fs|blocking|mio|polling|futures-executor'
+# The shared async layer serves both adapters: no runtime, reactor or executor of its own, and
+# (its `tower` feature included) no HTTP implementation or web framework: only the service and
+# body traits.
+FORBIDDEN_IN_SHARED='tokio|tokio-.*|smol|async-io|async-executor|async-global-executor|async-std|async-net|async-process|async-fs|blocking|mio|polling|futures-executor|hyper|hyper-.*|axum|axum-.*|tower|tower-http'
 # The tokio adapter must not drag in smol's reactor or executor.
 FORBIDDEN_IN_TOKIO='smol|async-io|async-executor|async-global-executor|async-net|async-process|async-fs|blocking|polling'
 
@@ -56,8 +58,9 @@ check_sources() {
   fi
 }
 
+# tree CRATE [CARGO-TREE-OPTIONS…]
 tree() {
-  cargo tree --quiet --locked -p "$1" -e normal --target all --prefix none --format '{p}'
+  cargo tree --quiet --locked -p "$1" "${@:2}" -e normal --target all --prefix none --format '{p}'
 }
 
 self_test() {
@@ -77,10 +80,11 @@ self_test() {
   done
   expect_failure check_tree mcp-smol "$FORBIDDEN_IN_SMOL" "" <<<$'mcp-smol v0.1.0\ntokio v1.40.0'
   expect_success check_tree mcp-smol "$FORBIDDEN_IN_SMOL" "" <<<$'mcp-smol v0.1.0\nasync-io v2.0.0'
-  for crate in tokio smol async-io async-executor mio; do
+  for crate in tokio smol async-io async-executor mio hyper hyper-util axum tower; do
     expect_failure check_tree mcp-async "$FORBIDDEN_IN_SHARED" "" <<<$'mcp-async v0.1.0\n'"$crate v1.0.0"
   done
   expect_success check_tree mcp-async "$FORBIDDEN_IN_SHARED" "" <<<$'mcp-async v0.1.0\nasync-channel v2.0.0'
+  expect_success check_tree mcp-async "$FORBIDDEN_IN_SHARED" "" <<<$'mcp-async v0.1.0\ntower-service v0.3.3\nhttp-body v1.0.1'
   expect_failure check_tree mcp-tokio "$FORBIDDEN_IN_TOKIO" "" <<<$'mcp-tokio v0.1.0\nasync-io v2.0.0'
   expect_success check_tree mcp-tokio "$FORBIDDEN_IN_TOKIO" "" <<<$'mcp-tokio v0.1.0\ntokio v1.0.0'
   mkdir -p "$tmp/ok" && printf '// Instant::now is mentioned in a comment only\nfn f(now: Instant) {}\n' >"$tmp/ok/a.rs"
@@ -105,10 +109,11 @@ status=0
 tree mcp-proto | check_tree mcp-proto "$FORBIDDEN_IN_PROTO" "$PROTO_ALLOWED" || status=1
 tree mcp-smol | check_tree mcp-smol "$FORBIDDEN_IN_SMOL" "" || status=1
 tree mcp-async | check_tree mcp-async "$FORBIDDEN_IN_SHARED" "" || status=1
+tree mcp-async --all-features | check_tree "mcp-async (all features)" "$FORBIDDEN_IN_SHARED" "" || status=1
 tree mcp-tokio | check_tree mcp-tokio "$FORBIDDEN_IN_TOKIO" "" || status=1
 check_sources mcp-proto/src || status=1
 if [ $status -eq 0 ]; then
-  echo "purity: mcp-proto is free of IO, clocks, randomness and runtimes; mcp-async of runtimes;" \
-    "mcp-smol of tokio; mcp-tokio of smol"
+  echo "purity: mcp-proto is free of IO, clocks, randomness and runtimes; mcp-async (every" \
+    "feature) of runtimes and HTTP stacks; mcp-smol of tokio; mcp-tokio of smol"
 fi
 exit $status

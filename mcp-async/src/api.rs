@@ -19,4 +19,7 @@ pub use crate::stack::Stack;
 /// TLS for `https://` URLs: rustls (re-exported) and its errors.
 #[cfg(feature = "tls")]
 pub use crate::tls;
+/// The MCP endpoint as a tower service, for axum or hyper routers.
+#[cfg(feature = "tower")]
+pub use crate::tower;
 pub use mcp_proto as proto;

@@ -4,7 +4,8 @@
 //! One task owns the protocol state — the [`HttpServer`] (and [`SseServer`]) machines and the
 //! running handlers. Each accepted connection gets a task of its own that parses requests with
 //! the [`mcp_proto::h1`] codec, hands them to the owner, and writes back what the owner routes
-//! to its exchange; requests on one connection are answered in order.
+//! to its exchange; requests on one connection are answered in order. Another front end can
+//! bring the owner its requests instead of a listener (the `tower` feature's service does).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -113,7 +114,7 @@ pub struct HttpServeReport {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Machine {
+pub(crate) enum Machine {
     Streamable,
     LegacySse,
 }
@@ -126,21 +127,43 @@ enum Key {
 
 /// From the owner to a connection task, about its current exchange.
 #[derive(Debug)]
-enum Outbound {
+pub(crate) enum Outbound {
     Opened(Machine, StreamId),
     Output(HttpOutput),
 }
 
 /// A request a connection task parsed, and where its exchange's outputs go.
-struct NewRequest {
+pub(crate) struct NewRequest {
     machine: Machine,
     parts: Parts,
     body: Vec<u8>,
     reply: async_channel::Sender<Outbound>,
 }
 
+/// Hands a request to the owner; returns what the owner routes to its exchange, or `None`
+/// when the owner has ended.
+pub(crate) async fn submit(
+    inbound: &async_channel::Sender<Inbound>,
+    machine: Machine,
+    parts: Parts,
+    body: Vec<u8>,
+) -> Option<async_channel::Receiver<Outbound>> {
+    let (reply, outputs) = async_channel::bounded(EXCHANGE_QUEUE);
+    let request = NewRequest {
+        machine,
+        parts,
+        body,
+        reply,
+    };
+    inbound
+        .send(Inbound::Request(Box::new(request)))
+        .await
+        .ok()
+        .map(|()| outputs)
+}
+
 /// From a connection task to the owner.
-enum Inbound {
+pub(crate) enum Inbound {
     Request(Box<NewRequest>),
     Closed(Machine, StreamId),
     ConnectionEnded,
@@ -163,9 +186,25 @@ type Accepting<C> = BoxFuture<'static, io::Result<(C, SocketAddr)>>;
 enum Wake<C> {
     Accepted(io::Result<(C, SocketAddr)>),
     Inbound(Inbound),
+    /// Every sender of requests is gone (only when no listener of ours holds one).
+    FrontEnded,
     App(Produced<Key>),
     Timer,
     Stop,
+}
+
+/// The listener of an owner whose requests come from another front end: it has none.
+#[cfg(feature = "tower")]
+pub(crate) enum NoListener {}
+
+#[cfg(feature = "tower")]
+impl Listener for NoListener {
+    // Any stream type does: no connection is ever made.
+    type Connection = futures_lite::io::Cursor<Vec<u8>>;
+
+    fn accept(&self) -> BoxFuture<'static, io::Result<(Self::Connection, SocketAddr)>> {
+        match *self {}
+    }
 }
 
 /// Serves `server` on `listener` until `stop` completes; then stops accepting, gives open
@@ -175,6 +214,57 @@ pub async fn serve_http<R, L>(
     runtime: R,
     server: Server,
     listener: L,
+    options: HttpServeOptions,
+    entropy: fn(&mut [u8]),
+    stop: impl Future<Output = ()> + Send,
+) -> HttpServeReport
+where
+    R: Runtime,
+    L: Listener,
+{
+    let front = Front::listening(listener);
+    run_owner(runtime, server, front, options, entropy, stop).await
+}
+
+/// Where the owner's requests come from.
+pub(crate) struct Front<L> {
+    /// A listener whose connections the owner serves, with the sender their tasks get; none
+    /// when another front end brings the requests.
+    listener: Option<(L, async_channel::Sender<Inbound>)>,
+    /// Requests, closed exchanges and ended connections, from every front-end task. Its
+    /// closing (every sender dropped) ends serving.
+    inbound: async_channel::Receiver<Inbound>,
+}
+
+impl<L> Front<L> {
+    fn listening(listener: L) -> Self {
+        let (sender, inbound) = async_channel::bounded(INBOUND_QUEUE);
+        Self {
+            listener: Some((listener, sender)),
+            inbound,
+        }
+    }
+}
+
+#[cfg(feature = "tower")]
+impl Front<NoListener> {
+    /// Requests from a front end of another kind, through the returned sender (and its
+    /// clones).
+    pub(crate) fn requests() -> (Self, async_channel::Sender<Inbound>) {
+        let (sender, inbound) = async_channel::bounded(INBOUND_QUEUE);
+        let front = Self {
+            listener: None,
+            inbound,
+        };
+        (front, sender)
+    }
+}
+
+/// The owner task: the engines, the application and every open exchange, for any front end.
+async fn run_owner<R, L>(
+    runtime: R,
+    server: Server,
+    front: Front<L>,
     options: HttpServeOptions,
     entropy: fn(&mut [u8]),
     stop: impl Future<Output = ()> + Send,
@@ -199,8 +289,9 @@ where
     let mut app: App<Key> = App::new(server);
     // Held until serving ends: its closing ends connection tasks idling between requests.
     let (_serving, served) = async_channel::bounded::<()>(1);
-    let (inbound_sender, inbound) = async_channel::bounded(INBOUND_QUEUE);
+    let Front { listener, inbound } = front;
     let mut inbound = Box::pin(inbound);
+    let mut inbound_open = true;
     let mut routes: HashMap<(Machine, StreamId), async_channel::Sender<Outbound>> = HashMap::new();
     let mut timer = Timer::new(runtime.clone());
     let mut stop_timer = Timer::new(runtime.clone());
@@ -251,7 +342,11 @@ where
         if accept_paused_until.is_some_and(|until| now >= until) {
             accept_paused_until = None;
         }
-        if stopping_since.is_none() && accepting.is_none() && accept_paused_until.is_none() {
+        if let Some((listener, _)) = &listener
+            && stopping_since.is_none()
+            && accepting.is_none()
+            && accept_paused_until.is_none()
+        {
             accepting = Some(listener.accept());
         }
         let wake = poll_fn(|cx| {
@@ -260,8 +355,8 @@ where
             {
                 return Poll::Ready(Wake::Accepted(result));
             }
-            if let Poll::Ready(Some(message)) = inbound.as_mut().poll_next(cx) {
-                return Poll::Ready(Wake::Inbound(message));
+            if inbound_open && let Poll::Ready(message) = inbound.as_mut().poll_next(cx) {
+                return Poll::Ready(message.map_or(Wake::FrontEnded, Wake::Inbound));
             }
             if let Poll::Ready(produced) = app.poll(cx, true) {
                 return Poll::Ready(Wake::App(produced));
@@ -281,6 +376,10 @@ where
                 accepting = None;
                 match result {
                     Ok((connection, peer)) if open_connections < options.max_connections => {
+                        // Only a listener accepts, and it came with its sender.
+                        let Some((_, inbound_sender)) = &listener else {
+                            continue;
+                        };
                         open_connections += 1;
                         report.connections += 1;
                         let task = serve_connection(
@@ -346,6 +445,15 @@ where
             Wake::App(Produced::CloseStream(Key::Streamable(origin), id)) => {
                 if !http.disconnect_request_stream(now, &origin, &id) {
                     tracing::debug!(%id, "no resumable SSE stream to close");
+                }
+            }
+            Wake::FrontEnded => {
+                inbound_open = false;
+                // The readers of every exchange were held by the front end's tasks: all gone.
+                routes.retain(|_, reply| !reply.is_closed());
+                if stopping_since.is_none() {
+                    stopping_since = Some(now);
+                    stop_timer.set(now.checked_add(options.stop_grace));
                 }
             }
             Wake::App(produced) => {
@@ -531,34 +639,20 @@ where
         }
         let keep_alive = h1::keep_alive(request.version(), request.headers());
         let (parts, ()) = request.into_parts();
-        let Some(machine) = machine_for(&parts, options) else {
-            let status = if parts.uri.path() == options.path
-                || options
-                    .legacy_sse
-                    .as_ref()
-                    .is_some_and(|p| parts.uri.path() == p.sse || parts.uri.path() == p.messages)
-            {
-                StatusCode::METHOD_NOT_ALLOWED
-            } else {
-                StatusCode::NOT_FOUND
-            };
-            write_status(connection, status).await?;
-            if keep_alive {
-                continue;
+        let machine = match route(&parts, options, EndpointPath::Exact(&options.path)) {
+            Ok(machine) => machine,
+            Err(status) => {
+                write_status(connection, status).await?;
+                if keep_alive {
+                    continue;
+                }
+                return Ok(());
             }
-            return Ok(());
         };
-        let (reply, outputs) = async_channel::bounded(EXCHANGE_QUEUE);
-        let request = Inbound::Request(Box::new(NewRequest {
-            machine,
-            parts,
-            body,
-            reply,
-        }));
-        if inbound.send(request).await.is_err() {
+        let Some(outputs) = submit(inbound, machine, parts, body).await else {
             // The server is stopping.
             return write_status(connection, StatusCode::SERVICE_UNAVAILABLE).await;
-        }
+        };
         if !answer(connection, &outputs, inbound, &mut buffer, &mut chunk).await? {
             return Ok(());
         }
@@ -568,15 +662,44 @@ where
     }
 }
 
-fn machine_for(parts: &Parts, options: &HttpServeOptions) -> Option<Machine> {
+/// The paths a front end serves the Streamable HTTP endpoint on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum EndpointPath<'a> {
+    /// This one only (a listener of our own).
+    Exact(&'a str),
+    /// Every path but the HTTP+SSE ones (a router in front already chose the route).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    AnyOther,
+}
+
+/// The machine serving a request, or the status refusing it: 405 for a served path and
+/// another method, 404 for any other path.
+pub(crate) fn route(
+    parts: &Parts,
+    options: &HttpServeOptions,
+    endpoint: EndpointPath<'_>,
+) -> Result<Machine, StatusCode> {
     let path = parts.uri.path();
-    if path == options.path && matches!(parts.method, Method::GET | Method::POST | Method::DELETE) {
-        return Some(Machine::Streamable);
+    let legacy = options.legacy_sse.as_ref();
+    let legacy_path = legacy.is_some_and(|p| path == p.sse || path == p.messages);
+    let endpoint_path = match endpoint {
+        EndpointPath::Exact(endpoint) => path == endpoint,
+        EndpointPath::AnyOther => !legacy_path,
+    };
+    if endpoint_path && matches!(parts.method, Method::GET | Method::POST | Method::DELETE) {
+        return Ok(Machine::Streamable);
     }
-    let legacy = options.legacy_sse.as_ref()?;
-    let serves = (path == legacy.sse && parts.method == Method::GET)
-        || (path == legacy.messages && parts.method == Method::POST);
-    serves.then_some(Machine::LegacySse)
+    let legacy_serves = legacy.is_some_and(|p| {
+        (path == p.sse && parts.method == Method::GET)
+            || (path == p.messages && parts.method == Method::POST)
+    });
+    if legacy_serves {
+        Ok(Machine::LegacySse)
+    } else if endpoint_path || legacy_path {
+        Err(StatusCode::METHOD_NOT_ALLOWED)
+    } else {
+        Err(StatusCode::NOT_FOUND)
+    }
 }
 
 enum Next {
@@ -700,8 +823,7 @@ async fn refuse<C: AsyncWrite + Unpin>(connection: &mut C, error: &H1Error) -> i
 #[derive(Debug)]
 pub struct HttpServerHandle {
     local_addr: SocketAddr,
-    stop: async_channel::Sender<()>,
-    done: async_channel::Receiver<HttpServeReport>,
+    owner: OwnerTask,
 }
 
 impl HttpServerHandle {
@@ -720,8 +842,7 @@ impl HttpServerHandle {
     /// Stops accepting, lets open exchanges finish within the stop grace, closes the rest,
     /// and reports. (Dropping the handle stops the server the same way, without the report.)
     pub async fn shutdown(self) -> HttpServeReport {
-        self.stop.close();
-        self.done.recv().await.unwrap_or_default()
+        self.owner.shutdown().await
     }
 }
 
@@ -734,22 +855,59 @@ pub fn spawn_http_server<R: Runtime, L: Listener>(
     options: HttpServeOptions,
     entropy: fn(&mut [u8]),
 ) -> HttpServerHandle {
+    let front = Front::listening(listener);
+    let owner = spawn_owner(runtime, server, front, options, entropy, OnHandleDrop::Stop);
+    HttpServerHandle { local_addr, owner }
+}
+
+/// What the owner does when its handle is dropped without a shutdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnHandleDrop {
+    /// Stops as a shutdown would.
+    Stop,
+    /// Serves on until its front end ends (every sender of requests dropped).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    Detach,
+}
+
+/// A spawned owner task, seen from its handle.
+#[derive(Debug)]
+pub(crate) struct OwnerTask {
+    stop: async_channel::Sender<()>,
+    done: async_channel::Receiver<HttpServeReport>,
+}
+
+impl OwnerTask {
+    /// Stops the owner gracefully and waits for its report.
+    pub(crate) async fn shutdown(self) -> HttpServeReport {
+        let _ = self.stop.try_send(());
+        self.done.recv().await.unwrap_or_default()
+    }
+}
+
+/// Spawns the owner task for `front` on `runtime`.
+pub(crate) fn spawn_owner<R: Runtime, L: Listener>(
+    runtime: &R,
+    server: Server,
+    front: Front<L>,
+    options: HttpServeOptions,
+    entropy: fn(&mut [u8]),
+    on_handle_drop: OnHandleDrop,
+) -> OwnerTask {
     let (stop, stopped) = async_channel::bounded::<()>(1);
     let (finished, done) = async_channel::bounded(1);
     let task_runtime = runtime.clone();
     runtime.spawn(Box::pin(async move {
         let stop = async move {
-            // Closed by `shutdown` or by dropping the handle.
-            let _ = stopped.recv().await;
+            // A message from `shutdown`; closed without one when the handle was dropped.
+            if stopped.recv().await.is_err() && on_handle_drop == OnHandleDrop::Detach {
+                std::future::pending::<()>().await;
+            }
         };
-        let report = serve_http(task_runtime, server, listener, options, entropy, stop).await;
+        let report = run_owner(task_runtime, server, front, options, entropy, stop).await;
         let _ = finished.try_send(report);
     }));
-    HttpServerHandle {
-        local_addr,
-        stop,
-        done,
-    }
+    OwnerTask { stop, done }
 }
 
 #[cfg(test)]
@@ -764,5 +922,69 @@ mod tests {
         assert_eq!(classify_accept_error(&reset), AcceptFailure::Connection);
         let broken = io::Error::from(io::ErrorKind::InvalidInput);
         assert_eq!(classify_accept_error(&broken), AcceptFailure::Fatal);
+    }
+
+    fn parts(method: Method, path: &str) -> Parts {
+        let request = http::Request::builder().method(method).uri(path).body(());
+        request.unwrap().into_parts().0
+    }
+
+    #[test]
+    fn a_listener_serves_its_paths_and_a_router_mount_any_path_but_the_legacy_ones() {
+        let mut options = HttpServeOptions::default();
+        let exact = EndpointPath::Exact("/mcp");
+        let any = EndpointPath::AnyOther;
+        for (method, path, endpoint, routed) in [
+            (Method::POST, "/mcp", exact, Ok(Machine::Streamable)),
+            (
+                Method::PUT,
+                "/mcp",
+                exact,
+                Err(StatusCode::METHOD_NOT_ALLOWED),
+            ),
+            (Method::GET, "/sse", exact, Err(StatusCode::NOT_FOUND)),
+            (
+                Method::DELETE,
+                "/mounted/here",
+                any,
+                Ok(Machine::Streamable),
+            ),
+            (
+                Method::PATCH,
+                "/mounted/here",
+                any,
+                Err(StatusCode::METHOD_NOT_ALLOWED),
+            ),
+            (Method::GET, "/sse", any, Ok(Machine::Streamable)),
+        ] {
+            assert_eq!(
+                route(&parts(method, path), &options, endpoint),
+                routed,
+                "{path}"
+            );
+        }
+        options.legacy_sse = Some(LegacySsePaths::default());
+        for endpoint in [exact, any] {
+            for (method, path, routed) in [
+                (Method::GET, "/sse", Ok(Machine::LegacySse)),
+                (
+                    Method::POST,
+                    "/messages?sessionId=1",
+                    Ok(Machine::LegacySse),
+                ),
+                (Method::POST, "/sse", Err(StatusCode::METHOD_NOT_ALLOWED)),
+                (
+                    Method::GET,
+                    "/messages",
+                    Err(StatusCode::METHOD_NOT_ALLOWED),
+                ),
+            ] {
+                assert_eq!(
+                    route(&parts(method, path), &options, endpoint),
+                    routed,
+                    "{path}"
+                );
+            }
+        }
     }
 }

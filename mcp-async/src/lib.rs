@@ -14,12 +14,17 @@
 //! tunnel through a proxy ([`proxy`]) and TLS for `https://` ([`tls`], rustls on ring) are
 //! added here, over any `futures-io` stream.
 //!
-//! Features: `tls` (off by default here, on by default in `mcp-smol`) enables `https://`.
+//! Features: `tls` (off by default here, on by default in `mcp-smol`) enables `https://`;
+//! `tower` adds [`tower`], the MCP endpoint as a `tower_service::Service` to
+//! mount in an axum or hyper router.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-// The docs link to the TLS items, which only exist with the `tls` feature (docs are built
-// with every feature).
-#![cfg_attr(not(feature = "tls"), allow(rustdoc::broken_intra_doc_links))]
+// The docs link to the TLS and tower items, which only exist with their features (docs are
+// built with every feature).
+#![cfg_attr(
+    not(all(feature = "tls", feature = "tower")),
+    allow(rustdoc::broken_intra_doc_links)
+)]
 
 pub mod api;
 mod app;
@@ -44,6 +49,8 @@ pub mod server;
 pub mod stack;
 mod timer;
 pub mod tls;
+#[cfg(feature = "tower")]
+pub mod tower;
 mod uri_template;
 
 pub use mcp_proto as proto;

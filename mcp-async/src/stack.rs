@@ -168,6 +168,22 @@ pub trait Stack: Send + Sync + 'static {
             Ok(Group::connect_all(runtime, Self::connector(), config, options).await)
         }
     }
+
+    /// The MCP endpoint as a tower service whose owner task runs on this runtime, to mount in
+    /// an axum or hyper router: the Streamable HTTP endpoint on whatever route it is mounted
+    /// at, with the checks and limits of [`Stack::serve_http`] (see [`crate::tower`] for
+    /// paths, limits and lifetime). The handle's `shutdown` stops it with a report.
+    ///
+    /// # Errors
+    /// No runtime.
+    #[cfg(feature = "tower")]
+    fn tower_service(
+        server: Server,
+        options: HttpServeOptions,
+    ) -> io::Result<(crate::tower::McpService, crate::tower::McpServiceHandle)> {
+        let runtime = Self::runtime()?;
+        Ok(crate::tower::McpService::new(&runtime, server, options))
+    }
 }
 
 fn runtime_for_client<S: Stack + ?Sized>() -> Result<S::Runtime, ConnectError> {
@@ -265,6 +281,21 @@ macro_rules! stack_functions {
             options: $crate::client::ClientOptions,
         ) -> ::std::io::Result<$crate::group::Group> {
             <$stack as $crate::stack::Stack>::connect_group(config, options).await
+        }
+
+        /// The MCP endpoint as a tower service whose owner task runs on this runtime, to
+        /// mount in an axum or hyper router: the Streamable HTTP endpoint on whatever route
+        /// it is mounted at, with the checks and limits of [`serve_http`] (see [`tower`] for
+        /// paths, limits and lifetime). The handle's `shutdown` stops it with a report.
+        ///
+        /// # Errors
+        /// No runtime to run on.
+        #[cfg(feature = "tower")]
+        pub fn tower_service(
+            server: $crate::server::Server,
+            options: $crate::http_serve::HttpServeOptions,
+        ) -> ::std::io::Result<($crate::tower::McpService, $crate::tower::McpServiceHandle)> {
+            <$stack as $crate::stack::Stack>::tower_service(server, options)
         }
     };
 }

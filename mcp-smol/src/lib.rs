@@ -15,6 +15,8 @@
 //!   proxy of `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` or one set in [`HttpConnectOptions`]
 //!   ([`ProxyConfig`]), trusting extra roots or a rustls configuration of your own
 //!   ([`tls`]);
+//! - `tower_service` (feature `tower`): the MCP endpoint as a tower service for a hyper (or
+//!   axum) router on smol;
 //! - [`connect_in_memory`]: client and server in one process;
 //! - [`connect_group`]: clients of many servers (an `mcpServers` configuration), each
 //!   member's failure kept to itself.

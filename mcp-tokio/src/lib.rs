@@ -6,7 +6,9 @@
 //! and its sockets, processes and stdio. No smol or async-io in its dependency tree.
 //!
 //! - [`serve_stdio`], [`serve_http`]: servers on stdin/stdout and on a TCP listener;
-//! - [`connect_child`], [`connect_http`], [`connect_in_memory`], [`connect_group`]: clients.
+//! - [`connect_child`], [`connect_http`], [`connect_in_memory`], [`connect_group`]: clients;
+//! - `tower_service` (feature `tower`): the MCP endpoint as a tower service, mounted in an
+//!   axum or hyper router next to other routes.
 //!
 //! Tasks go to the runtime that was current when the connection was made (through its
 //! [`tokio::runtime::Handle`]), so dropping a handle never needs a runtime: `Drop` only
@@ -33,6 +35,44 @@
 //!     assert!(report.close.is_some());
 //!     Ok::<_, Box<dyn std::error::Error>>(())
 //! }).unwrap();
+//! ```
+//!
+//! ## Mounting in axum or hyper (feature `tower`)
+//!
+//! `tower_service` is the MCP endpoint as a `tower::Service`, next to your other routes,
+//! with the same checks (Origin, Host, Accept…) and limits as [`serve_http`]:
+//!
+//! ```no_run
+//! # #[cfg(feature = "tower")]
+//! # mod example {
+//! use std::future::IntoFuture;
+//!
+//! use axum::{Router, routing::get};
+//! use mcp_tokio::{HttpServeOptions, TokioRuntime, tower_service};
+//!
+//! async fn ctrl_c() {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let server = mcp_async::demo::demo_server(TokioRuntime::current()?);
+//!     let (mcp, handle) = tower_service(server, HttpServeOptions::default())?;
+//!     let app = Router::new()
+//!         .route("/health", get(|| async { "ok" }))
+//!         .route_service("/mcp", mcp);
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//!     let serving = axum::serve(listener, app).with_graceful_shutdown(ctrl_c());
+//!     let serving = tokio::spawn(serving.into_future());
+//!     ctrl_c().await;
+//!     // axum's graceful stop waits for open responses; the MCP shutdown ends its SSE streams.
+//!     let report = handle.shutdown().await;
+//!     serving.await??;
+//!     eprintln!("{report:?}");
+//!     Ok(())
+//! }
+//! # }
+//! # fn main() {}
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

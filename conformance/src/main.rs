@@ -5,7 +5,7 @@
 //! - `conformance run`: the project's own wire-level probes against `mcp-proto` (the rules
 //!   other SDKs get wrong: Accept wildcards and q-values, `id: null`, batches by version…),
 //!   then the official harness's server suite against the fixture on both runtimes, for each
-//!   harness version and wire ([`run`], [`harness`], [`expected`]).
+//!   harness version and wire ([`mod@run`], [`harness`], [`expected`]).
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 

@@ -60,6 +60,10 @@ struct Running<K> {
     can_require_input: bool,
     answer: BoxFuture<'static, Result<Value, ErrorObject>>,
     parked: Option<Parked>,
+    /// Answers the client sent before being asked (SEP-2322: `inputResponses` on a request
+    /// without `requestState`, e.g. to a server that keeps no state): an ask whose key is
+    /// here takes its answer at once (once) instead of answering `input_required`.
+    supplied: InputResponses,
     /// Dropped with the handler: closes its context's cancellation signal.
     _cancel: async_channel::Sender<()>,
 }
@@ -140,11 +144,16 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                 request,
                 context,
             } => {
-                if context.era == Era::Modern
-                    && let Some((state, responses)) = retry_of(&request)
-                {
-                    self.resume(key, id, state, responses);
-                    return None;
+                let mut supplied = InputResponses::new();
+                if context.era == Era::Modern {
+                    match retry_of(&request) {
+                        Some((Some(state), responses)) => {
+                            self.resume(key, id, state, responses);
+                            return None;
+                        }
+                        Some((None, responses)) => supplied = responses,
+                        None => {}
+                    }
                 }
                 let (cancel, cancelled) = async_channel::bounded(1);
                 let slot = self.next_slot;
@@ -170,6 +179,7 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     can_require_input,
                     answer: self.server.dispatch(context, request),
                     parked: None,
+                    supplied,
                     _cancel: cancel,
                 });
                 None
@@ -432,8 +442,16 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                 Some(key) if !key.is_empty() && !requests.contains_key(&key) => key,
                 _ => generated_key(index, &requests),
             };
+            // Answered up front (each answer serves one ask; unknown extra keys are ignored).
+            if let Some(answer) = handler.supplied.remove(&input_key) {
+                let _ = reply.try_send(Ok(answer));
+                continue;
+            }
             requests.insert(input_key.clone(), request);
             waiting.push((input_key, reply));
+        }
+        if waiting.is_empty() {
+            return;
         }
         let request_state = random_state();
         if let Err(error) =
@@ -483,15 +501,16 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
     }
 }
 
-/// The `requestState` and answers of a modern retry, if `request` is one.
-fn retry_of(request: &ClientRequest) -> Option<(String, InputResponses)> {
+/// The `requestState` and answers of a modern request that can carry them (`None`: it
+/// cannot). A request with answers but no state answers its handler's asks by key.
+fn retry_of(request: &ClientRequest) -> Option<(Option<String>, InputResponses)> {
     let (state, responses) = match request {
         ClientRequest::CallTool(p) => (&p.request_state, &p.input_responses),
         ClientRequest::GetPrompt(p) => (&p.request_state, &p.input_responses),
         ClientRequest::ReadResource(p) => (&p.request_state, &p.input_responses),
         _ => return None,
     };
-    Some((state.clone()?, responses.clone().unwrap_or_default()))
+    Some((state.clone(), responses.clone().unwrap_or_default()))
 }
 
 /// The answer to a legacy server→client request, typed by its shape as MRTR answers are
@@ -630,6 +649,31 @@ mod tests {
         assert_eq!(app.parked(), 1);
         app.evict_parked(now + PARK_TTL + Duration::from_secs(1));
         assert_eq!(app.parked(), 0);
+    }
+
+    #[test]
+    fn answers_sent_without_a_request_state_serve_the_first_asks_by_key() {
+        let now = Instant::now();
+        let server = asking_server();
+        let mut endpoint = ServerEndpoint::new(server.config());
+        let mut app = App::new(server);
+        // The answer under the ask's key plus keys nobody asked for: it completes at once.
+        let responses = json!({
+            "input-0": {"roots": [{"uri": "file:///a"}, {"uri": "file:///b"}]},
+            "unknown_extra_key": {"action": "accept", "content": {"foo": "bar"}}
+        });
+        call(&mut endpoint, now, 1, json!({"inputResponses": responses}));
+        let sent = settle(&mut app, &mut endpoint, now);
+        assert_eq!(sent[0]["result"]["content"][0]["text"], "2", "{sent:?}");
+        assert_eq!(app.parked(), 0);
+
+        // Only unrelated answers: the handler still asks (input_required), and parks.
+        let responses = json!({"other": {"roots": []}});
+        call(&mut endpoint, now, 2, json!({"inputResponses": responses}));
+        let sent = settle(&mut app, &mut endpoint, now);
+        assert_eq!(sent[0]["result"]["resultType"], "input_required", "{sent:?}");
+        assert!(sent[0]["result"]["inputRequests"]["input-0"].is_object());
+        assert_eq!(app.parked(), 1);
     }
 
     #[test]

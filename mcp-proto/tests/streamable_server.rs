@@ -241,6 +241,22 @@ fn statuses_for_notifications_errors_and_refusals() {
         serde_json::from_slice::<Value>(response.body()).unwrap()["error"]["code"],
         -32601
     );
+    // `initialize` as a 2026-07-28 request (modern `_meta`): a removed method, 404 + -32601,
+    // answering its id; it starts no session.
+    post(
+        &mut server,
+        now,
+        "*/*",
+        &json!({"jsonrpc": "2.0", "id": 2, "method": "initialize", "params": {"_meta": meta(json!({}))}}),
+    );
+    let [HttpOutput::Respond { response, .. }] = &outputs(&mut server, now)[..] else {
+        panic!()
+    };
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body = serde_json::from_slice::<Value>(response.body()).unwrap();
+    assert_eq!(body["error"]["code"], -32601, "{body}");
+    assert_eq!(body["id"], 2);
+    assert_eq!(server.session_count(), 0);
     // A modern version header without _meta in the body: a modern request missing _meta.
     let (parts, ()) = http::Request::post("/mcp")
         .header("host", "localhost")

@@ -898,7 +898,9 @@ impl ServerEndpoint {
             .is_some_and(|m| m.get(PROTOCOL_VERSION_KEY).is_some());
         // Era first: a method that does not exist in the request's era is -32601 whatever its
         // params, and modern `_meta` is validated before the params (which it belongs to).
-        let context = if method == INITIALIZE {
+        // `initialize` selects a legacy session, unless its `_meta` declares a modern version:
+        // that is a 2026-07-28 request for a method the era removed (-32601 below).
+        let context = if method == INITIALIZE && !declares_modern {
             None
         } else if declares_modern || self.legacy.is_none() {
             match self.modern_context(meta.as_ref(), scope) {

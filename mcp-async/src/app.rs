@@ -13,7 +13,9 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
 use futures_lite::Stream;
-use mcp_proto::engine::{CloseReport, Outcome, RequestOptions, ServerEndpoint, ServerEvent};
+use mcp_proto::engine::{
+    CloseReport, ListChanged, Outcome, RequestOptions, ServerEndpoint, ServerEvent,
+};
 use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RequestId};
 use mcp_proto::types::methods::{ClientRequest, ServerRequest};
 use mcp_proto::types::{
@@ -93,17 +95,21 @@ pub(crate) enum Produced<K> {
     /// A handler asked to close the SSE stream carrying its request (only the HTTP server
     /// has one: it acts on this before [`App::apply`], which ignores it).
     CloseStream(K, RequestId),
+    /// A list of the server changed ([`crate::server::ServerHandle`]): for every endpoint
+    /// (the HTTP server tells all of its own; [`App::apply`] tells the one it is given).
+    ListChanged(ListChanged),
 }
 
 impl<K> Produced<K> {
-    /// The endpoint it belongs to.
-    pub(crate) fn key(&self) -> &K {
+    /// The endpoint it belongs to (`None`: every endpoint).
+    pub(crate) fn key(&self) -> Option<&K> {
         match self {
             Self::Answer(key, ..)
             | Self::Progress(key, ..)
             | Self::Log(key, ..)
-            | Self::CloseStream(key, ..) => key,
-            Self::Ask { key, .. } => key,
+            | Self::CloseStream(key, ..) => Some(key),
+            Self::Ask { key, .. } => Some(key),
+            Self::ListChanged(_) => None,
         }
     }
 }
@@ -118,12 +124,16 @@ pub(crate) struct App<K> {
     /// Answers made without a handler (e.g. a retry whose handler is gone).
     ready: VecDeque<Produced<K>>,
     legacy_asks: Vec<LegacyAsk<K>>,
+    /// The server's list changes, to announce.
+    list_changes: std::pin::Pin<Box<async_channel::Receiver<ListChanged>>>,
 }
 
 impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
     pub(crate) fn new(server: Server) -> Self {
         let (to_task, from_handlers) = async_channel::bounded(HANDLER_QUEUE);
+        let list_changes = Box::pin(server.handle().listen());
         Self {
+            list_changes,
             server,
             running: Vec::new(),
             next_slot: 0,
@@ -249,6 +259,9 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         if let Some(ready) = self.ready.pop_front() {
             return Poll::Ready(ready);
         }
+        if let Poll::Ready(Some(list)) = self.list_changes.as_mut().poll_next(cx) {
+            return Poll::Ready(Produced::ListChanged(list));
+        }
         if answers {
             for index in 0..self.running.len() {
                 let Some(handler) = self.running.get_mut(index) else {
@@ -361,6 +374,9 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             }
             // A transport without SSE streams (stdio, in memory) has nothing to close.
             Produced::CloseStream(..) => {}
+            Produced::ListChanged(list) => {
+                endpoint.notify_list_changed(list);
+            }
             Produced::Ask {
                 key,
                 id,
@@ -674,6 +690,71 @@ mod tests {
         assert_eq!(sent[0]["result"]["resultType"], "input_required", "{sent:?}");
         assert!(sent[0]["result"]["inputRequests"]["input-0"].is_object());
         assert_eq!(app.parked(), 1);
+    }
+
+    fn send(endpoint: &mut ServerEndpoint, now: Instant, id: u32, method: &str, params: Value) {
+        let mut params = params;
+        params["_meta"] = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {}
+        });
+        let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let message = decode_message(
+            &serde_json::to_vec(&message).unwrap(),
+            &DecodeOptions::default(),
+        )
+        .unwrap();
+        endpoint.handle_message(now, TransportScope::CONNECTION, message);
+    }
+
+    #[test]
+    fn hiding_a_tool_announces_the_change_to_listening_subscriptions_only() {
+        let now = Instant::now();
+        let capabilities: mcp_proto::types::ServerCapabilities =
+            serde_json::from_value(json!({"tools": {"listChanged": true}})).unwrap();
+        let builder = Server::builder("s", "1")
+            .tool(
+                serde_json::from_value(json!({"name": "t", "inputSchema": {"type": "object"}}))
+                    .unwrap(),
+                |_, _| async { Ok::<_, HandlerError>(CallToolResult::text("ok")) },
+            )
+            .capabilities(capabilities);
+        let handle = builder.handle();
+        let server = builder.build();
+        let mut endpoint = ServerEndpoint::new(server.config());
+        let mut app = App::new(server);
+        let tools = json!({"notifications": {"toolsListChanged": true}});
+        send(&mut endpoint, now, 1, "subscriptions/listen", tools);
+        let prompts = json!({"notifications": {"promptsListChanged": true}});
+        send(&mut endpoint, now, 2, "subscriptions/listen", prompts);
+        let sent = settle(&mut app, &mut endpoint, now);
+        assert_eq!(sent.len(), 2, "two acknowledgements: {sent:?}");
+
+        assert!(handle.set_tool_enabled("t", false));
+        assert!(!handle.set_tool_enabled("t", false), "no change, no news");
+        let sent = settle(&mut app, &mut endpoint, now);
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0]["method"], "notifications/tools/list_changed");
+        assert_eq!(
+            sent[0]["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+            1
+        );
+
+        // Hidden: neither listed nor callable.
+        send(&mut endpoint, now, 3, "tools/list", json!({}));
+        send(&mut endpoint, now, 4, "tools/call", json!({"name": "t"}));
+        let sent = settle(&mut app, &mut endpoint, now);
+        let list = sent.iter().find(|m| m["id"] == 3).unwrap();
+        assert_eq!(list["result"]["tools"], json!([]), "{list}");
+        let call = sent.iter().find(|m| m["id"] == 4).unwrap();
+        assert_eq!(call["error"]["code"], -32602, "{call}");
+
+        assert!(handle.set_tool_enabled("t", true));
+        send(&mut endpoint, now, 5, "tools/list", json!({}));
+        let sent = settle(&mut app, &mut endpoint, now);
+        assert_eq!(sent[0]["method"], "notifications/tools/list_changed");
+        let list = sent.iter().find(|m| m["id"] == 5).unwrap();
+        assert_eq!(list["result"]["tools"][0]["name"], "t", "{list}");
     }
 
     #[test]

@@ -198,6 +198,7 @@ pub(crate) fn fixture_server<R: Runtime>(runtime: R) -> Result<Server, FixtureEr
     let builder = mrtr_tools(builder)?;
     let builder = resources(builder)?;
     let builder = prompts(builder)?;
+    let builder = stateless_tools(builder)?;
     Ok(builder.build())
 }
 
@@ -802,6 +803,112 @@ fn argument<'a>(
         .get(name)
         .map(String::as_str)
         .ok_or_else(|| HandlerError::invalid_params(format!("missing argument `{name}`")))
+}
+
+/// The tool and prompt that `test_trigger_tool_change` and `test_trigger_prompt_change` show
+/// and hide, changing what `tools/list` and `prompts/list` answer.
+const DYNAMIC_TOOL: &str = "test_dynamic_tool";
+const DYNAMIC_PROMPT: &str = "test_dynamic_prompt";
+
+/// The diagnostic tools of the 2026-07-28 `server-stateless` scenario (SEP-2575).
+fn stateless_tools(builder: ServerBuilder) -> Result<ServerBuilder, FixtureError> {
+    let handle = builder.handle();
+    let prompt_handle = builder.handle();
+    let dynamic_prompt: Prompt = define(
+        DYNAMIC_PROMPT,
+        json!({"name": DYNAMIC_PROMPT,
+               "description": "Listed or not: test_trigger_prompt_change toggles it"}),
+    )?;
+    Ok(builder
+        .tool(
+            tool(
+                "test_missing_capability",
+                "Needs the client's sampling capability: -32021 when it was not declared",
+                no_arguments(),
+            )?,
+            |ctx, _| async move {
+                let ask = InputRequest::create_message(parse(json!({
+                    "messages": [{"role": "user", "content": {"type": "text", "text": "Say hi"}}],
+                    "maxTokens": 20
+                }))?);
+                let answer = ask_until_answered(&ctx, "sampling", &ask).await?;
+                let said = sampled_text(&answer).unwrap_or_else(|| "(no text)".into());
+                Ok(result(vec![text(format!("The model said: {said}"))]))
+            },
+        )
+        .tool(
+            tool(
+                "test_streaming_elicitation",
+                "Asks the user for a name through the answer (input_required), never as a request",
+                no_arguments(),
+            )?,
+            |ctx, _| async move {
+                let ask = InputRequest::elicit(elicitation(
+                    "What is your name?",
+                    string_schema("name"),
+                )?);
+                let answer = ask_until_answered(&ctx, "user_name", &ask).await?;
+                let name = accepted_field(&answer, "name").unwrap_or_else(|| "stranger".into());
+                Ok(result(vec![text(format!("Hello, {name}!"))]))
+            },
+        )
+        .tool(
+            tool(
+                "test_logging_tool",
+                "Logs at info and debug; only a request's _meta logLevel lets them out",
+                no_arguments(),
+            )?,
+            |ctx, _| async move {
+                ctx.log(LoggingLevel::Info, Some("conformance"), json!("working"));
+                ctx.log(LoggingLevel::Debug, Some("conformance"), json!("details"));
+                Ok(result(vec![text("Logged two messages")]))
+            },
+        )
+        .tool(
+            tool(
+                DYNAMIC_TOOL,
+                "Listed or not: test_trigger_tool_change toggles it",
+                no_arguments(),
+            )?,
+            |_, _| async { Ok(result(vec![text("The dynamic tool ran")])) },
+        )
+        .tool(
+            tool(
+                "test_trigger_tool_change",
+                "Shows or hides test_dynamic_tool (tools/list changes, and listeners hear it)",
+                no_arguments(),
+            )?,
+            move |_, _| {
+                let handle = handle.clone();
+                async move {
+                    let shown = !handle.is_tool_enabled(DYNAMIC_TOOL);
+                    handle.set_tool_enabled(DYNAMIC_TOOL, shown);
+                    let now = if shown { "listed" } else { "hidden" };
+                    Ok(result(vec![text(format!("{DYNAMIC_TOOL} is now {now}"))]))
+                }
+            },
+        )
+        .tool(
+            tool(
+                "test_trigger_prompt_change",
+                "Shows or hides test_dynamic_prompt (prompts/list changes, and listeners hear it)",
+                no_arguments(),
+            )?,
+            move |_, _| {
+                let handle = prompt_handle.clone();
+                async move {
+                    let shown = !handle.is_prompt_enabled(DYNAMIC_PROMPT);
+                    handle.set_prompt_enabled(DYNAMIC_PROMPT, shown);
+                    let now = if shown { "listed" } else { "hidden" };
+                    Ok(result(vec![text(format!("{DYNAMIC_PROMPT} is now {now}"))]))
+                }
+            },
+        )
+        .prompt(dynamic_prompt, |_, _| async {
+            Ok(prompt_result(vec![user_says(text(
+                "This prompt comes and goes.",
+            ))]))
+        }))
 }
 
 fn prompts(builder: ServerBuilder) -> Result<ServerBuilder, FixtureError> {

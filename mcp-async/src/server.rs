@@ -58,34 +58,50 @@ pub const DEFAULT_PAGE_SIZE: usize = 100;
 
 /// A handler's failure, answered as a JSON-RPC error. (A tool that ran and failed should
 /// rather return [`CallToolResult::error`], which the model can read.)
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct HandlerError {
     /// The JSON-RPC error code.
     pub code: ErrorCode,
     /// The message.
     pub message: String,
+    /// The error's `data` member, if any.
+    pub data: Option<Value>,
 }
 
 impl HandlerError {
+    /// An error with `code` and `message`, without data.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
     /// Invalid arguments (-32602).
     pub fn invalid_params(message: impl Into<String>) -> Self {
-        Self {
-            code: ErrorCode::INVALID_PARAMS,
-            message: message.into(),
-        }
+        Self::new(ErrorCode::INVALID_PARAMS, message)
     }
 
     /// An internal failure (-32603).
     pub fn internal(message: impl Into<String>) -> Self {
-        Self {
-            code: ErrorCode::INTERNAL_ERROR,
-            message: message.into(),
-        }
+        Self::new(ErrorCode::INTERNAL_ERROR, message)
+    }
+
+    /// The same error carrying `data`.
+    #[must_use]
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
     }
 
     pub(crate) fn into_error_object(self) -> ErrorObject {
-        ErrorObject::new(self.code, self.message)
+        let error = ErrorObject::new(self.code, self.message);
+        match self.data {
+            Some(data) => error.clone().with_data(&data).unwrap_or(error),
+            None => error,
+        }
     }
 }
 
@@ -355,14 +371,16 @@ impl InputError {
 }
 
 impl From<InputError> for HandlerError {
+    /// -32021 with `data.requiredCapabilities` (a `ClientCapabilities` object naming the
+    /// missing one) for an undeclared capability; -32603 otherwise.
     fn from(error: InputError) -> Self {
-        let code = match error {
-            InputError::NotDeclared { .. } => ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
-            _ => ErrorCode::INTERNAL_ERROR,
-        };
-        Self {
-            code,
-            message: error.to_string(),
+        match error {
+            InputError::NotDeclared { capability } => Self::new(
+                ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                error.to_string(),
+            )
+            .with_data(serde_json::json!({ "requiredCapabilities": { capability: {} } })),
+            other => Self::internal(other.to_string()),
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 use std::task::{Context as TaskContext, Poll};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_lite::Stream;
 use mcp_proto::engine::{
@@ -18,14 +18,17 @@ use mcp_proto::engine::{
 };
 use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RequestId};
 use mcp_proto::types::methods::{ClientRequest, ServerRequest};
+use mcp_proto::types::tasks::CreateTaskResult;
 use mcp_proto::types::{
-    Era, InputRequest, InputRequests, InputResponse, InputResponses, LoggingLevel,
+    ClientCapabilities, Era, InputRequest, InputRequests, InputResponse, InputResponses,
+    LoggingLevel, MissingRequiredClientCapabilityData, TASKS_EXTENSION_ID,
 };
 use serde_json::Value;
 
 use crate::entropy::os_entropy;
 use crate::runtime::BoxFuture;
-use crate::server::{Context, InputError, Link, Progress, Server, ToTask};
+use crate::server::{Context, InputError, Link, Progress, Server, TaskSupport, ToTask};
+use crate::tasks::{TaskError, TaskTable};
 
 /// The most handler messages (progress, logs, asks) queued for the connection task.
 const HANDLER_QUEUE: usize = 256;
@@ -66,6 +69,9 @@ struct Running<K> {
     /// without `requestState`, e.g. to a server that keeps no state): an ask whose key is
     /// here takes its answer at once (once) instead of answering `input_required`.
     supplied: InputResponses,
+    /// The task it runs as (its answer, errors and asks go to the task table, not to the
+    /// request, which was answered with the task).
+    task: Option<String>,
     /// Dropped with the handler: closes its context's cancellation signal.
     _cancel: async_channel::Sender<()>,
 }
@@ -126,6 +132,8 @@ pub(crate) struct App<K> {
     legacy_asks: Vec<LegacyAsk<K>>,
     /// The server's list changes, to announce.
     list_changes: std::pin::Pin<Box<async_channel::Receiver<ListChanged>>>,
+    /// Tool calls running as tasks (extension `io.modelcontextprotocol/tasks`).
+    tasks: TaskTable,
 }
 
 impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
@@ -134,6 +142,7 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         let list_changes = Box::pin(server.handle().listen());
         Self {
             list_changes,
+            tasks: TaskTable::default(),
             server,
             running: Vec::new(),
             next_slot: 0,
@@ -156,6 +165,11 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             } => {
                 let mut supplied = InputResponses::new();
                 if context.era == Era::Modern {
+                    if let Some(answer) = self.task_request(&request) {
+                        self.ready
+                            .push_back(Produced::Answer(key.clone(), id, answer));
+                        return None;
+                    }
                     match retry_of(&request) {
                         Some((Some(state), responses)) => {
                             self.resume(key, id, state, responses);
@@ -165,6 +179,19 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                         None => {}
                     }
                 }
+                let task = match self.as_task(&request, &context.client_capabilities) {
+                    Ok(task) => task,
+                    Err(error) => {
+                        self.ready
+                            .push_back(Produced::Answer(key.clone(), id, Err(error)));
+                        return None;
+                    }
+                };
+                if let Some((_, created)) = &task {
+                    self.ready
+                        .push_back(Produced::Answer(key.clone(), id.clone(), Ok(created.clone())));
+                }
+                let task = task.map(|(task_id, _)| task_id);
                 let (cancel, cancelled) = async_channel::bounded(1);
                 let slot = self.next_slot;
                 self.next_slot = self.next_slot.wrapping_add(1);
@@ -190,12 +217,15 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     answer: self.server.dispatch(context, request),
                     parked: None,
                     supplied,
+                    task,
                     _cancel: cancel,
                 });
                 None
             }
             ServerEvent::Cancelled { id } => {
-                self.running.retain(|r| !(r.key == *key && r.id == id));
+                // A task outlives its (answered) request: only tasks/cancel stops it.
+                self.running
+                    .retain(|r| !(r.key == *key && r.id == id && r.task.is_none()));
                 None
             }
             ServerEvent::Settled(settled) => {
@@ -272,11 +302,23 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     // What it reported before finishing goes out before its answer.
                     self.receive(cx);
                     self.queue_messages_of(&handler.key, &handler.id, handler.slot);
-                    self.ready
-                        .push_back(Produced::Answer(handler.key, handler.id, answer));
+                    if let Some(task_id) = &handler.task {
+                        let finished =
+                            self.tasks
+                                .finish(Instant::now(), SystemTime::now(), task_id, answer);
+                        if let Err(error) = finished {
+                            tracing::debug!(%error, "task result not recorded");
+                        }
+                    } else {
+                        self.ready
+                            .push_back(Produced::Answer(handler.key, handler.id, answer));
+                    }
                     if let Some(ready) = self.ready.pop_front() {
                         return Poll::Ready(ready);
                     }
+                    // The others are polled on the next turn.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
                 }
             }
         }
@@ -353,6 +395,7 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         produced: Produced<K>,
         endpoint: Option<&mut ServerEndpoint>,
     ) {
+        self.evict_tasks(now);
         let Some(endpoint) = endpoint else {
             return;
         };
@@ -437,6 +480,26 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         slot: u64,
         asks: Vec<Ask>,
     ) {
+        let task = self
+            .running
+            .iter()
+            .find(|r| r.slot == slot)
+            .and_then(|r| r.task.clone());
+        if let Some(task_id) = task {
+            // A task's asks wait in the task for the client's tasks/update.
+            let asks = asks
+                .into_iter()
+                .map(|(request, key, reply)| (key, request, reply))
+                .collect();
+            if let Err(error) = self
+                .tasks
+                .require_input(now, SystemTime::now(), &task_id, asks)
+            {
+                // The replies are dropped with the asks: the handler sees Closed.
+                tracing::debug!(%error, "task input request not recorded");
+            }
+            return;
+        }
         let Some(handler) = self.running.iter_mut().find(|r| r.slot == slot) else {
             return;
         };
@@ -485,6 +548,99 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             waiting,
         });
         self.evict_parked(now);
+    }
+
+    /// Answers a request of the tasks extension (`tasks/get`, `tasks/update`,
+    /// `tasks/cancel`; the core already refused clients that did not declare it); `None` for
+    /// any other request.
+    fn task_request(&mut self, request: &ClientRequest) -> Option<Result<Value, ErrorObject>> {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let answer = match request {
+            ClientRequest::GetTask(params) => self
+                .tasks
+                .get(&params.task_id)
+                .map(|got| serde_json::to_value(got).unwrap_or_default()),
+            ClientRequest::UpdateTask(params) => self
+                .tasks
+                .update(now, wall, &params.task_id, params.input_responses.clone())
+                .map(|()| Value::Object(serde_json::Map::new())),
+            ClientRequest::CancelTask(params) => {
+                self.tasks
+                    .cancel(now, wall, &params.task_id)
+                    .map(|stopped| {
+                        if stopped {
+                            // Dropping its handler's future stops the work.
+                            self.running
+                                .retain(|r| r.task.as_deref() != Some(params.task_id.as_str()));
+                        }
+                        Value::Object(serde_json::Map::new())
+                    })
+            }
+            _ => return None,
+        };
+        Some(answer.map_err(|error| match error {
+            TaskError::Unknown(_) => ErrorObject::new(ErrorCode::INVALID_PARAMS, error.to_string()),
+            _ => ErrorObject::new(ErrorCode::INTERNAL_ERROR, error.to_string()),
+        }))
+    }
+
+    /// Whether `request` runs as a task: `Ok(Some((task id, the CreateTaskResult)))` for a
+    /// task-capable tool called by a client declaring the extension (the task now exists, so
+    /// `tasks/get` resolves before the client learns its id); -32021 for a task-only tool
+    /// called by one that does not.
+    fn as_task(
+        &mut self,
+        request: &ClientRequest,
+        declared: &ClientCapabilities,
+    ) -> Result<Option<(String, Value)>, ErrorObject> {
+        let ClientRequest::CallTool(params) = request else {
+            return Ok(None);
+        };
+        if params.request_state.is_some() {
+            return Ok(None);
+        }
+        let declares = declared.extension(TASKS_EXTENSION_ID).is_some();
+        match (self.server.task_support(&params.name), declares) {
+            (TaskSupport::Forbidden, _) | (TaskSupport::Optional, false) => Ok(None),
+            (TaskSupport::Required, false) => {
+                let mut required = ClientCapabilities::default();
+                required.extensions = Some(
+                    [(TASKS_EXTENSION_ID.to_owned(), serde_json::Map::new())]
+                        .into_iter()
+                        .collect(),
+                );
+                let data = MissingRequiredClientCapabilityData {
+                    required_capabilities: required,
+                };
+                let error = ErrorObject::new(
+                    ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                    format!(
+                        "{} runs only as a task: declare the {TASKS_EXTENSION_ID} extension",
+                        params.name
+                    ),
+                );
+                Err(error.clone().with_data(&data).unwrap_or(error))
+            }
+            (TaskSupport::Optional | TaskSupport::Required, true) => {
+                let task_id = random_state();
+                let task = self
+                    .tasks
+                    .create(Instant::now(), SystemTime::now(), task_id.clone())
+                    .map_err(|e| ErrorObject::new(ErrorCode::INTERNAL_ERROR, e.to_string()))?;
+                let created = serde_json::to_value(CreateTaskResult::new(task))
+                    .map_err(|e| ErrorObject::new(ErrorCode::INTERNAL_ERROR, e.to_string()))?;
+                Ok(Some((task_id, created)))
+            }
+        }
+    }
+
+    /// Forgets expired tasks and stops their handlers.
+    fn evict_tasks(&mut self, now: Instant) {
+        let expired = self.tasks.evict(now);
+        if !expired.is_empty() {
+            self.running
+                .retain(|r| r.task.as_ref().is_none_or(|t| !expired.contains(t)));
+        }
     }
 
     /// Drops parked handlers whose client did not retry in time, then the oldest beyond the

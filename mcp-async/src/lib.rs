@@ -43,6 +43,7 @@ pub mod serve;
 pub mod server;
 pub mod stack;
 mod timer;
+mod tasks;
 pub mod tls;
 mod uri_template;
 

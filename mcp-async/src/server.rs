@@ -419,9 +419,24 @@ type CompletionFn = Arc<
         + Sync,
 >;
 
+/// Whether a tool runs as a task (extension `io.modelcontextprotocol/tasks`, SEP-2663) for
+/// clients that declare the extension on the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaskSupport {
+    /// Always answered directly (the default).
+    #[default]
+    Forbidden,
+    /// A task for clients that declare the extension; answered directly for the others.
+    Optional,
+    /// Only as a task: clients that do not declare the extension get -32021.
+    Required,
+}
+
 #[derive(Clone)]
 struct Registry {
     info: Implementation,
+    /// Tools that run as tasks, by name.
+    task_support: BTreeMap<String, TaskSupport>,
     instructions: Option<String>,
     page_size: usize,
     tools: Vec<(Tool, ToolFn)>,
@@ -583,6 +598,7 @@ impl Server {
         ServerBuilder {
             registry: Registry {
                 info: Implementation::new(name, version),
+                task_support: BTreeMap::new(),
                 instructions: None,
                 page_size: DEFAULT_PAGE_SIZE,
                 tools: Vec::new(),
@@ -602,6 +618,16 @@ impl Server {
         ServerHandle {
             live: Arc::clone(&self.live),
         }
+    }
+
+    /// How tool `name` runs with respect to tasks.
+    #[must_use]
+    pub fn task_support(&self, name: &str) -> TaskSupport {
+        self.registry
+            .task_support
+            .get(name)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Registered tools.
@@ -636,6 +662,18 @@ impl Server {
                 .or_else(|| registry.completion.is_some().then(JsonObject::new)),
             ..declared
         };
+        let mut capabilities = capabilities;
+        if registry
+            .task_support
+            .values()
+            .any(|s| *s != TaskSupport::Forbidden)
+        {
+            capabilities
+                .extensions
+                .get_or_insert_with(Default::default)
+                .entry(mcp_proto::types::TASKS_EXTENSION_ID.to_owned())
+                .or_default();
+        }
         let mut config = ServerConfig::new(registry.info.clone(), capabilities);
         config.instructions.clone_from(&registry.instructions);
         config
@@ -820,6 +858,16 @@ impl ServerBuilder {
         ServerHandle {
             live: Arc::clone(&self.live),
         }
+    }
+
+    /// Runs tool `name` as a task (`support` [`TaskSupport::Optional`] or
+    /// [`TaskSupport::Required`]) for clients that declare the tasks extension, and declares
+    /// the extension (`capabilities.extensions["io.modelcontextprotocol/tasks"]`). Its handler
+    /// is the tool's own; its asks wait for `tasks/update`, and `tasks/cancel` drops it.
+    #[must_use]
+    pub fn task_support(mut self, name: impl Into<String>, support: TaskSupport) -> Self {
+        self.registry.task_support.insert(name.into(), support);
+        self
     }
 
     /// Items per page of list results (at least 1).

@@ -956,6 +956,35 @@ impl ServerEndpoint {
                 ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, format!("{method} needs the {capability} capability, which this server does not offer")),
             );
         }
+        // The tasks extension's methods serve only clients that declare it on the request
+        // (SEP-2663, SEP-2575 "Missing Required Capabilities").
+        if context.era == Era::Modern
+            && matches!(
+                request,
+                ClientRequest::GetTask(_)
+                    | ClientRequest::UpdateTask(_)
+                    | ClientRequest::CancelTask(_)
+            )
+            && context
+                .client_capabilities
+                .extension(TASKS_EXTENSION_ID)
+                .is_none()
+        {
+            let mut required = ClientCapabilities::default();
+            required.extensions = Some(
+                [(TASKS_EXTENSION_ID.to_owned(), serde_json::Map::new())]
+                    .into_iter()
+                    .collect(),
+            );
+            let data = MissingRequiredClientCapabilityData {
+                required_capabilities: required,
+            };
+            let error = ErrorObject::new(
+                ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                format!("{method} needs the client to declare the {TASKS_EXTENSION_ID} extension"),
+            );
+            return self.refuse(&id, error.clone().with_data(&data).unwrap_or(error));
+        }
         match request {
             ClientRequest::Discover(_) => self.answer_discover(&id),
             ClientRequest::SubscriptionsListen(listen) => {

@@ -16,7 +16,7 @@ use mcp_async::proto::types::{
     Tool,
 };
 use mcp_async::runtime::Runtime;
-use mcp_async::server::{Context, HandlerError, InputError, Server, ServerBuilder};
+use mcp_async::server::{Context, HandlerError, InputError, Server, ServerBuilder, TaskSupport};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -193,12 +193,14 @@ pub(crate) fn fixture_server<R: Runtime>(runtime: R) -> Result<Server, FixtureEr
             }),
         )?);
     let builder = content_tools(builder)?;
+    let runtime_for_tasks = runtime.clone();
     let builder = timed_tools(builder, runtime)?;
     let builder = legacy_input_tools(builder)?;
     let builder = mrtr_tools(builder)?;
     let builder = resources(builder)?;
     let builder = prompts(builder)?;
     let builder = stateless_tools(builder)?;
+    let builder = task_tools(builder, runtime_for_tasks)?;
     Ok(builder.build())
 }
 
@@ -805,6 +807,159 @@ fn argument<'a>(
         .ok_or_else(|| HandlerError::invalid_params(format!("missing argument `{name}`")))
 }
 
+/// The most seconds `slow_compute` works.
+const MAX_COMPUTE_SECONDS: u64 = 600;
+
+/// The tools of the tasks extension's scenarios (SEP-2663): one sync tool and task-capable
+/// ones that work, fail, ask, or break.
+fn task_tools<R: Runtime>(
+    builder: ServerBuilder,
+    runtime: R,
+) -> Result<ServerBuilder, FixtureError> {
+    let compute_runtime = runtime.clone();
+    let confirm_schema = json!({
+        "type": "object",
+        "properties": {"confirm": {"type": "boolean", "description": "Delete it?"}},
+        "required": ["confirm"]
+    });
+    let multi_schema = confirm_schema.clone();
+    Ok(builder
+        .tool(
+            tool(
+                "greet",
+                "Greets by name (never a task)",
+                string_argument("name", "Who to greet"),
+            )?,
+            |_, arguments| async move {
+                let name = arguments
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("stranger");
+                Ok(result(vec![text(format!("Hello, {name}!"))]))
+            },
+        )
+        .tool(
+            tool(
+                "slow_compute",
+                "Works `seconds` seconds, then answers (a task for clients declaring tasks)",
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "seconds": {"type": "number", "description": "How long to work"},
+                        "label": {"type": "string", "description": "Echoed in the result"}
+                    },
+                    "required": ["seconds"]
+                }),
+            )?,
+            move |_, arguments| {
+                let runtime = compute_runtime.clone();
+                async move {
+                    let seconds = arguments
+                        .get("seconds")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.0);
+                    if !(0.0..=MAX_COMPUTE_SECONDS as f64).contains(&seconds) {
+                        return Ok(CallToolResult::error(format!(
+                            "seconds must be between 0 and {MAX_COMPUTE_SECONDS}"
+                        )));
+                    }
+                    let label = arguments.get("label").and_then(Value::as_str).unwrap_or("");
+                    if seconds > 0.0 {
+                        runtime
+                            .sleep_until(Instant::now() + Duration::from_secs_f64(seconds))
+                            .await;
+                    }
+                    Ok(result(vec![text(format!(
+                        "Computed {label} in {seconds} s"
+                    ))]))
+                }
+            },
+        )
+        .task_support("slow_compute", TaskSupport::Optional)
+        .tool(
+            tool(
+                "failing_job",
+                "Runs about a second, then reports a tool error (task only)",
+                no_arguments(),
+            )?,
+            move |_, _| {
+                let runtime = runtime.clone();
+                async move {
+                    runtime
+                        .sleep_until(Instant::now() + Duration::from_secs(1))
+                        .await;
+                    Ok(CallToolResult::error("the job failed"))
+                }
+            },
+        )
+        .task_support("failing_job", TaskSupport::Required)
+        .tool(
+            tool(
+                "protocol_error_job",
+                "Fails with a JSON-RPC error instead of a result",
+                no_arguments(),
+            )?,
+            |_, _| async { Err(HandlerError::internal("the job broke")) },
+        )
+        .task_support("protocol_error_job", TaskSupport::Optional)
+        .tool(
+            tool(
+                "confirm_delete",
+                "Asks the user to confirm, then deletes (pretends to) the file",
+                string_argument("filename", "The file to delete"),
+            )?,
+            move |ctx, arguments| {
+                let schema = confirm_schema.clone();
+                async move {
+                    let filename = arguments
+                        .get("filename")
+                        .and_then(Value::as_str)
+                        .unwrap_or("the file")
+                        .to_owned();
+                    let ask =
+                        InputRequest::elicit(elicitation(&format!("Delete {filename}?"), schema)?);
+                    let answer = ask_until_answered(&ctx, "confirm", &ask).await?;
+                    Ok(result(vec![text(match answer {
+                        InputResponse::Elicit(e) if e.action == ElicitAction::Accept => {
+                            format!("Deleted {filename}")
+                        }
+                        _ => format!("Kept {filename}"),
+                    })]))
+                }
+            },
+        )
+        .task_support("confirm_delete", TaskSupport::Optional)
+        .tool(
+            tool(
+                "multi_input",
+                "Asks two questions at once, then reports both answers",
+                no_arguments(),
+            )?,
+            move |ctx, _| {
+                let schema = multi_schema.clone();
+                async move {
+                    let first = InputRequest::elicit(elicitation("First?", schema.clone())?);
+                    let second = InputRequest::elicit(elicitation("Second?", schema)?);
+                    let (a, b) = futures_lite::future::zip(
+                        ask_until_answered(&ctx, "first", &first),
+                        ask_until_answered(&ctx, "second", &second),
+                    )
+                    .await;
+                    let describe = |answer: &InputResponse| match answer {
+                        InputResponse::Elicit(e) => describe_elicitation(e),
+                        _ => "not an elicitation".to_owned(),
+                    };
+                    Ok(result(vec![text(format!(
+                        "first: {}, second: {}",
+                        describe(&a?),
+                        describe(&b?)
+                    ))]))
+                }
+            },
+        )
+        .task_support("multi_input", TaskSupport::Optional))
+}
+
 /// The tool and prompt that `test_trigger_tool_change` and `test_trigger_prompt_change` show
 /// and hide, changing what `tools/list` and `prompts/list` answer.
 const DYNAMIC_TOOL: &str = "test_dynamic_tool";
@@ -843,10 +998,8 @@ fn stateless_tools(builder: ServerBuilder) -> Result<ServerBuilder, FixtureError
                 no_arguments(),
             )?,
             |ctx, _| async move {
-                let ask = InputRequest::elicit(elicitation(
-                    "What is your name?",
-                    string_schema("name"),
-                )?);
+                let ask =
+                    InputRequest::elicit(elicitation("What is your name?", string_schema("name"))?);
                 let answer = ask_until_answered(&ctx, "user_name", &ask).await?;
                 let name = accepted_field(&answer, "name").unwrap_or_else(|| "stranger".into());
                 Ok(result(vec![text(format!("Hello, {name}!"))]))

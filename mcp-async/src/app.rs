@@ -188,8 +188,11 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     }
                 };
                 if let Some((_, created)) = &task {
-                    self.ready
-                        .push_back(Produced::Answer(key.clone(), id.clone(), Ok(created.clone())));
+                    self.ready.push_back(Produced::Answer(
+                        key.clone(),
+                        id.clone(),
+                        Ok(created.clone()),
+                    ));
                 }
                 let task = task.map(|(task_id, _)| task_id);
                 let (cancel, cancelled) = async_channel::bounded(1);
@@ -562,7 +565,7 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                 .map(|got| serde_json::to_value(got).unwrap_or_default()),
             ClientRequest::UpdateTask(params) => self
                 .tasks
-                .update(now, wall, &params.task_id, params.input_responses.clone())
+                .update(now, wall, &params.task_id, &params.input_responses)
                 .map(|()| Value::Object(serde_json::Map::new())),
             ClientRequest::CancelTask(params) => {
                 self.tasks
@@ -843,7 +846,10 @@ mod tests {
         let responses = json!({"other": {"roots": []}});
         call(&mut endpoint, now, 2, json!({"inputResponses": responses}));
         let sent = settle(&mut app, &mut endpoint, now);
-        assert_eq!(sent[0]["result"]["resultType"], "input_required", "{sent:?}");
+        assert_eq!(
+            sent[0]["result"]["resultType"], "input_required",
+            "{sent:?}"
+        );
         assert!(sent[0]["result"]["inputRequests"]["input-0"].is_object());
         assert_eq!(app.parked(), 1);
     }

@@ -42,8 +42,8 @@ pub mod runtime;
 pub mod serve;
 pub mod server;
 pub mod stack;
-mod timer;
 mod tasks;
+mod timer;
 pub mod tls;
 mod uri_template;
 

@@ -697,12 +697,13 @@ impl Server {
                         .filter(|(t, _)| !disabled.contains(&t.name))
                         .collect()
                 };
-                let page = paginate(&visible, params.cursor.as_deref(), registry.page_size)
-                .map(|(items, next_cursor)| ListToolsResult {
-                    tools: items.iter().map(|(t, _)| t.clone()).collect(),
-                    next_cursor,
-                    ..ListToolsResult::default()
-                });
+                let page = paginate(&visible, params.cursor.as_deref(), registry.page_size).map(
+                    |(items, next_cursor)| ListToolsResult {
+                        tools: items.iter().map(|(t, _)| t.clone()).collect(),
+                        next_cursor,
+                        ..ListToolsResult::default()
+                    },
+                );
                 ready(page.and_then(to_value))
             }
             ClientRequest::CallTool(params) => {
@@ -778,12 +779,13 @@ impl Server {
                         .filter(|(p, _)| !disabled.contains(&p.name))
                         .collect()
                 };
-                let page = paginate(&visible, params.cursor.as_deref(), registry.page_size)
-                .map(|(items, next_cursor)| ListPromptsResult {
-                    prompts: items.iter().map(|(p, _)| p.clone()).collect(),
-                    next_cursor,
-                    ..ListPromptsResult::default()
-                });
+                let page = paginate(&visible, params.cursor.as_deref(), registry.page_size).map(
+                    |(items, next_cursor)| ListPromptsResult {
+                        prompts: items.iter().map(|(p, _)| p.clone()).collect(),
+                        next_cursor,
+                        ..ListPromptsResult::default()
+                    },
+                );
                 ready(page.and_then(to_value))
             }
             ClientRequest::GetPrompt(params) => {

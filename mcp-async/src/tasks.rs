@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mcp_proto::jsonrpc::ErrorObject;
 use mcp_proto::types::tasks::{GetTaskResult, Task};
-use mcp_proto::types::{InputRequest, InputRequests, InputResponses, JsonObject, TaskStatus};
+use mcp_proto::types::{InputRequest, InputRequests, InputResponse, JsonObject, TaskStatus};
 use serde_json::Value;
 
 use crate::server::InputError;
@@ -26,7 +26,7 @@ pub(crate) const TASK_TTL: Duration = Duration::from_secs(600);
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Where the answer to one of a task's input requests goes.
-pub(crate) type Reply = async_channel::Sender<Result<mcp_proto::types::InputResponse, InputError>>;
+pub(crate) type Reply = async_channel::Sender<Result<InputResponse, InputError>>;
 
 /// Why a task operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -208,19 +208,22 @@ impl TaskTable {
         self.set_status(now, wall, task_id, TaskStatus::InputRequired)
     }
 
-    /// The client's `tasks/update`: each answer under a pending key goes to its asker; other
-    /// keys are ignored. Once nothing is pending the task works again.
+    /// The client's `tasks/update`: each answer under a pending key goes to its asker (one
+    /// that is no input response as [`InputError::InvalidAnswer`]); other keys are ignored,
+    /// whatever they hold. Once nothing is pending the task works again.
     pub(crate) fn update(
         &mut self,
         now: Instant,
         wall: SystemTime,
         task_id: &str,
-        responses: InputResponses,
+        responses: &JsonObject,
     ) -> Result<(), TaskError> {
         let entry = self.entry_mut(task_id)?;
-        for (key, response) in responses {
-            if let Some((_, reply)) = entry.pending.remove(&key) {
-                let _ = reply.try_send(Ok(response));
+        for (key, value) in responses {
+            if let Some((_, reply)) = entry.pending.remove(key) {
+                let answer = serde_json::from_value::<InputResponse>(value.clone())
+                    .map_err(|e| InputError::InvalidAnswer(format!("{key}: {e}")));
+                let _ = reply.try_send(answer);
             }
         }
         if entry.pending.is_empty() && entry.task.status == TaskStatus::InputRequired {
@@ -330,7 +333,6 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
     use mcp_proto::jsonrpc::ErrorCode;
-    use mcp_proto::types::InputResponse;
     use serde_json::json;
 
     use super::*;
@@ -342,8 +344,8 @@ mod tests {
         .unwrap()
     }
 
-    fn accept() -> InputResponse {
-        serde_json::from_value(json!({"action": "accept", "content": {}})).unwrap()
+    fn responses(value: Value) -> JsonObject {
+        serde_json::from_value(value).unwrap()
     }
 
     #[test]
@@ -373,28 +375,36 @@ mod tests {
                 now,
                 wall,
                 "t1",
-                vec![(Some("a".into()), elicit(), a), (Some("b".into()), elicit(), b)],
+                vec![
+                    (Some("a".into()), elicit(), a),
+                    (Some("b".into()), elicit(), b),
+                ],
             )
             .unwrap();
         let got = table.get("t1").unwrap();
         assert_eq!(got.task.status, TaskStatus::InputRequired);
         assert_eq!(got.input_requests.as_ref().unwrap().len(), 2);
 
-        // One answer (plus an unknown key, ignored): still waiting for the other.
-        let partial = [("a".to_owned(), accept()), ("zzz".to_owned(), accept())];
-        table
-            .update(now, wall, "t1", partial.into_iter().collect())
-            .unwrap();
+        // One answer (plus an unknown key holding anything, ignored): still waiting for the
+        // other.
+        let partial = responses(json!({
+            "a": {"action": "accept", "content": {}},
+            "zzz": {"ignored": true}
+        }));
+        table.update(now, wall, "t1", &partial).unwrap();
         assert!(a_answer.try_recv().unwrap().is_ok());
         let got = table.get("t1").unwrap();
         assert_eq!(got.task.status, TaskStatus::InputRequired);
         let keys: Vec<_> = got.input_requests.unwrap().into_keys().collect();
         assert_eq!(keys, ["b"]);
 
-        table
-            .update(now, wall, "t1", [("b".to_owned(), accept())].into_iter().collect())
-            .unwrap();
-        assert!(b_answer.try_recv().unwrap().is_ok());
+        // An answer that is no input response reaches its asker as an invalid answer.
+        let wrong = responses(json!({"b": 12345}));
+        table.update(now, wall, "t1", &wrong).unwrap();
+        assert!(matches!(
+            b_answer.try_recv().unwrap(),
+            Err(InputError::InvalidAnswer(_))
+        ));
         assert_eq!(table.get("t1").unwrap().task.status, TaskStatus::Working);
 
         // A reused key gets a fresh one (keys are unique over the task's life).
@@ -402,7 +412,13 @@ mod tests {
         table
             .require_input(now, wall, "t1", vec![(Some("a".into()), elicit(), c)])
             .unwrap();
-        let keys: Vec<_> = table.get("t1").unwrap().input_requests.unwrap().into_keys().collect();
+        let keys: Vec<_> = table
+            .get("t1")
+            .unwrap()
+            .input_requests
+            .unwrap()
+            .into_keys()
+            .collect();
         assert_eq!(keys, ["a_"]);
         table
             .finish(now, wall, "t1", Ok(json!({"content": [], "isError": true})))
@@ -460,10 +476,7 @@ mod tests {
         for index in 0..MAX_TASKS {
             table.create(now, wall, format!("t{index}")).unwrap();
         }
-        assert_eq!(
-            table.create(now, wall, "over".into()),
-            Err(TaskError::Full)
-        );
+        assert_eq!(table.create(now, wall, "over".into()), Err(TaskError::Full));
         // A finished task makes room.
         table.cancel(now, wall, "t7").unwrap();
         table.create(now, wall, "over".into()).unwrap();

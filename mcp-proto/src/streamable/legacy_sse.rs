@@ -107,8 +107,8 @@ use super::validate::{
 };
 use crate::engine::{
     CancellationStyle, ClientConfig, ClientEndpoint, ClientError, ClientEvent, EraPolicy,
-    ListChanged, ScopePolicy, ServerConfig, ServerEndpoint, ServerEvent, State, Transmit, TransportFailure,
-    TransportScope,
+    ListChanged, ScopePolicy, ServerConfig, ServerEndpoint, ServerEvent, State, Transmit,
+    TransportFailure, TransportScope,
 };
 use crate::framing::{SseDecoder, SseEvent, SseItem, SseStatus, encode_comment};
 use crate::http::{Acceptance, SessionId, check_json_content_type_lines, parse_accept};

@@ -606,12 +606,14 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         match (self.server.task_support(&params.name), declares) {
             (TaskSupport::Forbidden, _) | (TaskSupport::Optional, false) => Ok(None),
             (TaskSupport::Required, false) => {
-                let mut required = ClientCapabilities::default();
-                required.extensions = Some(
-                    [(TASKS_EXTENSION_ID.to_owned(), serde_json::Map::new())]
-                        .into_iter()
-                        .collect(),
-                );
+                let required = ClientCapabilities {
+                    extensions: Some(
+                        [(TASKS_EXTENSION_ID.to_owned(), serde_json::Map::new())]
+                            .into_iter()
+                            .collect(),
+                    ),
+                    ..ClientCapabilities::default()
+                };
                 let data = MissingRequiredClientCapabilityData {
                     required_capabilities: required,
                 };

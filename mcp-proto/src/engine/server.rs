@@ -970,12 +970,14 @@ impl ServerEndpoint {
                 .extension(TASKS_EXTENSION_ID)
                 .is_none()
         {
-            let mut required = ClientCapabilities::default();
-            required.extensions = Some(
-                [(TASKS_EXTENSION_ID.to_owned(), serde_json::Map::new())]
-                    .into_iter()
-                    .collect(),
-            );
+            let required = ClientCapabilities {
+                extensions: Some(
+                    [(TASKS_EXTENSION_ID.to_owned(), serde_json::Map::new())]
+                        .into_iter()
+                        .collect(),
+                ),
+                ..ClientCapabilities::default()
+            };
             let data = MissingRequiredClientCapabilityData {
                 required_capabilities: required,
             };

@@ -16,7 +16,7 @@ use mcp_async::proto::types::{
     Tool,
 };
 use mcp_async::runtime::Runtime;
-use mcp_async::server::{Context, HandlerError, InputError, Server, ServerBuilder};
+use mcp_async::server::{Context, HandlerError, InputError, Server, ServerBuilder, TaskSupport};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -193,11 +193,14 @@ pub(crate) fn fixture_server<R: Runtime>(runtime: R) -> Result<Server, FixtureEr
             }),
         )?);
     let builder = content_tools(builder)?;
+    let runtime_for_tasks = runtime.clone();
     let builder = timed_tools(builder, runtime)?;
     let builder = legacy_input_tools(builder)?;
     let builder = mrtr_tools(builder)?;
     let builder = resources(builder)?;
     let builder = prompts(builder)?;
+    let builder = stateless_tools(builder)?;
+    let builder = task_tools(builder, runtime_for_tasks)?;
     Ok(builder.build())
 }
 
@@ -802,6 +805,263 @@ fn argument<'a>(
         .get(name)
         .map(String::as_str)
         .ok_or_else(|| HandlerError::invalid_params(format!("missing argument `{name}`")))
+}
+
+/// The most seconds `slow_compute` works.
+const MAX_COMPUTE_SECONDS: u64 = 600;
+
+/// The tools of the tasks extension's scenarios (SEP-2663): one sync tool and task-capable
+/// ones that work, fail, ask, or break.
+fn task_tools<R: Runtime>(
+    builder: ServerBuilder,
+    runtime: R,
+) -> Result<ServerBuilder, FixtureError> {
+    let compute_runtime = runtime.clone();
+    let confirm_schema = json!({
+        "type": "object",
+        "properties": {"confirm": {"type": "boolean", "description": "Delete it?"}},
+        "required": ["confirm"]
+    });
+    let multi_schema = confirm_schema.clone();
+    Ok(builder
+        .tool(
+            tool(
+                "greet",
+                "Greets by name (never a task)",
+                string_argument("name", "Who to greet"),
+            )?,
+            |_, arguments| async move {
+                let name = arguments
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("stranger");
+                Ok(result(vec![text(format!("Hello, {name}!"))]))
+            },
+        )
+        .tool(
+            tool(
+                "slow_compute",
+                "Works `seconds` seconds, then answers (a task for clients declaring tasks)",
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "seconds": {"type": "number", "description": "How long to work"},
+                        "label": {"type": "string", "description": "Echoed in the result"}
+                    },
+                    "required": ["seconds"]
+                }),
+            )?,
+            move |_, arguments| {
+                let runtime = compute_runtime.clone();
+                async move {
+                    let seconds = arguments
+                        .get("seconds")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.0);
+                    if !(0.0..=MAX_COMPUTE_SECONDS as f64).contains(&seconds) {
+                        return Ok(CallToolResult::error(format!(
+                            "seconds must be between 0 and {MAX_COMPUTE_SECONDS}"
+                        )));
+                    }
+                    let label = arguments.get("label").and_then(Value::as_str).unwrap_or("");
+                    if seconds > 0.0 {
+                        runtime
+                            .sleep_until(Instant::now() + Duration::from_secs_f64(seconds))
+                            .await;
+                    }
+                    Ok(result(vec![text(format!(
+                        "Computed {label} in {seconds} s"
+                    ))]))
+                }
+            },
+        )
+        .task_support("slow_compute", TaskSupport::Optional)
+        .tool(
+            tool(
+                "failing_job",
+                "Runs about a second, then reports a tool error (task only)",
+                no_arguments(),
+            )?,
+            move |_, _| {
+                let runtime = runtime.clone();
+                async move {
+                    runtime
+                        .sleep_until(Instant::now() + Duration::from_secs(1))
+                        .await;
+                    Ok(CallToolResult::error("the job failed"))
+                }
+            },
+        )
+        .task_support("failing_job", TaskSupport::Required)
+        .tool(
+            tool(
+                "protocol_error_job",
+                "Fails with a JSON-RPC error instead of a result",
+                no_arguments(),
+            )?,
+            |_, _| async { Err(HandlerError::internal("the job broke")) },
+        )
+        .task_support("protocol_error_job", TaskSupport::Optional)
+        .tool(
+            tool(
+                "confirm_delete",
+                "Asks the user to confirm, then deletes (pretends to) the file",
+                string_argument("filename", "The file to delete"),
+            )?,
+            move |ctx, arguments| {
+                let schema = confirm_schema.clone();
+                async move {
+                    let filename = arguments
+                        .get("filename")
+                        .and_then(Value::as_str)
+                        .unwrap_or("the file")
+                        .to_owned();
+                    let ask =
+                        InputRequest::elicit(elicitation(&format!("Delete {filename}?"), schema)?);
+                    let answer = ask_until_answered(&ctx, "confirm", &ask).await?;
+                    Ok(result(vec![text(match answer {
+                        InputResponse::Elicit(e) if e.action == ElicitAction::Accept => {
+                            format!("Deleted {filename}")
+                        }
+                        _ => format!("Kept {filename}"),
+                    })]))
+                }
+            },
+        )
+        .task_support("confirm_delete", TaskSupport::Optional)
+        .tool(
+            tool(
+                "multi_input",
+                "Asks two questions at once, then reports both answers",
+                no_arguments(),
+            )?,
+            move |ctx, _| {
+                let schema = multi_schema.clone();
+                async move {
+                    let first = InputRequest::elicit(elicitation("First?", schema.clone())?);
+                    let second = InputRequest::elicit(elicitation("Second?", schema)?);
+                    let (a, b) = futures_lite::future::zip(
+                        ask_until_answered(&ctx, "first", &first),
+                        ask_until_answered(&ctx, "second", &second),
+                    )
+                    .await;
+                    let describe = |answer: &InputResponse| match answer {
+                        InputResponse::Elicit(e) => describe_elicitation(e),
+                        _ => "not an elicitation".to_owned(),
+                    };
+                    Ok(result(vec![text(format!(
+                        "first: {}, second: {}",
+                        describe(&a?),
+                        describe(&b?)
+                    ))]))
+                }
+            },
+        )
+        .task_support("multi_input", TaskSupport::Optional))
+}
+
+/// The tool and prompt that `test_trigger_tool_change` and `test_trigger_prompt_change` show
+/// and hide, changing what `tools/list` and `prompts/list` answer.
+const DYNAMIC_TOOL: &str = "test_dynamic_tool";
+const DYNAMIC_PROMPT: &str = "test_dynamic_prompt";
+
+/// The diagnostic tools of the 2026-07-28 `server-stateless` scenario (SEP-2575).
+fn stateless_tools(builder: ServerBuilder) -> Result<ServerBuilder, FixtureError> {
+    let handle = builder.handle();
+    let prompt_handle = builder.handle();
+    let dynamic_prompt: Prompt = define(
+        DYNAMIC_PROMPT,
+        json!({"name": DYNAMIC_PROMPT,
+               "description": "Listed or not: test_trigger_prompt_change toggles it"}),
+    )?;
+    Ok(builder
+        .tool(
+            tool(
+                "test_missing_capability",
+                "Needs the client's sampling capability: -32021 when it was not declared",
+                no_arguments(),
+            )?,
+            |ctx, _| async move {
+                let ask = InputRequest::create_message(parse(json!({
+                    "messages": [{"role": "user", "content": {"type": "text", "text": "Say hi"}}],
+                    "maxTokens": 20
+                }))?);
+                let answer = ask_until_answered(&ctx, "sampling", &ask).await?;
+                let said = sampled_text(&answer).unwrap_or_else(|| "(no text)".into());
+                Ok(result(vec![text(format!("The model said: {said}"))]))
+            },
+        )
+        .tool(
+            tool(
+                "test_streaming_elicitation",
+                "Asks the user for a name through the answer (input_required), never as a request",
+                no_arguments(),
+            )?,
+            |ctx, _| async move {
+                let ask =
+                    InputRequest::elicit(elicitation("What is your name?", string_schema("name"))?);
+                let answer = ask_until_answered(&ctx, "user_name", &ask).await?;
+                let name = accepted_field(&answer, "name").unwrap_or_else(|| "stranger".into());
+                Ok(result(vec![text(format!("Hello, {name}!"))]))
+            },
+        )
+        .tool(
+            tool(
+                "test_logging_tool",
+                "Logs at info and debug; only a request's _meta logLevel lets them out",
+                no_arguments(),
+            )?,
+            |ctx, _| async move {
+                ctx.log(LoggingLevel::Info, Some("conformance"), json!("working"));
+                ctx.log(LoggingLevel::Debug, Some("conformance"), json!("details"));
+                Ok(result(vec![text("Logged two messages")]))
+            },
+        )
+        .tool(
+            tool(
+                DYNAMIC_TOOL,
+                "Listed or not: test_trigger_tool_change toggles it",
+                no_arguments(),
+            )?,
+            |_, _| async { Ok(result(vec![text("The dynamic tool ran")])) },
+        )
+        .tool(
+            tool(
+                "test_trigger_tool_change",
+                "Shows or hides test_dynamic_tool (tools/list changes, and listeners hear it)",
+                no_arguments(),
+            )?,
+            move |_, _| {
+                let handle = handle.clone();
+                async move {
+                    let shown = !handle.is_tool_enabled(DYNAMIC_TOOL);
+                    handle.set_tool_enabled(DYNAMIC_TOOL, shown);
+                    let now = if shown { "listed" } else { "hidden" };
+                    Ok(result(vec![text(format!("{DYNAMIC_TOOL} is now {now}"))]))
+                }
+            },
+        )
+        .tool(
+            tool(
+                "test_trigger_prompt_change",
+                "Shows or hides test_dynamic_prompt (prompts/list changes, and listeners hear it)",
+                no_arguments(),
+            )?,
+            move |_, _| {
+                let handle = prompt_handle.clone();
+                async move {
+                    let shown = !handle.is_prompt_enabled(DYNAMIC_PROMPT);
+                    handle.set_prompt_enabled(DYNAMIC_PROMPT, shown);
+                    let now = if shown { "listed" } else { "hidden" };
+                    Ok(result(vec![text(format!("{DYNAMIC_PROMPT} is now {now}"))]))
+                }
+            },
+        )
+        .prompt(dynamic_prompt, |_, _| async {
+            Ok(prompt_result(vec![user_says(text(
+                "This prompt comes and goes.",
+            ))]))
+        }))
 }
 
 fn prompts(builder: ServerBuilder) -> Result<ServerBuilder, FixtureError> {

@@ -10,20 +10,25 @@
 
 use std::collections::VecDeque;
 use std::task::{Context as TaskContext, Poll};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_lite::Stream;
-use mcp_proto::engine::{CloseReport, Outcome, RequestOptions, ServerEndpoint, ServerEvent};
+use mcp_proto::engine::{
+    CloseReport, ListChanged, Outcome, RequestOptions, ServerEndpoint, ServerEvent,
+};
 use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RequestId};
 use mcp_proto::types::methods::{ClientRequest, ServerRequest};
+use mcp_proto::types::tasks::CreateTaskResult;
 use mcp_proto::types::{
-    Era, InputRequest, InputRequests, InputResponse, InputResponses, LoggingLevel,
+    ClientCapabilities, Era, InputRequest, InputRequests, InputResponse, InputResponses,
+    LoggingLevel, MissingRequiredClientCapabilityData, TASKS_EXTENSION_ID,
 };
 use serde_json::Value;
 
 use crate::entropy::os_entropy;
 use crate::runtime::BoxFuture;
-use crate::server::{Context, InputError, Link, Progress, Server, ToTask};
+use crate::server::{Context, InputError, Link, Progress, Server, TaskSupport, ToTask};
+use crate::tasks::{TaskError, TaskTable};
 
 /// The most handler messages (progress, logs, asks) queued for the connection task.
 const HANDLER_QUEUE: usize = 256;
@@ -60,6 +65,13 @@ struct Running<K> {
     can_require_input: bool,
     answer: BoxFuture<'static, Result<Value, ErrorObject>>,
     parked: Option<Parked>,
+    /// Answers the client sent before being asked (SEP-2322: `inputResponses` on a request
+    /// without `requestState`, e.g. to a server that keeps no state): an ask whose key is
+    /// here takes its answer at once (once) instead of answering `input_required`.
+    supplied: InputResponses,
+    /// The task it runs as (its answer, errors and asks go to the task table, not to the
+    /// request, which was answered with the task).
+    task: Option<String>,
     /// Dropped with the handler: closes its context's cancellation signal.
     _cancel: async_channel::Sender<()>,
 }
@@ -89,17 +101,21 @@ pub(crate) enum Produced<K> {
     /// A handler asked to close the SSE stream carrying its request (only the HTTP server
     /// has one: it acts on this before [`App::apply`], which ignores it).
     CloseStream(K, RequestId),
+    /// A list of the server changed ([`crate::server::ServerHandle`]): for every endpoint
+    /// (the HTTP server tells all of its own; [`App::apply`] tells the one it is given).
+    ListChanged(ListChanged),
 }
 
 impl<K> Produced<K> {
-    /// The endpoint it belongs to.
-    pub(crate) fn key(&self) -> &K {
+    /// The endpoint it belongs to (`None`: every endpoint).
+    pub(crate) fn key(&self) -> Option<&K> {
         match self {
             Self::Answer(key, ..)
             | Self::Progress(key, ..)
             | Self::Log(key, ..)
-            | Self::CloseStream(key, ..) => key,
-            Self::Ask { key, .. } => key,
+            | Self::CloseStream(key, ..) => Some(key),
+            Self::Ask { key, .. } => Some(key),
+            Self::ListChanged(_) => None,
         }
     }
 }
@@ -114,12 +130,19 @@ pub(crate) struct App<K> {
     /// Answers made without a handler (e.g. a retry whose handler is gone).
     ready: VecDeque<Produced<K>>,
     legacy_asks: Vec<LegacyAsk<K>>,
+    /// The server's list changes, to announce.
+    list_changes: std::pin::Pin<Box<async_channel::Receiver<ListChanged>>>,
+    /// Tool calls running as tasks (extension `io.modelcontextprotocol/tasks`).
+    tasks: TaskTable,
 }
 
 impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
     pub(crate) fn new(server: Server) -> Self {
         let (to_task, from_handlers) = async_channel::bounded(HANDLER_QUEUE);
+        let list_changes = Box::pin(server.handle().listen());
         Self {
+            list_changes,
+            tasks: TaskTable::default(),
             server,
             running: Vec::new(),
             next_slot: 0,
@@ -140,12 +163,38 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                 request,
                 context,
             } => {
-                if context.era == Era::Modern
-                    && let Some((state, responses)) = retry_of(&request)
-                {
-                    self.resume(key, id, state, responses);
-                    return None;
+                let mut supplied = InputResponses::new();
+                if context.era == Era::Modern {
+                    if let Some(answer) = self.task_request(&request) {
+                        self.ready
+                            .push_back(Produced::Answer(key.clone(), id, answer));
+                        return None;
+                    }
+                    match retry_of(&request) {
+                        Some((Some(state), responses)) => {
+                            self.resume(key, id, state, responses);
+                            return None;
+                        }
+                        Some((None, responses)) => supplied = responses,
+                        None => {}
+                    }
                 }
+                let task = match self.as_task(&request, &context.client_capabilities) {
+                    Ok(task) => task,
+                    Err(error) => {
+                        self.ready
+                            .push_back(Produced::Answer(key.clone(), id, Err(error)));
+                        return None;
+                    }
+                };
+                if let Some((_, created)) = &task {
+                    self.ready.push_back(Produced::Answer(
+                        key.clone(),
+                        id.clone(),
+                        Ok(created.clone()),
+                    ));
+                }
+                let task = task.map(|(task_id, _)| task_id);
                 let (cancel, cancelled) = async_channel::bounded(1);
                 let slot = self.next_slot;
                 self.next_slot = self.next_slot.wrapping_add(1);
@@ -170,12 +219,16 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     can_require_input,
                     answer: self.server.dispatch(context, request),
                     parked: None,
+                    supplied,
+                    task,
                     _cancel: cancel,
                 });
                 None
             }
             ServerEvent::Cancelled { id } => {
-                self.running.retain(|r| !(r.key == *key && r.id == id));
+                // A task outlives its (answered) request: only tasks/cancel stops it.
+                self.running
+                    .retain(|r| !(r.key == *key && r.id == id && r.task.is_none()));
                 None
             }
             ServerEvent::Settled(settled) => {
@@ -239,6 +292,9 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         if let Some(ready) = self.ready.pop_front() {
             return Poll::Ready(ready);
         }
+        if let Poll::Ready(Some(list)) = self.list_changes.as_mut().poll_next(cx) {
+            return Poll::Ready(Produced::ListChanged(list));
+        }
         if answers {
             for index in 0..self.running.len() {
                 let Some(handler) = self.running.get_mut(index) else {
@@ -249,11 +305,23 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     // What it reported before finishing goes out before its answer.
                     self.receive(cx);
                     self.queue_messages_of(&handler.key, &handler.id, handler.slot);
-                    self.ready
-                        .push_back(Produced::Answer(handler.key, handler.id, answer));
+                    if let Some(task_id) = &handler.task {
+                        let finished =
+                            self.tasks
+                                .finish(Instant::now(), SystemTime::now(), task_id, answer);
+                        if let Err(error) = finished {
+                            tracing::debug!(%error, "task result not recorded");
+                        }
+                    } else {
+                        self.ready
+                            .push_back(Produced::Answer(handler.key, handler.id, answer));
+                    }
                     if let Some(ready) = self.ready.pop_front() {
                         return Poll::Ready(ready);
                     }
+                    // The others are polled on the next turn.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
                 }
             }
         }
@@ -330,6 +398,7 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         produced: Produced<K>,
         endpoint: Option<&mut ServerEndpoint>,
     ) {
+        self.evict_tasks(now);
         let Some(endpoint) = endpoint else {
             return;
         };
@@ -351,6 +420,9 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             }
             // A transport without SSE streams (stdio, in memory) has nothing to close.
             Produced::CloseStream(..) => {}
+            Produced::ListChanged(list) => {
+                endpoint.notify_list_changed(list);
+            }
             Produced::Ask {
                 key,
                 id,
@@ -411,6 +483,26 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         slot: u64,
         asks: Vec<Ask>,
     ) {
+        let task = self
+            .running
+            .iter()
+            .find(|r| r.slot == slot)
+            .and_then(|r| r.task.clone());
+        if let Some(task_id) = task {
+            // A task's asks wait in the task for the client's tasks/update.
+            let asks = asks
+                .into_iter()
+                .map(|(request, key, reply)| (key, request, reply))
+                .collect();
+            if let Err(error) = self
+                .tasks
+                .require_input(now, SystemTime::now(), &task_id, asks)
+            {
+                // The replies are dropped with the asks: the handler sees Closed.
+                tracing::debug!(%error, "task input request not recorded");
+            }
+            return;
+        }
         let Some(handler) = self.running.iter_mut().find(|r| r.slot == slot) else {
             return;
         };
@@ -432,8 +524,16 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                 Some(key) if !key.is_empty() && !requests.contains_key(&key) => key,
                 _ => generated_key(index, &requests),
             };
+            // Answered up front (each answer serves one ask; unknown extra keys are ignored).
+            if let Some(answer) = handler.supplied.remove(&input_key) {
+                let _ = reply.try_send(Ok(answer));
+                continue;
+            }
             requests.insert(input_key.clone(), request);
             waiting.push((input_key, reply));
+        }
+        if waiting.is_empty() {
+            return;
         }
         let request_state = random_state();
         if let Err(error) =
@@ -451,6 +551,101 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             waiting,
         });
         self.evict_parked(now);
+    }
+
+    /// Answers a request of the tasks extension (`tasks/get`, `tasks/update`,
+    /// `tasks/cancel`; the core already refused clients that did not declare it); `None` for
+    /// any other request.
+    fn task_request(&mut self, request: &ClientRequest) -> Option<Result<Value, ErrorObject>> {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let answer = match request {
+            ClientRequest::GetTask(params) => self
+                .tasks
+                .get(&params.task_id)
+                .map(|got| serde_json::to_value(got).unwrap_or_default()),
+            ClientRequest::UpdateTask(params) => self
+                .tasks
+                .update(now, wall, &params.task_id, &params.input_responses)
+                .map(|()| Value::Object(serde_json::Map::new())),
+            ClientRequest::CancelTask(params) => {
+                self.tasks
+                    .cancel(now, wall, &params.task_id)
+                    .map(|stopped| {
+                        if stopped {
+                            // Dropping its handler's future stops the work.
+                            self.running
+                                .retain(|r| r.task.as_deref() != Some(params.task_id.as_str()));
+                        }
+                        Value::Object(serde_json::Map::new())
+                    })
+            }
+            _ => return None,
+        };
+        Some(answer.map_err(|error| match error {
+            TaskError::Unknown(_) => ErrorObject::new(ErrorCode::INVALID_PARAMS, error.to_string()),
+            _ => ErrorObject::new(ErrorCode::INTERNAL_ERROR, error.to_string()),
+        }))
+    }
+
+    /// Whether `request` runs as a task: `Ok(Some((task id, the CreateTaskResult)))` for a
+    /// task-capable tool called by a client declaring the extension (the task now exists, so
+    /// `tasks/get` resolves before the client learns its id); -32021 for a task-only tool
+    /// called by one that does not.
+    fn as_task(
+        &mut self,
+        request: &ClientRequest,
+        declared: &ClientCapabilities,
+    ) -> Result<Option<(String, Value)>, ErrorObject> {
+        let ClientRequest::CallTool(params) = request else {
+            return Ok(None);
+        };
+        if params.request_state.is_some() {
+            return Ok(None);
+        }
+        let declares = declared.extension(TASKS_EXTENSION_ID).is_some();
+        match (self.server.task_support(&params.name), declares) {
+            (TaskSupport::Forbidden, _) | (TaskSupport::Optional, false) => Ok(None),
+            (TaskSupport::Required, false) => {
+                let required = ClientCapabilities {
+                    extensions: Some(
+                        [(TASKS_EXTENSION_ID.to_owned(), serde_json::Map::new())]
+                            .into_iter()
+                            .collect(),
+                    ),
+                    ..ClientCapabilities::default()
+                };
+                let data = MissingRequiredClientCapabilityData {
+                    required_capabilities: required,
+                };
+                let error = ErrorObject::new(
+                    ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                    format!(
+                        "{} runs only as a task: declare the {TASKS_EXTENSION_ID} extension",
+                        params.name
+                    ),
+                );
+                Err(error.clone().with_data(&data).unwrap_or(error))
+            }
+            (TaskSupport::Optional | TaskSupport::Required, true) => {
+                let task_id = random_state();
+                let task = self
+                    .tasks
+                    .create(Instant::now(), SystemTime::now(), task_id.clone())
+                    .map_err(|e| ErrorObject::new(ErrorCode::INTERNAL_ERROR, e.to_string()))?;
+                let created = serde_json::to_value(CreateTaskResult::new(task))
+                    .map_err(|e| ErrorObject::new(ErrorCode::INTERNAL_ERROR, e.to_string()))?;
+                Ok(Some((task_id, created)))
+            }
+        }
+    }
+
+    /// Forgets expired tasks and stops their handlers.
+    fn evict_tasks(&mut self, now: Instant) {
+        let expired = self.tasks.evict(now);
+        if !expired.is_empty() {
+            self.running
+                .retain(|r| r.task.as_ref().is_none_or(|t| !expired.contains(t)));
+        }
     }
 
     /// Drops parked handlers whose client did not retry in time, then the oldest beyond the
@@ -483,15 +678,16 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
     }
 }
 
-/// The `requestState` and answers of a modern retry, if `request` is one.
-fn retry_of(request: &ClientRequest) -> Option<(String, InputResponses)> {
+/// The `requestState` and answers of a modern request that can carry them (`None`: it
+/// cannot). A request with answers but no state answers its handler's asks by key.
+fn retry_of(request: &ClientRequest) -> Option<(Option<String>, InputResponses)> {
     let (state, responses) = match request {
         ClientRequest::CallTool(p) => (&p.request_state, &p.input_responses),
         ClientRequest::GetPrompt(p) => (&p.request_state, &p.input_responses),
         ClientRequest::ReadResource(p) => (&p.request_state, &p.input_responses),
         _ => return None,
     };
-    Some((state.clone()?, responses.clone().unwrap_or_default()))
+    Some((state.clone(), responses.clone().unwrap_or_default()))
 }
 
 /// The answer to a legacy server→client request, typed by its shape as MRTR answers are
@@ -630,6 +826,99 @@ mod tests {
         assert_eq!(app.parked(), 1);
         app.evict_parked(now + PARK_TTL + Duration::from_secs(1));
         assert_eq!(app.parked(), 0);
+    }
+
+    #[test]
+    fn answers_sent_without_a_request_state_serve_the_first_asks_by_key() {
+        let now = Instant::now();
+        let server = asking_server();
+        let mut endpoint = ServerEndpoint::new(server.config());
+        let mut app = App::new(server);
+        // The answer under the ask's key plus keys nobody asked for: it completes at once.
+        let responses = json!({
+            "input-0": {"roots": [{"uri": "file:///a"}, {"uri": "file:///b"}]},
+            "unknown_extra_key": {"action": "accept", "content": {"foo": "bar"}}
+        });
+        call(&mut endpoint, now, 1, json!({"inputResponses": responses}));
+        let sent = settle(&mut app, &mut endpoint, now);
+        assert_eq!(sent[0]["result"]["content"][0]["text"], "2", "{sent:?}");
+        assert_eq!(app.parked(), 0);
+
+        // Only unrelated answers: the handler still asks (input_required), and parks.
+        let responses = json!({"other": {"roots": []}});
+        call(&mut endpoint, now, 2, json!({"inputResponses": responses}));
+        let sent = settle(&mut app, &mut endpoint, now);
+        assert_eq!(
+            sent[0]["result"]["resultType"], "input_required",
+            "{sent:?}"
+        );
+        assert!(sent[0]["result"]["inputRequests"]["input-0"].is_object());
+        assert_eq!(app.parked(), 1);
+    }
+
+    fn send(endpoint: &mut ServerEndpoint, now: Instant, id: u32, method: &str, params: Value) {
+        let mut params = params;
+        params["_meta"] = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {}
+        });
+        let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let message = decode_message(
+            &serde_json::to_vec(&message).unwrap(),
+            &DecodeOptions::default(),
+        )
+        .unwrap();
+        endpoint.handle_message(now, TransportScope::CONNECTION, message);
+    }
+
+    #[test]
+    fn hiding_a_tool_announces_the_change_to_listening_subscriptions_only() {
+        let now = Instant::now();
+        let capabilities: mcp_proto::types::ServerCapabilities =
+            serde_json::from_value(json!({"tools": {"listChanged": true}})).unwrap();
+        let builder = Server::builder("s", "1")
+            .tool(
+                serde_json::from_value(json!({"name": "t", "inputSchema": {"type": "object"}}))
+                    .unwrap(),
+                |_, _| async { Ok::<_, HandlerError>(CallToolResult::text("ok")) },
+            )
+            .capabilities(capabilities);
+        let handle = builder.handle();
+        let server = builder.build();
+        let mut endpoint = ServerEndpoint::new(server.config());
+        let mut app = App::new(server);
+        let tools = json!({"notifications": {"toolsListChanged": true}});
+        send(&mut endpoint, now, 1, "subscriptions/listen", tools);
+        let prompts = json!({"notifications": {"promptsListChanged": true}});
+        send(&mut endpoint, now, 2, "subscriptions/listen", prompts);
+        let sent = settle(&mut app, &mut endpoint, now);
+        assert_eq!(sent.len(), 2, "two acknowledgements: {sent:?}");
+
+        assert!(handle.set_tool_enabled("t", false));
+        assert!(!handle.set_tool_enabled("t", false), "no change, no news");
+        let sent = settle(&mut app, &mut endpoint, now);
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0]["method"], "notifications/tools/list_changed");
+        assert_eq!(
+            sent[0]["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+            1
+        );
+
+        // Hidden: neither listed nor callable.
+        send(&mut endpoint, now, 3, "tools/list", json!({}));
+        send(&mut endpoint, now, 4, "tools/call", json!({"name": "t"}));
+        let sent = settle(&mut app, &mut endpoint, now);
+        let list = sent.iter().find(|m| m["id"] == 3).unwrap();
+        assert_eq!(list["result"]["tools"], json!([]), "{list}");
+        let call = sent.iter().find(|m| m["id"] == 4).unwrap();
+        assert_eq!(call["error"]["code"], -32602, "{call}");
+
+        assert!(handle.set_tool_enabled("t", true));
+        send(&mut endpoint, now, 5, "tools/list", json!({}));
+        let sent = settle(&mut app, &mut endpoint, now);
+        assert_eq!(sent[0]["method"], "notifications/tools/list_changed");
+        let list = sent.iter().find(|m| m["id"] == 5).unwrap();
+        assert_eq!(list["result"]["tools"][0]["name"], "t", "{list}");
     }
 
     #[test]

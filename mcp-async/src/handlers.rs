@@ -72,10 +72,10 @@ impl ClientHandlers {
         request: InputRequest,
     ) -> BoxFuture<'static, Result<InputResponse, ErrorObject>> {
         let missing = |method: &str| -> BoxFuture<'static, Result<InputResponse, ErrorObject>> {
-            let error = HandlerError {
-                code: mcp_proto::jsonrpc::ErrorCode::METHOD_NOT_FOUND,
-                message: format!("{method} is not supported by this client"),
-            };
+            let error = HandlerError::new(
+                mcp_proto::jsonrpc::ErrorCode::METHOD_NOT_FOUND,
+                format!("{method} is not supported by this client"),
+            );
             Box::pin(std::future::ready(Err(error.into_error_object())))
         };
         match request {

@@ -456,8 +456,16 @@ where
                     stop_timer.set(now.checked_add(options.stop_grace));
                 }
             }
+            Wake::App(Produced::ListChanged(list)) => {
+                http.notify_list_changed(list);
+                if let Some(sse) = &mut sse {
+                    sse.notify_list_changed(list);
+                }
+            }
             Wake::App(produced) => {
-                let endpoint = endpoint_of(&mut http, &mut sse, produced.key());
+                let endpoint = produced
+                    .key()
+                    .and_then(|key| endpoint_of(&mut http, &mut sse, key));
                 app.apply(now, produced, endpoint);
             }
             Wake::Timer => {

@@ -47,6 +47,7 @@ pub mod runtime;
 pub mod serve;
 pub mod server;
 pub mod stack;
+mod tasks;
 mod timer;
 pub mod tls;
 #[cfg(feature = "tower")]

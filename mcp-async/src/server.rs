@@ -27,13 +27,13 @@
 //! assert_eq!(server.tool_count(), 1);
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use mcp_proto::engine::capability::missing_input_capability;
-use mcp_proto::engine::{RequestContext, RequestFailure, ServerConfig};
+use mcp_proto::engine::{ListChanged, RequestContext, RequestFailure, ServerConfig};
 use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RequestId};
 use mcp_proto::types::methods::ClientRequest;
 use mcp_proto::types::{
@@ -58,34 +58,50 @@ pub const DEFAULT_PAGE_SIZE: usize = 100;
 
 /// A handler's failure, answered as a JSON-RPC error. (A tool that ran and failed should
 /// rather return [`CallToolResult::error`], which the model can read.)
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct HandlerError {
     /// The JSON-RPC error code.
     pub code: ErrorCode,
     /// The message.
     pub message: String,
+    /// The error's `data` member, if any.
+    pub data: Option<Value>,
 }
 
 impl HandlerError {
+    /// An error with `code` and `message`, without data.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
     /// Invalid arguments (-32602).
     pub fn invalid_params(message: impl Into<String>) -> Self {
-        Self {
-            code: ErrorCode::INVALID_PARAMS,
-            message: message.into(),
-        }
+        Self::new(ErrorCode::INVALID_PARAMS, message)
     }
 
     /// An internal failure (-32603).
     pub fn internal(message: impl Into<String>) -> Self {
-        Self {
-            code: ErrorCode::INTERNAL_ERROR,
-            message: message.into(),
-        }
+        Self::new(ErrorCode::INTERNAL_ERROR, message)
+    }
+
+    /// The same error carrying `data`.
+    #[must_use]
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
     }
 
     pub(crate) fn into_error_object(self) -> ErrorObject {
-        ErrorObject::new(self.code, self.message)
+        let error = ErrorObject::new(self.code, self.message);
+        match self.data {
+            Some(data) => error.clone().with_data(&data).unwrap_or(error),
+            None => error,
+        }
     }
 }
 
@@ -355,14 +371,16 @@ impl InputError {
 }
 
 impl From<InputError> for HandlerError {
+    /// -32021 with `data.requiredCapabilities` (a `ClientCapabilities` object naming the
+    /// missing one) for an undeclared capability; -32603 otherwise.
     fn from(error: InputError) -> Self {
-        let code = match error {
-            InputError::NotDeclared { .. } => ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
-            _ => ErrorCode::INTERNAL_ERROR,
-        };
-        Self {
-            code,
-            message: error.to_string(),
+        match error {
+            InputError::NotDeclared { capability } => Self::new(
+                ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                error.to_string(),
+            )
+            .with_data(serde_json::json!({ "requiredCapabilities": { capability: {} } })),
+            other => Self::internal(other.to_string()),
         }
     }
 }
@@ -401,9 +419,24 @@ type CompletionFn = Arc<
         + Sync,
 >;
 
+/// Whether a tool runs as a task (extension `io.modelcontextprotocol/tasks`, SEP-2663) for
+/// clients that declare the extension on the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaskSupport {
+    /// Always answered directly (the default).
+    #[default]
+    Forbidden,
+    /// A task for clients that declare the extension; answered directly for the others.
+    Optional,
+    /// Only as a task: clients that do not declare the extension get -32021.
+    Required,
+}
+
 #[derive(Clone)]
 struct Registry {
     info: Implementation,
+    /// Tools that run as tasks, by name.
+    task_support: BTreeMap<String, TaskSupport>,
     instructions: Option<String>,
     page_size: usize,
     tools: Vec<(Tool, ToolFn)>,
@@ -415,10 +448,121 @@ struct Registry {
     declared: ServerCapabilities,
 }
 
+/// How many list changes may wait for one connection's task; beyond it they are dropped
+/// (a waiting one already tells the client to list again).
+const LIST_CHANGE_QUEUE: usize = 8;
+
+/// What may change while a server runs, shared by its definition, its handles and every
+/// connection serving it.
+#[derive(Default)]
+struct Live {
+    disabled_tools: Mutex<BTreeSet<String>>,
+    disabled_prompts: Mutex<BTreeSet<String>>,
+    /// One queue per serving task (closed ones are pruned on each change).
+    listeners: Mutex<Vec<async_channel::Sender<ListChanged>>>,
+}
+
+/// A poisoned lock still holds a consistent set: recover it rather than panic.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Changes a running [`Server`]'s lists and announces them: to the `subscriptions/listen`
+/// streams that asked for the list (2026-07-28) and to the legacy sessions when the server
+/// declares the list's `listChanged` capability (set it with [`ServerBuilder::capabilities`]).
+/// Cheap to clone; get one from [`ServerBuilder::handle`] (e.g. for a handler) or
+/// [`Server::handle`].
+#[derive(Clone)]
+pub struct ServerHandle {
+    live: Arc<Live>,
+}
+
+impl fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("disabled_tools", &*lock(&self.live.disabled_tools))
+            .field("disabled_prompts", &*lock(&self.live.disabled_prompts))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerHandle {
+    /// Shows (`true`) or hides the tool `name`: a hidden tool is neither listed nor callable
+    /// (it is an unknown tool). Announces the tools list change when it changed; returns
+    /// whether it did.
+    pub fn set_tool_enabled(&self, name: &str, enabled: bool) -> bool {
+        let changed = toggle(&self.live.disabled_tools, name, enabled);
+        if changed {
+            self.notify_list_changed(ListChanged::Tools);
+        }
+        changed
+    }
+
+    /// Shows or hides the prompt `name`, as [`ServerHandle::set_tool_enabled`] does tools.
+    pub fn set_prompt_enabled(&self, name: &str, enabled: bool) -> bool {
+        let changed = toggle(&self.live.disabled_prompts, name, enabled);
+        if changed {
+            self.notify_list_changed(ListChanged::Prompts);
+        }
+        changed
+    }
+
+    /// Whether tool `name` is hidden.
+    #[must_use]
+    pub fn is_tool_enabled(&self, name: &str) -> bool {
+        !lock(&self.live.disabled_tools).contains(name)
+    }
+
+    /// Whether prompt `name` is hidden.
+    #[must_use]
+    pub fn is_prompt_enabled(&self, name: &str) -> bool {
+        !lock(&self.live.disabled_prompts).contains(name)
+    }
+
+    /// Announces that `list` changed (e.g. what a resource list shows changed), to every
+    /// connection serving this server. Returns how many serving tasks were told.
+    pub fn notify_list_changed(&self, list: ListChanged) -> usize {
+        let mut listeners = lock(&self.live.listeners);
+        listeners.retain(|listener| !listener.is_closed());
+        listeners
+            .iter()
+            .filter(|listener| match listener.try_send(list) {
+                Ok(()) => true,
+                Err(error) => {
+                    tracing::debug!(?list, %error, "list change not queued (its task is busy)");
+                    false
+                }
+            })
+            .count()
+    }
+
+    /// A queue of this server's list changes for one serving task.
+    pub(crate) fn listen(&self) -> async_channel::Receiver<ListChanged> {
+        let (sender, receiver) = async_channel::bounded(LIST_CHANGE_QUEUE);
+        let mut listeners = lock(&self.live.listeners);
+        listeners.retain(|listener| !listener.is_closed());
+        listeners.push(sender);
+        receiver
+    }
+}
+
+/// Adds `name` to the `disabled` set (`enabled` false) or removes it; whether that changed it.
+fn toggle(disabled: &Mutex<BTreeSet<String>>, name: &str, enabled: bool) -> bool {
+    let mut disabled = lock(disabled);
+    if enabled {
+        disabled.remove(name)
+    } else {
+        disabled.insert(name.to_owned())
+    }
+}
+
 /// An MCP server definition: cheap to clone, served by any number of connections at once.
 #[derive(Clone)]
 pub struct Server {
     registry: Arc<Registry>,
+    live: Arc<Live>,
 }
 
 impl fmt::Debug for Server {
@@ -432,10 +576,12 @@ impl fmt::Debug for Server {
     }
 }
 
-/// Builds a [`Server`] (clone it to derive variants of one definition).
+/// Builds a [`Server`] (clone it to derive variants of one definition; the clones share
+/// what [`ServerBuilder::handle`] changes).
 #[derive(Clone)]
 pub struct ServerBuilder {
     registry: Registry,
+    live: Arc<Live>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -452,6 +598,7 @@ impl Server {
         ServerBuilder {
             registry: Registry {
                 info: Implementation::new(name, version),
+                task_support: BTreeMap::new(),
                 instructions: None,
                 page_size: DEFAULT_PAGE_SIZE,
                 tools: Vec::new(),
@@ -461,7 +608,26 @@ impl Server {
                 completion: None,
                 declared: ServerCapabilities::default(),
             },
+            live: Arc::default(),
         }
+    }
+
+    /// The handle that changes this server's lists while it runs.
+    #[must_use]
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle {
+            live: Arc::clone(&self.live),
+        }
+    }
+
+    /// How tool `name` runs with respect to tasks.
+    #[must_use]
+    pub fn task_support(&self, name: &str) -> TaskSupport {
+        self.registry
+            .task_support
+            .get(name)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Registered tools.
@@ -496,6 +662,18 @@ impl Server {
                 .or_else(|| registry.completion.is_some().then(JsonObject::new)),
             ..declared
         };
+        let mut capabilities = capabilities;
+        if registry
+            .task_support
+            .values()
+            .any(|s| *s != TaskSupport::Forbidden)
+        {
+            capabilities
+                .extensions
+                .get_or_insert_with(Default::default)
+                .entry(mcp_proto::types::TASKS_EXTENSION_ID.to_owned())
+                .or_default();
+        }
         let mut config = ServerConfig::new(registry.info.clone(), capabilities);
         config.instructions.clone_from(&registry.instructions);
         config
@@ -511,21 +689,27 @@ impl Server {
         let registry = &self.registry;
         match request {
             ClientRequest::ListTools(params) => {
-                let page = paginate(
-                    &registry.tools,
-                    params.cursor.as_deref(),
-                    registry.page_size,
-                )
-                .map(|(items, next_cursor)| ListToolsResult {
-                    tools: items.iter().map(|(t, _)| t.clone()).collect(),
-                    next_cursor,
-                    ..ListToolsResult::default()
-                });
+                let visible: Vec<_> = {
+                    let disabled = lock(&self.live.disabled_tools);
+                    registry
+                        .tools
+                        .iter()
+                        .filter(|(t, _)| !disabled.contains(&t.name))
+                        .collect()
+                };
+                let page = paginate(&visible, params.cursor.as_deref(), registry.page_size).map(
+                    |(items, next_cursor)| ListToolsResult {
+                        tools: items.iter().map(|(t, _)| t.clone()).collect(),
+                        next_cursor,
+                        ..ListToolsResult::default()
+                    },
+                );
                 ready(page.and_then(to_value))
             }
             ClientRequest::CallTool(params) => {
-                let Some((_, handler)) = registry.tools.iter().find(|(t, _)| t.name == params.name)
-                else {
+                let found = registry.tools.iter().find(|(t, _)| t.name == params.name);
+                let hidden = lock(&self.live.disabled_tools).contains(&params.name);
+                let Some((_, handler)) = found.filter(|_| !hidden) else {
                     return ready(Err(ErrorObject::new(
                         ErrorCode::INVALID_PARAMS,
                         format!("unknown tool: {}", params.name),
@@ -587,22 +771,27 @@ impl Server {
                 })
             }
             ClientRequest::ListPrompts(params) => {
-                let page = paginate(
-                    &registry.prompts,
-                    params.cursor.as_deref(),
-                    registry.page_size,
-                )
-                .map(|(items, next_cursor)| ListPromptsResult {
-                    prompts: items.iter().map(|(p, _)| p.clone()).collect(),
-                    next_cursor,
-                    ..ListPromptsResult::default()
-                });
+                let visible: Vec<_> = {
+                    let disabled = lock(&self.live.disabled_prompts);
+                    registry
+                        .prompts
+                        .iter()
+                        .filter(|(p, _)| !disabled.contains(&p.name))
+                        .collect()
+                };
+                let page = paginate(&visible, params.cursor.as_deref(), registry.page_size).map(
+                    |(items, next_cursor)| ListPromptsResult {
+                        prompts: items.iter().map(|(p, _)| p.clone()).collect(),
+                        next_cursor,
+                        ..ListPromptsResult::default()
+                    },
+                );
                 ready(page.and_then(to_value))
             }
             ClientRequest::GetPrompt(params) => {
-                let Some((_, handler)) =
-                    registry.prompts.iter().find(|(p, _)| p.name == params.name)
-                else {
+                let found = registry.prompts.iter().find(|(p, _)| p.name == params.name);
+                let hidden = lock(&self.live.disabled_prompts).contains(&params.name);
+                let Some((_, handler)) = found.filter(|_| !hidden) else {
                     return ready(Err(ErrorObject::new(
                         ErrorCode::INVALID_PARAMS,
                         format!("unknown prompt: {}", params.name),
@@ -661,6 +850,25 @@ impl ServerBuilder {
     #[must_use]
     pub fn capabilities(mut self, capabilities: ServerCapabilities) -> Self {
         self.registry.declared = capabilities;
+        self
+    }
+
+    /// The handle that changes the built server's lists while it runs (to give to a
+    /// handler before the server exists).
+    #[must_use]
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle {
+            live: Arc::clone(&self.live),
+        }
+    }
+
+    /// Runs tool `name` as a task (`support` [`TaskSupport::Optional`] or
+    /// [`TaskSupport::Required`]) for clients that declare the tasks extension, and declares
+    /// the extension (`capabilities.extensions["io.modelcontextprotocol/tasks"]`). Its handler
+    /// is the tool's own; its asks wait for `tasks/update`, and `tasks/cancel` drops it.
+    #[must_use]
+    pub fn task_support(mut self, name: impl Into<String>, support: TaskSupport) -> Self {
+        self.registry.task_support.insert(name.into(), support);
         self
     }
 
@@ -830,6 +1038,7 @@ impl ServerBuilder {
     pub fn build(self) -> Server {
         Server {
             registry: Arc::new(self.registry),
+            live: self.live,
         }
     }
 }

@@ -65,10 +65,13 @@ fn pair(now: Instant, era: EraPolicy) -> (ClientEndpoint, ServerEndpoint) {
         Implementation::new("srv", "1"),
         capabilities,
     ));
-    let client_capabilities: ClientCapabilities = serde_json::from_value(
-        json!({"sampling": {}, "elicitation": {"form": {}}, "roots": {"listChanged": true}}),
-    )
-    .unwrap();
+    let mut declared =
+        json!({"sampling": {}, "elicitation": {"form": {}}, "roots": {"listChanged": true}});
+    if era != EraPolicy::Legacy {
+        // The tasks extension's methods serve only clients that declare it.
+        declared["extensions"] = json!({"io.modelcontextprotocol/tasks": {}});
+    }
+    let client_capabilities: ClientCapabilities = serde_json::from_value(declared).unwrap();
     let mut config = ClientConfig::new(Implementation::new("cli", "1"), client_capabilities);
     config.era = era;
     let mut client = ClientEndpoint::new(config);

@@ -51,7 +51,8 @@ fn post(server: &mut HttpServer, now: Instant, accept: &str, body: &Value) -> St
         .header("accept", accept)
         .header("mcp-protocol-version", "2026-07-28")
         .header("mcp-method", method);
-    if let Some(name) = body["params"]["name"].as_str() {
+    let params = &body["params"];
+    if let Some(name) = params["name"].as_str().or(params["taskId"].as_str()) {
         builder = builder.header("mcp-name", name);
     }
     let (parts, ()) = builder.body(()).unwrap().into_parts();
@@ -241,6 +242,41 @@ fn statuses_for_notifications_errors_and_refusals() {
         serde_json::from_slice::<Value>(response.body()).unwrap()["error"]["code"],
         -32601
     );
+    // `initialize` as a 2026-07-28 request (modern `_meta`): a removed method, 404 + -32601,
+    // answering its id; it starts no session.
+    post(
+        &mut server,
+        now,
+        "*/*",
+        &json!({"jsonrpc": "2.0", "id": 2, "method": "initialize", "params": {"_meta": meta(json!({}))}}),
+    );
+    let [HttpOutput::Respond { response, .. }] = &outputs(&mut server, now)[..] else {
+        panic!()
+    };
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body = serde_json::from_slice::<Value>(response.body()).unwrap();
+    assert_eq!(body["error"]["code"], -32601, "{body}");
+    assert_eq!(body["id"], 2);
+    assert_eq!(server.session_count(), 0);
+    // The tasks extension's methods without the extension declared: 400 + -32021 naming it.
+    post(
+        &mut server,
+        now,
+        "*/*",
+        &json!({"jsonrpc": "2.0", "id": 9, "method": "tasks/get", "params": {"taskId": "x", "_meta": meta(json!({}))}}),
+    );
+    let [HttpOutput::Respond { response, .. }] = &outputs(&mut server, now)[..] else {
+        panic!()
+    };
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body = serde_json::from_slice::<Value>(response.body()).unwrap();
+    assert_eq!(body["error"]["code"], -32021, "{body}");
+    assert!(
+        body["error"]["data"]["requiredCapabilities"]["extensions"]["io.modelcontextprotocol/tasks"]
+            .is_object(),
+        "{body}"
+    );
+    assert!(server.poll_event().is_none(), "refused by the core");
     // A modern version header without _meta in the body: a modern request missing _meta.
     let (parts, ()) = http::Request::post("/mcp")
         .header("host", "localhost")

@@ -898,7 +898,9 @@ impl ServerEndpoint {
             .is_some_and(|m| m.get(PROTOCOL_VERSION_KEY).is_some());
         // Era first: a method that does not exist in the request's era is -32601 whatever its
         // params, and modern `_meta` is validated before the params (which it belongs to).
-        let context = if method == INITIALIZE {
+        // `initialize` selects a legacy session, unless its `_meta` declares a modern version:
+        // that is a 2026-07-28 request for a method the era removed (-32601 below).
+        let context = if method == INITIALIZE && !declares_modern {
             None
         } else if declares_modern || self.legacy.is_none() {
             match self.modern_context(meta.as_ref(), scope) {
@@ -953,6 +955,37 @@ impl ServerEndpoint {
                 &id,
                 ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, format!("{method} needs the {capability} capability, which this server does not offer")),
             );
+        }
+        // The tasks extension's methods serve only clients that declare it on the request
+        // (SEP-2663, SEP-2575 "Missing Required Capabilities").
+        if context.era == Era::Modern
+            && matches!(
+                request,
+                ClientRequest::GetTask(_)
+                    | ClientRequest::UpdateTask(_)
+                    | ClientRequest::CancelTask(_)
+            )
+            && context
+                .client_capabilities
+                .extension(TASKS_EXTENSION_ID)
+                .is_none()
+        {
+            let required = ClientCapabilities {
+                extensions: Some(
+                    [(TASKS_EXTENSION_ID.to_owned(), serde_json::Map::new())]
+                        .into_iter()
+                        .collect(),
+                ),
+                ..ClientCapabilities::default()
+            };
+            let data = MissingRequiredClientCapabilityData {
+                required_capabilities: required,
+            };
+            let error = ErrorObject::new(
+                ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                format!("{method} needs the client to declare the {TASKS_EXTENSION_ID} extension"),
+            );
+            return self.refuse(&id, error.clone().with_data(&data).unwrap_or(error));
         }
         match request {
             ClientRequest::Discover(_) => self.answer_discover(&id),

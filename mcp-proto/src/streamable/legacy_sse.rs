@@ -107,8 +107,8 @@ use super::validate::{
 };
 use crate::engine::{
     CancellationStyle, ClientConfig, ClientEndpoint, ClientError, ClientEvent, EraPolicy,
-    ScopePolicy, ServerConfig, ServerEndpoint, ServerEvent, State, Transmit, TransportFailure,
-    TransportScope,
+    ListChanged, ScopePolicy, ServerConfig, ServerEndpoint, ServerEvent, State, Transmit,
+    TransportFailure, TransportScope,
 };
 use crate::framing::{SseDecoder, SseEvent, SseItem, SseStatus, encode_comment};
 use crate::http::{Acceptance, SessionId, check_json_content_type_lines, parse_accept};
@@ -213,6 +213,15 @@ impl SseServer {
     /// answers reach the session's stream through [`SseServer::poll_output`].
     pub fn endpoint(&mut self, id: &SessionId) -> Option<&mut ServerEndpoint> {
         self.sessions.peek_mut(id).map(|s| &mut s.endpoint)
+    }
+
+    /// Tells every session that a list changed, when the server advertises `listChanged`
+    /// for it (see [`ServerEndpoint::notify_list_changed`]). Returns how many were told.
+    pub fn notify_list_changed(&mut self, list: ListChanged) -> usize {
+        self.sessions
+            .iter_mut()
+            .map(|(_, session)| session.endpoint.notify_list_changed(list))
+            .sum()
     }
 
     /// The next application event and the session it came from.

@@ -40,7 +40,8 @@ use super::validate::{
     validate_post,
 };
 use crate::engine::{
-    ServerConfig, ServerEndpoint, ServerEvent, Transmit, TransportFailure, TransportScope,
+    ListChanged, ServerConfig, ServerEndpoint, ServerEvent, Transmit, TransportFailure,
+    TransportScope,
 };
 use crate::framing::sse::{SseEvent, encode_comment};
 use crate::http::{Acceptance, SessionId, parse_accept};
@@ -286,6 +287,18 @@ impl HttpServer {
                 .poll_event()
                 .map(|e| (EndpointRef::Session(id.clone()), e))
         })
+    }
+
+    /// Tells every endpoint that a list changed: the modern `subscriptions/listen` streams
+    /// that asked for it, and the legacy sessions when the server advertises `listChanged`
+    /// (see [`ServerEndpoint::notify_list_changed`]). Returns how many were told; the
+    /// notifications go out through [`HttpServer::poll_output`].
+    pub fn notify_list_changed(&mut self, list: ListChanged) -> usize {
+        let mut told = self.modern.notify_list_changed(list);
+        for (_, session) in self.sessions.iter_mut() {
+            told += session.endpoint.notify_list_changed(list);
+        }
+        told
     }
 
     /// Declares the served tools, so that a modern `tools/call` is checked against their

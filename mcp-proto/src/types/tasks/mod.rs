@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{JsonObject, ResultType, nullable};
 use super::meta::Meta;
-use super::mrtr::{InputRequests, InputResponses};
+use super::mrtr::{InputRequests, InputResponse};
 
 /// The extension identifier, as a key of `capabilities.extensions`.
 pub const TASKS_EXTENSION_ID: &str = "io.modelcontextprotocol/tasks";
@@ -124,8 +124,23 @@ pub struct UpdateTaskRequestParams {
     pub meta: Option<Meta>,
     /// The task.
     pub task_id: String,
-    /// Responses to outstanding `inputRequests`, by key.
-    pub input_responses: InputResponses,
+    /// Responses to outstanding `inputRequests`, by key, as sent: the server SHOULD ignore
+    /// unknown or already answered keys, whatever they hold, so each value is parsed (with
+    /// [`UpdateTaskRequestParams::response`]) only under a key the task waits for.
+    pub input_responses: JsonObject,
+}
+
+impl UpdateTaskRequestParams {
+    /// The response under `key`, typed: `None` when absent, an error when it is not an
+    /// elicitation, sampling or roots result.
+    ///
+    /// # Errors
+    /// The decoding error of a value that is no input response.
+    pub fn response(&self, key: &str) -> Option<Result<InputResponse, serde_json::Error>> {
+        self.input_responses
+            .get(key)
+            .map(|value| serde_json::from_value(value.clone()))
+    }
 }
 
 /// Result of the extension's `tasks/get` (`resultType: "complete"`): the task with its

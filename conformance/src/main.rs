@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod client;
 mod expected;
 mod fixture;
 mod harness;
@@ -33,7 +34,10 @@ const USAGE: &str = "usage: conformance <command>
                                         absent (npm needed only then).
   server --runtime smol|tokio (--listen ADDR:PORT | --stdio)
                                         serve the official suite's \"everything\" fixture
-                                        (MCP endpoint at /mcp)";
+                                        (MCP endpoint at /mcp)
+  client --runtime smol|tokio URL       the client under test of the harness's client scenarios:
+                                        connects to URL (the mock server), reads the scenario
+                                        from $MCP_CONFORMANCE_SCENARIO and does what it asks";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +49,13 @@ fn main() -> ExitCode {
             Err(problem) => {
                 eprintln!("conformance server: {problem}\n{USAGE}");
                 ExitCode::from(2)
+            }
+        },
+        Some("client") => match client::client_command(args.get(1..).unwrap_or_default()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(problem) => {
+                eprintln!("conformance client: {problem}");
+                ExitCode::FAILURE
             }
         },
         Some("-h" | "--help" | "help") => {

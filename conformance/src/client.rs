@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use mcp_async::client::{Client, ClientOptions};
+use mcp_async::client::{CallError, Client, ClientOptions};
 use mcp_async::http_client::HttpConnectOptions;
 use mcp_async::stack::Stack;
 use mcp_proto::types::{ElicitAction, ElicitResult, Tool};
@@ -56,44 +56,128 @@ fn sample_arguments(tool: &Tool) -> Value {
     Value::Object(arguments)
 }
 
-/// What the scenario's user does once connected.
-async fn exercise(client: &Client, scenario: &str) -> Result<(), String> {
-    if client.negotiated().server_capabilities.tools.is_none() {
-        // Nothing to list or call (`initialize`'s mock offers no capabilities): the
-        // handshake was the scenario.
-        eprintln!("conformance client: the server offers no tools");
-        return Ok(());
+/// The arguments the scenario's user gives `tool`, where the scenario asks for particular
+/// ones; otherwise [`sample_arguments`].
+fn arguments_for(scenario: &str, tool: &Tool, tools: &[Tool]) -> Value {
+    match (scenario, tool.name.as_str()) {
+        // Hand the rich schema we received back verbatim, so the mock can see what our
+        // types kept of it.
+        ("json-schema-2020-12-preservation", "json_schema_echo") => {
+            let focal = tools.iter().find(|t| t.name == "json_schema_2020_12_tool");
+            let schema = focal
+                .and_then(|t| serde_json::to_value(&t.input_schema).ok())
+                .unwrap_or_else(|| json!({}));
+            json!({ "schema": schema })
+        }
+        // Values that need each of the header encodings (plain, numbers, booleans, Base64
+        // for non-ASCII, edge whitespace and control characters).
+        ("http-custom-headers", "test_custom_headers") => json!({
+            "region": "us-west-2",
+            "priority": 7,
+            "verbose": true,
+            "debug": false,
+            "empty_val": "",
+            "method_val": "tools/call",
+            "float_val": 2.5,
+            "non_ascii_val": "Grüße, 世界",
+            "whitespace_val": "  padded  ",
+            "leading_space_val": " leading",
+            "trailing_space_val": "trailing ",
+            "internal_space_val": "two words",
+            "control_char_val": "bell\u{7}here",
+            "crlf_val": "line1\r\nline2",
+            "tab_val": "\tindented",
+            "query": "what is mirrored",
+        }),
+        ("http-custom-headers", "test_custom_headers_null") => json!({
+            "region": "eu-central-1",
+            "priority": 1,
+            "verbose": null,
+            "query": "null is omitted",
+        }),
+        _ => sample_arguments(tool),
     }
-    let tools = client
-        .list_tools()
-        .await
-        .map_err(|e| format!("tools/list: {e}"))?;
-    eprintln!(
-        "conformance client: {} tool(s): {:?}",
-        tools.len(),
-        tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>()
-    );
-    let wanted: &[&str] = match scenario {
-        "tools_call" => &["add_numbers"],
-        "elicitation-sep1034-client-defaults" => &["test_client_elicitation_defaults"],
-        "sse-retry" => &["test_reconnection"],
-        // The handshake and a listing are the whole scenario.
-        _ => &[],
-    };
-    for name in wanted {
-        let tool = tools
-            .iter()
-            .find(|t| t.name == *name)
-            .ok_or_else(|| format!("the server has no tool {name}"))?;
-        let arguments = sample_arguments(tool);
-        let result = client
-            .call_tool(name, arguments)
+}
+
+/// A call's outcome as the user sees it: the server's answer, a result or a JSON-RPC error
+/// (`Ok(Err(text))`: the server did answer, e.g. a mock that has no `tools/call`), or the
+/// client's own failure (`Err`: no answer, a malformed one, a dead connection).
+fn answered<T>(outcome: Result<T, CallError>) -> Result<Result<T, String>, CallError> {
+    match outcome {
+        Ok(result) => Ok(Ok(result)),
+        Err(CallError::Server(error)) => Ok(Err(format!(
+            "the server answered error {}: {}",
+            error.code.0, error.message
+        ))),
+        Err(other) => Err(other),
+    }
+}
+
+/// What the scenario's user does once connected: looks at everything the server offers
+/// (tools, resources, prompts, as its capabilities say) and uses each once — calls every
+/// tool, reads every resource, renders every prompt.
+async fn exercise(client: &Client, scenario: &str) -> Result<(), String> {
+    let capabilities = client.negotiated().server_capabilities.clone();
+    if capabilities.tools.is_some() {
+        let tools = client
+            .list_tools()
             .await
-            .map_err(|e| format!("tools/call {name}: {e}"))?;
+            .map_err(|e| format!("tools/list: {e}"))?;
         eprintln!(
-            "conformance client: {name} -> {}",
-            serde_json::to_string(&result).unwrap_or_default()
+            "conformance client: {} tool(s): {:?}",
+            tools.len(),
+            tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>()
         );
+        for tool in &tools {
+            let arguments = arguments_for(scenario, tool, &tools);
+            let result = answered(client.call_tool(&tool.name, arguments).await)
+                .map_err(|e| format!("tools/call {}: {e}", tool.name))?;
+            eprintln!(
+                "conformance client: {} -> {}",
+                tool.name,
+                result.map_or_else(|e| e, |r| serde_json::to_string(&r).unwrap_or_default())
+            );
+        }
+    }
+    if capabilities.resources.is_some() {
+        let resources = client
+            .list_resources()
+            .await
+            .map_err(|e| format!("resources/list: {e}"))?;
+        for resource in &resources {
+            let read = answered(client.read_resource(&resource.uri).await)
+                .map_err(|e| format!("resources/read {}: {e}", resource.uri))?;
+            eprintln!(
+                "conformance client: read {}: {}",
+                resource.uri,
+                read.map_or_else(|e| e, |r| format!("{} content item(s)", r.contents.len()))
+            );
+        }
+    }
+    if capabilities.prompts.is_some() {
+        let prompts = client
+            .list_prompts()
+            .await
+            .map_err(|e| format!("prompts/list: {e}"))?;
+        for prompt in &prompts {
+            let arguments: serde_json::Map<String, Value> = prompt
+                .arguments
+                .iter()
+                .flatten()
+                .map(|a| (a.name.clone(), json!(format!("{}-value", a.name))))
+                .collect();
+            let rendered = answered(
+                client
+                    .get_prompt(&prompt.name, Value::Object(arguments))
+                    .await,
+            )
+            .map_err(|e| format!("prompts/get {}: {e}", prompt.name))?;
+            eprintln!(
+                "conformance client: prompt {}: {}",
+                prompt.name,
+                rendered.map_or_else(|e| e, |r| format!("{} message(s)", r.messages.len()))
+            );
+        }
     }
     Ok(())
 }

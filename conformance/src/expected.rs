@@ -16,14 +16,21 @@
 use std::fmt;
 
 /// Which suite a run belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Side {
     Server,
     Client,
 }
 
 impl Side {
-    fn parse(field: &str) -> Option<Self> {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Server => "server",
+            Self::Client => "client",
+        }
+    }
+
+    pub(crate) fn parse(field: &str) -> Option<Self> {
         match field {
             "server" => Some(Self::Server),
             "client" => Some(Self::Client),
@@ -67,10 +74,7 @@ impl Entry {
 
 impl fmt::Display for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let side = match self.side {
-            Side::Server => "server",
-            Side::Client => "client",
-        };
+        let side = self.side.name();
         write!(
             f,
             "line {}: {side} {} {} {} {}",

@@ -4,8 +4,11 @@
 //!   tokio, over Streamable HTTP or stdio;
 //! - `conformance run`: the project's own wire-level probes against `mcp-proto` (the rules
 //!   other SDKs get wrong: Accept wildcards and q-values, `id: null`, batches by version…),
-//!   then the official harness's server suite against the fixture on both runtimes, for each
-//!   harness version and wire ([`run`], [`harness`], [`expected`]).
+//!   then the official harness's server suite against the fixture and its client scenarios
+//!   against `conformance client`, on both runtimes, for each harness version and wire
+//!   ([`run`], [`harness`], [`expected`]);
+//! - `conformance client`: the client under test of the harness's client scenarios
+//!   ([`client`]).
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -21,13 +24,17 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: conformance <command>
 
-  run [--runtime smol|tokio]... [--harness VERSION]... [--wire WIRE]... [--scenario NAME]
-      [--expected-failures FILE] [--out DIR] [--no-probes | --probes-only]
-                                        the probes, then the official harness's server suite
-                                        for each runtime x harness version x wire (0.1.16: all;
-                                        0.2.0-alpha.12: 2025-11-25, 2026-07-28, extension);
-                                        prints a table and `N passed, M failed` (scenario runs);
-                                        exit 1 on a failure or warning not listed in
+  run [--runtime smol|tokio]... [--side server|client]... [--harness VERSION]... [--wire WIRE]...
+      [--scenario NAME] [--expected-failures FILE] [--out DIR] [--no-probes | --probes-only]
+                                        the probes, then the official harness's server and
+                                        client suites for each runtime x harness version x wire
+                                        (0.1.16: all; 0.2.0-alpha.12: server 2025-11-25,
+                                        2026-07-28, extension; client 2025-03-26, 2025-06-18,
+                                        2025-11-25, 2026-07-28, extension). Server suites run
+                                        against `conformance server`; client scenarios run one
+                                        at a time against `conformance client`. Prints a table
+                                        and `N passed, M failed` (scenario runs); exit 1 on a
+                                        failure or warning not listed in
                                         conformance/expected-failures.txt, or a listed one that
                                         passed. Node >= 22 and the harnesses are installed into
                                         $MCP_CONFORMANCE_CACHE (~/.cache/mcp-conformance) when

@@ -12,6 +12,7 @@ use std::time::Duration;
 use mcp_async::client::{CallError, Client, ClientOptions};
 use mcp_async::http_client::HttpConnectOptions;
 use mcp_async::stack::Stack;
+use mcp_proto::types::skills::SKILLS_EXTENSION;
 use mcp_proto::types::{ElicitAction, ElicitResult, Tool};
 use serde_json::{Value, json};
 
@@ -113,6 +114,50 @@ fn answered<T>(outcome: Result<T, CallError>) -> Result<Result<T, String>, CallE
     }
 }
 
+/// Lists the server's skills and, unless the scenario's user only browses, uses each: loads
+/// it (its `SKILL.md`, verified) and then reads its other files (each verified). A skill
+/// that fails verification is refused and none of its other files is read.
+async fn use_skills(client: &Client, scenario: &str) -> Result<(), String> {
+    let skills = client
+        .list_skills()
+        .await
+        .map_err(|e| format!("skills/list: {e}"))?;
+    eprintln!(
+        "conformance client: {} skill(s): {:?}",
+        skills.len(),
+        skills.iter().map(|s| s.uri.as_str()).collect::<Vec<_>>()
+    );
+    if scenario == "sep-2640-client-no-prefetch" {
+        // The user looks at the list and never asks for a skill.
+        return Ok(());
+    }
+    for skill in &skills {
+        match client.load_skill(skill).await {
+            Ok(text) => {
+                eprintln!(
+                    "conformance client: loaded {} ({} bytes)",
+                    skill.uri,
+                    text.len()
+                );
+                for file in skill.resources.iter().filter(|f| f.uri != skill.uri) {
+                    match client.read_skill_file(skill, &file.uri).await {
+                        Ok(bytes) => {
+                            eprintln!(
+                                "conformance client: read {} ({} bytes)",
+                                file.uri,
+                                bytes.len()
+                            );
+                        }
+                        Err(refused) => eprintln!("conformance client: {}: {refused}", file.uri),
+                    }
+                }
+            }
+            Err(refused) => eprintln!("conformance client: not using {}: {refused}", skill.uri),
+        }
+    }
+    Ok(())
+}
+
 /// What the scenario's user does once connected: looks at everything the server offers
 /// (tools, resources, prompts, as its capabilities say) and uses each once — calls every
 /// tool, reads every resource, renders every prompt.
@@ -153,6 +198,9 @@ async fn exercise(client: &Client, scenario: &str) -> Result<(), String> {
                 read.map_or_else(|e| e, |r| format!("{} content item(s)", r.contents.len()))
             );
         }
+    }
+    if capabilities.extension(SKILLS_EXTENSION).is_some() {
+        use_skills(client, scenario).await?;
     }
     if capabilities.prompts.is_some() {
         let prompts = client

@@ -343,7 +343,12 @@ fn report(
         })
         .collect();
     let row_name = |(side, scenario): &(Side, String)| format!("{} {scenario}", side.name());
-    let name_width = table.keys().map(|k| row_name(k).len()).max().unwrap_or(8).max(8);
+    let name_width = table
+        .keys()
+        .map(|k| row_name(k).len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
     let cell_width = headers.iter().map(String::len).max().unwrap_or(4).max(5);
     print!("{:name_width$}", "side scenario");
     for header in &headers {
@@ -370,10 +375,8 @@ fn report(
                         };
                         let listed = expected.iter().find(|e| e.matches(&key));
                         let verdict = result.verdict();
-                        let where_ = format!(
-                            "{} {scenario} [{harness}/{wire}/{runtime}]",
-                            side.name()
-                        );
+                        let where_ =
+                            format!("{} {scenario} [{harness}/{wire}/{runtime}]", side.name());
                         match (verdict, listed) {
                             (Verdict::Pass, None) => {
                                 passed += 1;

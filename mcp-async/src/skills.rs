@@ -25,17 +25,16 @@ use crate::client::{CallError, Client};
 /// `sha256:<lowercase hex>` of `bytes`, as skill listings write digests.
 #[must_use]
 pub fn sha256_digest(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
     let hash = Sha256::digest(bytes);
     let mut text = String::with_capacity(7 + 64);
     text.push_str("sha256:");
     for byte in hash {
-        text.push(char::from(HEX[usize::from(byte >> 4)]));
-        text.push(char::from(HEX[usize::from(byte & 0xf)]));
+        // Writing to a String cannot fail.
+        let _ = write!(text, "{byte:02x}");
     }
     text
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Why a skill (or one of its files) is not handed out.
 #[non_exhaustive]

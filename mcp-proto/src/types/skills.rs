@@ -305,7 +305,7 @@ mod tests {
                 field: "description".into()
             })
         );
-        let mut fewer = entry.clone();
+        let mut fewer = entry;
         fewer.frontmatter.remove("description");
         assert!(fewer.verify_skill_md(SKILL_MD, SKILL_MD_SHA256).is_err());
     }

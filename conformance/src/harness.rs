@@ -17,6 +17,10 @@ use crate::serve::RuntimeKind;
 const MIN_NODE_MAJOR: u32 = 22;
 /// The longest one harness invocation may take.
 const RUN_LIMIT: Duration = Duration::from_secs(900);
+/// The longest one client scenario may take, harness included.
+const CLIENT_RUN_LIMIT: Duration = Duration::from_secs(120);
+/// The harness's own limit on our client, per scenario (ms).
+const CLIENT_TIMEOUT_MS: &str = "60000";
 /// How long the fixture may take to say where it listens.
 const START_LIMIT: Duration = Duration::from_secs(30);
 
@@ -30,6 +34,8 @@ pub(crate) struct HarnessVersion {
     /// The wires its server suite is run at: `None` runs `--suite all` as is; a spec version
     /// runs `--suite all --spec-version V`; [`EXTENSIONS`] runs each extension scenario.
     pub(crate) wires: &'static [Option<&'static str>],
+    /// The wires its client suite is run at, the same way (each scenario on its own).
+    pub(crate) client_wires: &'static [Option<&'static str>],
 }
 
 /// The pseudo-wire of the extension scenarios (tasks, skills), run one by one.
@@ -40,11 +46,20 @@ pub(crate) const HARNESSES: [HarnessVersion; 2] = [
         version: "0.1.16",
         dir: "h0116",
         wires: &[None],
+        client_wires: &[None],
     },
     HarnessVersion {
         version: "0.2.0-alpha.12",
         dir: "h020a12",
         wires: &[Some("2025-11-25"), Some("2026-07-28"), Some(EXTENSIONS)],
+        // Every revision with client scenarios (2025-03-26 and 2025-06-18 only have a few).
+        client_wires: &[
+            Some("2025-03-26"),
+            Some("2025-06-18"),
+            Some("2025-11-25"),
+            Some("2026-07-28"),
+            Some(EXTENSIONS),
+        ],
     },
 ];
 
@@ -245,6 +260,17 @@ pub(crate) struct ScenarioResult {
 }
 
 impl ScenarioResult {
+    /// Adds `other`'s counts (its first problem only when this one has none).
+    fn add(&mut self, other: &Self) {
+        self.success += other.success;
+        self.failure += other.failure;
+        self.warning += other.warning;
+        self.skipped += other.skipped;
+        if self.first_problem.is_none() {
+            self.first_problem.clone_from(&other.first_problem);
+        }
+    }
+
     /// FAIL on any FAILURE (or no checks at all), WARN on any WARNING, else PASS.
     pub(crate) fn verdict(&self) -> Verdict {
         if self.failure > 0 || self.success + self.warning == 0 {
@@ -321,8 +347,26 @@ pub(crate) fn list_server_scenarios(
     cli: &Path,
     spec: Option<&str>,
 ) -> Result<Vec<(String, String)>, String> {
+    list_scenarios(node, cli, "--server", spec)
+}
+
+/// The client scenarios `cli` lists (at `spec`, when given) with their spec tags.
+pub(crate) fn list_client_scenarios(
+    node: &Path,
+    cli: &Path,
+    spec: Option<&str>,
+) -> Result<Vec<(String, String)>, String> {
+    list_scenarios(node, cli, "--client", spec)
+}
+
+fn list_scenarios(
+    node: &Path,
+    cli: &Path,
+    side: &str,
+    spec: Option<&str>,
+) -> Result<Vec<(String, String)>, String> {
     let mut command = Command::new(node);
-    command.arg(cli).args(["list", "--server"]);
+    command.arg(cli).args(["list", side]);
     if let Some(spec) = spec {
         command.args(["--spec-version", spec]);
     }
@@ -372,32 +416,114 @@ impl SuiteRun<'_> {
         if let Some(spec) = self.spec {
             command.args(["--spec-version", spec]);
         }
-        let mut child = command
+        let child = command
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err)
             .spawn()
             .map_err(|e| format!("cannot run the harness: {e}"))?;
-        let started = Instant::now();
-        loop {
-            match child.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if started.elapsed() > RUN_LIMIT => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(format!(
-                        "the harness ran over {} s (see {})",
-                        RUN_LIMIT.as_secs(),
-                        log_path.display()
-                    ));
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(100)),
-                Err(e) => return Err(format!("waiting for the harness: {e}")),
-            }
-        }
+        wait_for(child, RUN_LIMIT, &log_path)?;
         // The exit status says nothing the checks do not (and ignores warnings): the
         // checks decide.
         read_results(self.out)
+    }
+}
+
+/// Waits for `child` (the harness) for at most `limit`; kills it past that.
+fn wait_for(mut child: Child, limit: Duration, log: &Path) -> Result<Option<i32>, String> {
+    let started = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(status.code()),
+            Ok(None) if started.elapsed() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "the harness ran over {} s (see {})",
+                    limit.as_secs(),
+                    log.display()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => return Err(format!("waiting for the harness: {e}")),
+        }
+    }
+}
+
+/// Every `checks.json` under `dir`, at any depth (auth scenario names contain `/`, so their
+/// result directories nest).
+fn find_checks(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            find_checks(&path, found);
+        } else if path.file_name().is_some_and(|n| n == "checks.json") {
+            found.push(path);
+        }
+    }
+}
+
+/// One invocation of `conformance client --scenario S`: the harness starts the scenario's
+/// mock and runs `command` (our own binary) against it.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientRun<'a> {
+    pub(crate) node: &'a Path,
+    pub(crate) cli: &'a Path,
+    /// The client under test; the harness splits it on spaces and appends the mock's URL.
+    pub(crate) command: &'a str,
+    pub(crate) spec: Option<&'a str>,
+    pub(crate) scenario: &'a str,
+    pub(crate) out: &'a Path,
+}
+
+impl ClientRun<'_> {
+    /// Runs the scenario alone (client suites otherwise run every scenario at once, which
+    /// on a small machine upsets the timing checks of `sse-retry`) and reads its checks. A
+    /// run whose checks pass but whose harness failed (our client exited with an error or
+    /// ran out of time) is a failure.
+    pub(crate) fn run(&self) -> Result<ScenarioResult, String> {
+        fs::create_dir_all(self.out).map_err(|e| format!("{}: {e}", self.out.display()))?;
+        let log_path = self.out.join("harness.log");
+        let log =
+            fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+        let log_err = log.try_clone().map_err(|e| e.to_string())?;
+        let mut command = Command::new(self.node);
+        command
+            .arg(self.cli)
+            .args(["client", "--command", self.command, "--scenario"])
+            .arg(self.scenario)
+            .args(["--timeout", CLIENT_TIMEOUT_MS, "-o"])
+            .arg(self.out);
+        if let Some(spec) = self.spec {
+            command.args(["--spec-version", spec]);
+        }
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("cannot run the harness: {e}"))?;
+        let status = wait_for(child, CLIENT_RUN_LIMIT, &log_path)?;
+        let mut found = Vec::new();
+        find_checks(self.out, &mut found);
+        let mut result = ScenarioResult::default();
+        for path in &found {
+            let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let checks: Vec<Check> =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            result.add(&tally(&checks));
+        }
+        if status != Some(0) && result.verdict() == Verdict::Pass {
+            result.failure += 1;
+            result.first_problem = Some(format!(
+                "the harness exited with {status:?}: our client failed or timed out (see {})",
+                log_path.display()
+            ));
+        }
+        Ok(result)
     }
 }
 

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::expected::{self, Entry, RunKey, Side};
 use crate::harness::{
-    self, EXTENSIONS, FixtureProcess, HARNESSES, HarnessVersion, ScenarioResult, SuiteRun, Verdict,
+    self, ClientRun, EXTENSIONS, FixtureProcess, HARNESSES, HarnessVersion, ScenarioResult,
+    SuiteRun, Verdict,
 };
 use crate::probes;
 use crate::serve::RuntimeKind;
@@ -19,6 +20,7 @@ const DEFAULT_EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/expected-fa
 #[derive(Debug, Default)]
 pub(crate) struct RunOptions {
     runtimes: Vec<RuntimeKind>,
+    sides: Vec<Side>,
     harnesses: Vec<String>,
     wires: Vec<String>,
     scenario: Option<String>,
@@ -40,6 +42,13 @@ impl RunOptions {
             };
             match arg.as_str() {
                 "--runtime" => options.runtimes.push(value()?.parse()?),
+                "--side" => {
+                    let side = value()?;
+                    options.sides.push(
+                        Side::parse(&side)
+                            .ok_or_else(|| format!("--side {side:?}: server or client"))?,
+                    );
+                }
                 "--harness" => options.harnesses.push(value()?),
                 "--wire" => options.wires.push(value()?),
                 "--scenario" => options.scenario = Some(value()?),
@@ -52,6 +61,9 @@ impl RunOptions {
         }
         if options.runtimes.is_empty() {
             options.runtimes = vec![RuntimeKind::Smol, RuntimeKind::Tokio];
+        }
+        if options.sides.is_empty() {
+            options.sides = vec![Side::Server, Side::Client];
         }
         for wanted in &options.harnesses {
             if !HARNESSES.iter().any(|h| h.version == *wanted) {
@@ -74,8 +86,8 @@ impl RunOptions {
 /// The column of a result: harness version and wire.
 type Column = (String, String);
 
-/// Every result: scenario → (runtime, column) → result.
-type Table = BTreeMap<String, BTreeMap<(RuntimeKind, Column), ScenarioResult>>;
+/// Every result: (side, scenario) → (runtime, column) → result.
+type Table = BTreeMap<(Side, String), BTreeMap<(RuntimeKind, Column), ScenarioResult>>;
 
 fn wire_label(wire: Option<&str>) -> &str {
     wire.unwrap_or("all")
@@ -160,6 +172,52 @@ fn run_wire(
     .run()
 }
 
+/// The client scenarios of one harness version at one wire, each run alone against our
+/// client on `runtime`.
+fn run_client_wire(
+    node: &Path,
+    cli: &Path,
+    runtime: RuntimeKind,
+    wire: Option<&str>,
+    scenario: Option<&str>,
+    out: &Path,
+) -> Result<BTreeMap<String, ScenarioResult>, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
+    let exe = exe.to_string_lossy();
+    if exe.contains(char::is_whitespace) {
+        // The harness splits --command on spaces.
+        return Err(format!("the path of this program ({exe}) contains a space"));
+    }
+    let command = format!("{exe} client --runtime {}", runtime.name());
+    let (listed, spec) = if wire == Some(EXTENSIONS) {
+        // Extension scenarios are not selected by a spec version.
+        let all = harness::list_client_scenarios(node, cli, None)?;
+        let extensions = all
+            .into_iter()
+            .filter(|(_, tags)| tags.contains(EXTENSIONS))
+            .collect();
+        (extensions, None)
+    } else {
+        (harness::list_client_scenarios(node, cli, wire)?, wire)
+    };
+    let mut results = BTreeMap::new();
+    for (name, _) in listed {
+        if scenario.is_some_and(|s| s != name) {
+            continue;
+        }
+        let run = ClientRun {
+            node,
+            cli,
+            command: &command,
+            spec,
+            scenario: &name,
+            out: &out.join(name.replace('/', "_")),
+        };
+        results.insert(name.clone(), run.run()?);
+    }
+    Ok(results)
+}
+
 fn load_expected(path: &Path) -> Result<Vec<Entry>, String> {
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
@@ -197,37 +255,70 @@ pub(crate) fn run_command(args: &[String]) -> Result<bool, String> {
     let mut columns: Vec<Column> = Vec::new();
     for harness in HARNESSES.iter().filter(|h| options.wants_harness(h)) {
         let cli = harness::ensure_harness(&cache, harness)?;
+        fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
         for &runtime in &options.runtimes {
-            let log = out.join(format!("fixture-{runtime}-{}.log", harness.dir));
-            fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-            let fixture = FixtureProcess::start(runtime, &log)?;
-            for &wire in harness.wires {
-                let label = wire_label(wire);
-                if !options.wants_wire(label) {
-                    continue;
+            if options.sides.contains(&Side::Server) {
+                let log = out.join(format!("fixture-{runtime}-{}.log", harness.dir));
+                let fixture = FixtureProcess::start(runtime, &log)?;
+                for &wire in harness.wires {
+                    let label = wire_label(wire);
+                    if !options.wants_wire(label) {
+                        continue;
+                    }
+                    let column = (harness.version.to_owned(), label.to_owned());
+                    if !columns.contains(&column) {
+                        columns.push(column.clone());
+                    }
+                    let dir = out.join(format!("{}-{label}-{runtime}", harness.dir));
+                    eprintln!(
+                        "conformance: harness {} server suite, wire {label}, on {runtime} ({})",
+                        harness.version, fixture.url
+                    );
+                    let results = run_wire(
+                        &node,
+                        &cli,
+                        &fixture.url,
+                        wire,
+                        options.scenario.as_deref(),
+                        &dir,
+                    )?;
+                    for (scenario, result) in results {
+                        table
+                            .entry((Side::Server, scenario))
+                            .or_default()
+                            .insert((runtime, column.clone()), result);
+                    }
                 }
-                let column = (harness.version.to_owned(), label.to_owned());
-                if !columns.contains(&column) {
-                    columns.push(column.clone());
-                }
-                let dir = out.join(format!("{}-{label}-{runtime}", harness.dir));
-                eprintln!(
-                    "conformance: harness {} wire {label} on {runtime} ({})",
-                    harness.version, fixture.url
-                );
-                let results = run_wire(
-                    &node,
-                    &cli,
-                    &fixture.url,
-                    wire,
-                    options.scenario.as_deref(),
-                    &dir,
-                )?;
-                for (scenario, result) in results {
-                    table
-                        .entry(scenario)
-                        .or_default()
-                        .insert((runtime, column.clone()), result);
+            }
+            if options.sides.contains(&Side::Client) {
+                for &wire in harness.client_wires {
+                    let label = wire_label(wire);
+                    if !options.wants_wire(label) {
+                        continue;
+                    }
+                    let column = (harness.version.to_owned(), label.to_owned());
+                    if !columns.contains(&column) {
+                        columns.push(column.clone());
+                    }
+                    let dir = out.join(format!("client-{}-{label}-{runtime}", harness.dir));
+                    eprintln!(
+                        "conformance: harness {} client suite, wire {label}, on {runtime}",
+                        harness.version
+                    );
+                    let results = run_client_wire(
+                        &node,
+                        &cli,
+                        runtime,
+                        wire,
+                        options.scenario.as_deref(),
+                        &dir,
+                    )?;
+                    for (scenario, result) in results {
+                        table
+                            .entry((Side::Client, scenario))
+                            .or_default()
+                            .insert((runtime, column.clone()), result);
+                    }
                 }
             }
         }
@@ -251,9 +342,15 @@ fn report(
                 .map(move |runtime| format!("{harness}/{wire}/{runtime}"))
         })
         .collect();
-    let name_width = table.keys().map(String::len).max().unwrap_or(8).max(8);
+    let row_name = |(side, scenario): &(Side, String)| format!("{} {scenario}", side.name());
+    let name_width = table
+        .keys()
+        .map(|k| row_name(k).len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
     let cell_width = headers.iter().map(String::len).max().unwrap_or(4).max(5);
-    print!("{:name_width$}", "scenario");
+    print!("{:name_width$}", "side scenario");
     for header in &headers {
         print!("  {header:>cell_width$}");
     }
@@ -261,15 +358,16 @@ fn report(
     let (mut passed, mut failed, mut expected_failures) = (0usize, 0usize, 0usize);
     let mut problems = Vec::new();
     let mut stale = Vec::new();
-    for (scenario, results) in table {
-        print!("{scenario:name_width$}");
+    for (key, results) in table {
+        let (side, scenario) = (key.0, key.1.as_str());
+        print!("{:name_width$}", row_name(key));
         for (harness, wire) in columns {
             for &runtime in runtimes {
                 let cell = match results.get(&(runtime, (harness.clone(), wire.clone()))) {
                     None => "-".to_owned(),
                     Some(result) => {
                         let key = RunKey {
-                            side: Side::Server,
+                            side,
                             harness,
                             wire,
                             runtime: runtime.name(),
@@ -277,7 +375,8 @@ fn report(
                         };
                         let listed = expected.iter().find(|e| e.matches(&key));
                         let verdict = result.verdict();
-                        let where_ = format!("{scenario} [{harness}/{wire}/{runtime}]");
+                        let where_ =
+                            format!("{} {scenario} [{harness}/{wire}/{runtime}]", side.name());
                         match (verdict, listed) {
                             (Verdict::Pass, None) => {
                                 passed += 1;
@@ -286,6 +385,10 @@ fn report(
                                 } else {
                                     "PASS".to_owned()
                                 }
+                            }
+                            (Verdict::Pass, Some(entry)) if entry.intermittent() => {
+                                passed += 1;
+                                "PASS~".to_owned()
                             }
                             (Verdict::Pass, Some(entry)) => {
                                 passed += 1;
@@ -320,7 +423,7 @@ fn report(
     println!(
         "\nPASS: every check succeeded (PASS/Ns: N checks SKIPPED by the harness as not \
          applicable, e.g. to an undeclared extension); WARN/FAIL: a warning/failure; x: listed in the \
-         expected-failures file; PASS!: listed but passed (stale entry); -: not run."
+         expected-failures file; PASS!: listed but passed (stale entry); PASS~: listed as\n         intermittent and passed; -: not run."
     );
     println!("results: {}", out.display());
     for problem in &problems {

@@ -366,7 +366,7 @@ impl Client {
         result
     }
 
-    async fn typed<T: DeserializeOwned>(
+    pub(crate) async fn typed<T: DeserializeOwned>(
         &self,
         method: &str,
         params: Value,
@@ -392,7 +392,7 @@ impl Client {
     }
 
     /// Follows `nextCursor` through every page of a listing.
-    async fn all_pages<T: DeserializeOwned, I>(
+    pub(crate) async fn all_pages<T: DeserializeOwned, I>(
         &self,
         method: &str,
         mut items: impl FnMut(T) -> (Vec<I>, Option<String>),

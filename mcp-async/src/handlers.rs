@@ -53,6 +53,7 @@ pub struct ClientHandlers {
     roots: Option<RootsFn>,
     sampling: Option<SamplingFn>,
     elicitation: Option<ElicitationFn>,
+    apply_defaults: bool,
 }
 
 impl fmt::Debug for ClientHandlers {
@@ -61,6 +62,7 @@ impl fmt::Debug for ClientHandlers {
             .field("roots", &self.roots.is_some())
             .field("sampling", &self.sampling.is_some())
             .field("elicitation", &self.elicitation.is_some())
+            .field("apply_defaults", &self.apply_defaults)
             .finish()
     }
 }
@@ -105,10 +107,21 @@ impl ClientHandlers {
             },
             InputRequest::Elicit(request) => match &self.elicitation {
                 Some(elicitation) => {
+                    // The form, kept when its defaults are to fill what the user left out.
+                    let form = match &request.params {
+                        ElicitRequestParams::Form(form) if self.apply_defaults => {
+                            Some(form.requested_schema.clone())
+                        }
+                        _ => None,
+                    };
                     let future = elicitation(request.params);
                     Box::pin(async move {
                         future
                             .await
+                            .map(|result| match &form {
+                                Some(schema) => result.with_defaults_from(schema),
+                                None => result,
+                            })
                             .map(InputResponse::Elicit)
                             .map_err(HandlerError::into_error_object)
                     })
@@ -176,5 +189,80 @@ impl ClientOptions {
             .get_or_insert_with(ElicitationCapability::default);
         capability.form.get_or_insert_with(Default::default);
         self
+    }
+
+    /// Whether an accepted form-mode elicitation gets the schema's `default` for every field
+    /// the handler's answer leaves out (SEP-1034), so a handler may return only what the user
+    /// changed. Off by default: the handler's content is sent as it is.
+    #[must_use]
+    pub fn apply_elicitation_defaults(mut self, apply: bool) -> Self {
+        self.handlers.apply_defaults = apply;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use mcp_proto::types::{ElicitAction, ElicitValue, InputRequest, InputResponse};
+    use serde_json::json;
+
+    use super::*;
+
+    fn form_request() -> InputRequest {
+        serde_json::from_value(json!({
+            "method": "elicitation/create",
+            "params": {
+                "message": "Who are you?",
+                "requestedSchema": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string", "default": "John Doe"},
+                        "age": {"type": "integer", "default": 30}
+                    }
+                }
+            }
+        }))
+        .unwrap()
+    }
+
+    /// The user typed only their age.
+    fn answer_with(options: ClientOptions) -> ElicitResult {
+        let answer = futures_lite::future::block_on(options.handlers.answer(form_request()));
+        match answer.unwrap() {
+            InputResponse::Elicit(result) => result,
+            other => panic!("not an elicitation answer: {other:?}"),
+        }
+    }
+
+    fn typed_age() -> ClientOptions {
+        ClientOptions::new("test", "1").on_elicitation(|_params| async move {
+            let mut result = ElicitResult::new(ElicitAction::Accept);
+            result
+                .content
+                .get_or_insert_with(Default::default)
+                .insert("age".into(), ElicitValue::Number(41.into()));
+            Ok(result)
+        })
+    }
+
+    #[test]
+    fn defaults_fill_the_omitted_fields_of_an_accepted_form_when_asked() {
+        let result = answer_with(typed_age().apply_elicitation_defaults(true));
+        let content = result.content.unwrap();
+        assert_eq!(content.get("age"), Some(&ElicitValue::Number(41.into())));
+        assert_eq!(
+            content.get("name"),
+            Some(&ElicitValue::String("John Doe".into()))
+        );
+    }
+
+    #[test]
+    fn without_the_option_the_answer_is_sent_as_it_is() {
+        let result = answer_with(typed_age());
+        let content = result.content.unwrap();
+        assert_eq!(content.len(), 1);
+        assert!(!content.contains_key("name"));
     }
 }

@@ -46,6 +46,7 @@ pub mod proxy;
 pub mod runtime;
 pub mod serve;
 pub mod server;
+pub mod skills;
 pub mod stack;
 mod tasks;
 mod timer;

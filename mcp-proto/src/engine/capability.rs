@@ -3,6 +3,7 @@
 //! server answers such a request with -32601; the same tables decide both.
 
 use crate::types::methods::{ClientRequest, ServerRequest};
+use crate::types::skills::SKILLS_EXTENSION;
 use crate::types::{ClientCapabilities, InputRequest, ServerCapabilities};
 
 /// The server capability `request` needs, when `capabilities` do not offer it.
@@ -24,6 +25,10 @@ pub fn missing_server_capability(
         | ClientRequest::Subscribe(_)
         | ClientRequest::Unsubscribe(_) => ("resources", capabilities.resources.is_some()),
         ClientRequest::Complete(_) => ("completions", capabilities.completions.is_some()),
+        ClientRequest::ListSkills(_) => (
+            SKILLS_EXTENSION,
+            capabilities.extension(SKILLS_EXTENSION).is_some(),
+        ),
         ClientRequest::SetLevel(_) => ("logging", capabilities.logging.is_some()),
         _ => return None,
     };

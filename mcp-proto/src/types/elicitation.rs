@@ -135,6 +135,22 @@ pub struct ElicitationSchema {
     pub required: Option<Vec<String>>,
 }
 
+impl ElicitationSchema {
+    /// Fills every field `content` leaves out with that field's `default` (SEP-1034), so an
+    /// accepted form carries what the user was offered and did not change. Fields the user
+    /// filled in are kept as they are; fields without a default stay absent.
+    pub fn apply_defaults(&self, content: &mut BTreeMap<String, ElicitValue>) {
+        for (name, field) in &self.properties {
+            if content.contains_key(name) {
+                continue;
+            }
+            if let Some(value) = field.default_value() {
+                content.insert(name.clone(), value);
+            }
+        }
+    }
+}
+
 /// `format` of a string field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -398,6 +414,23 @@ pub enum PrimitiveSchemaDefinition {
     LegacyTitled(LegacyTitledEnumSchema),
 }
 
+impl PrimitiveSchemaDefinition {
+    /// The field's `default`, as the value a form submits.
+    #[must_use]
+    pub fn default_value(&self) -> Option<ElicitValue> {
+        match self {
+            Self::String(s) => s.default.clone().map(ElicitValue::String),
+            Self::Number(s) => s.default.clone().map(ElicitValue::Number),
+            Self::Boolean(s) => s.default.map(ElicitValue::Boolean),
+            Self::UntitledSingleSelect(s) => s.default.clone().map(ElicitValue::String),
+            Self::TitledSingleSelect(s) => s.default.clone().map(ElicitValue::String),
+            Self::LegacyTitled(s) => s.default.clone().map(ElicitValue::String),
+            Self::UntitledMultiSelect(s) => s.default.clone().map(ElicitValue::StringArray),
+            Self::TitledMultiSelect(s) => s.default.clone().map(ElicitValue::StringArray),
+        }
+    }
+}
+
 impl Serialize for PrimitiveSchemaDefinition {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -508,6 +541,18 @@ impl ElicitResult {
     }
 }
 
+impl ElicitResult {
+    /// For an accepted form, fills the fields the user left out with the schema's defaults
+    /// ([`ElicitationSchema::apply_defaults`]); declines and cancels are returned unchanged.
+    #[must_use]
+    pub fn with_defaults_from(mut self, schema: &ElicitationSchema) -> Self {
+        if self.action == ElicitAction::Accept {
+            schema.apply_defaults(self.content.get_or_insert_with(BTreeMap::new));
+        }
+        self
+    }
+}
+
 /// Params of the 2025-11-25 `notifications/elicitation/complete` (removed in 2026-07-28).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -517,4 +562,61 @@ pub struct ElicitationCompleteNotificationParams {
     pub meta: Option<Meta>,
     /// The completed URL-mode elicitation.
     pub elicitation_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn schema() -> ElicitationSchema {
+        serde_json::from_value(serde_json::json!({
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "default": "John Doe"},
+                "age": {"type": "integer", "default": 30},
+                "score": {"type": "number", "default": 95.5},
+                "status": {"type": "string", "enum": ["active", "inactive"], "default": "active"},
+                "verified": {"type": "boolean", "default": true},
+                "tags": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}, "default": ["b"]},
+                "nickname": {"type": "string"}
+            },
+            "required": []
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn accepted_forms_get_the_defaults_of_omitted_fields_only() {
+        let mut typed = BTreeMap::new();
+        typed.insert("name".to_owned(), ElicitValue::String("Ada".into()));
+        let result = ElicitResult {
+            meta: None,
+            action: ElicitAction::Accept,
+            content: Some(typed),
+        }
+        .with_defaults_from(&schema());
+        let content = serde_json::to_value(result.content.unwrap()).unwrap();
+        assert_eq!(
+            content,
+            serde_json::json!({
+                "name": "Ada", "age": 30, "score": 95.5, "status": "active",
+                "verified": true, "tags": ["b"]
+            })
+        );
+        // No content at all: every default, and the field without one stays absent.
+        let empty = ElicitResult::new(ElicitAction::Accept).with_defaults_from(&schema());
+        let content = empty.content.unwrap();
+        assert_eq!(content.len(), 6);
+        assert!(!content.contains_key("nickname"));
+    }
+
+    #[test]
+    fn declines_and_cancels_carry_no_content() {
+        for action in [ElicitAction::Decline, ElicitAction::Cancel] {
+            let result = ElicitResult::new(action).with_defaults_from(&schema());
+            assert_eq!(result.content, None);
+        }
+    }
 }

@@ -59,6 +59,8 @@ pub const RESOURCES_LIST: &str = "resources/list";
 pub const RESOURCES_TEMPLATES_LIST: &str = "resources/templates/list";
 /// `resources/read`.
 pub const RESOURCES_READ: &str = "resources/read";
+/// `skills/list` (the skills extension, SEP-2640).
+pub const SKILLS_LIST: &str = "skills/list";
 /// `subscriptions/listen`.
 pub const SUBSCRIPTIONS_LISTEN: &str = "subscriptions/listen";
 /// `completion/complete`.
@@ -469,6 +471,8 @@ dispatch_enum! {
         ListResourceTemplates(PaginatedRequestParams) = RESOURCES_TEMPLATES_LIST, Both;
         /// `resources/read`.
         ReadResource(ReadResourceRequestParams) = RESOURCES_READ, Both;
+        /// `skills/list` (the skills extension, SEP-2640).
+        ListSkills(PaginatedRequestParams) = SKILLS_LIST, Both;
         /// `subscriptions/listen`.
         SubscriptionsListen(SubscriptionsListenRequestParams) = SUBSCRIPTIONS_LISTEN, Modern;
         /// `completion/complete`.

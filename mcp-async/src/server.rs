@@ -463,6 +463,47 @@ struct Live {
 }
 
 /// A poisoned lock still holds a consistent set: recover it rather than panic.
+/// The registered entries not hidden at run time (their name is not in `disabled`).
+fn enabled<'a, D: NamedDefinition, H>(
+    entries: &'a [(D, H)],
+    disabled: &Mutex<BTreeSet<String>>,
+) -> Vec<&'a (D, H)> {
+    let disabled = lock(disabled);
+    entries
+        .iter()
+        .filter(|(definition, _)| !disabled.contains(definition.name()))
+        .collect()
+}
+
+/// The handler registered as `name`, unless it is hidden.
+fn find_enabled<'a, D: NamedDefinition, H>(
+    entries: &'a [(D, H)],
+    disabled: &Mutex<BTreeSet<String>>,
+    name: &str,
+) -> Option<&'a H> {
+    let (_, handler) = entries
+        .iter()
+        .find(|(definition, _)| definition.name() == name)?;
+    (!lock(disabled).contains(name)).then_some(handler)
+}
+
+/// What can be hidden at run time: tools and prompts, by name.
+trait NamedDefinition {
+    fn name(&self) -> &str;
+}
+
+impl NamedDefinition for Tool {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl NamedDefinition for Prompt {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
@@ -689,14 +730,7 @@ impl Server {
         let registry = &self.registry;
         match request {
             ClientRequest::ListTools(params) => {
-                let visible: Vec<_> = {
-                    let disabled = lock(&self.live.disabled_tools);
-                    registry
-                        .tools
-                        .iter()
-                        .filter(|(t, _)| !disabled.contains(&t.name))
-                        .collect()
-                };
+                let visible = enabled(&registry.tools, &self.live.disabled_tools);
                 let page = paginate(&visible, params.cursor.as_deref(), registry.page_size).map(
                     |(items, next_cursor)| ListToolsResult {
                         tools: items.iter().map(|(t, _)| t.clone()).collect(),
@@ -707,9 +741,8 @@ impl Server {
                 ready(page.and_then(to_value))
             }
             ClientRequest::CallTool(params) => {
-                let found = registry.tools.iter().find(|(t, _)| t.name == params.name);
-                let hidden = lock(&self.live.disabled_tools).contains(&params.name);
-                let Some((_, handler)) = found.filter(|_| !hidden) else {
+                let found = find_enabled(&registry.tools, &self.live.disabled_tools, &params.name);
+                let Some(handler) = found else {
                     return ready(Err(ErrorObject::new(
                         ErrorCode::INVALID_PARAMS,
                         format!("unknown tool: {}", params.name),
@@ -771,14 +804,7 @@ impl Server {
                 })
             }
             ClientRequest::ListPrompts(params) => {
-                let visible: Vec<_> = {
-                    let disabled = lock(&self.live.disabled_prompts);
-                    registry
-                        .prompts
-                        .iter()
-                        .filter(|(p, _)| !disabled.contains(&p.name))
-                        .collect()
-                };
+                let visible = enabled(&registry.prompts, &self.live.disabled_prompts);
                 let page = paginate(&visible, params.cursor.as_deref(), registry.page_size).map(
                     |(items, next_cursor)| ListPromptsResult {
                         prompts: items.iter().map(|(p, _)| p.clone()).collect(),
@@ -789,9 +815,9 @@ impl Server {
                 ready(page.and_then(to_value))
             }
             ClientRequest::GetPrompt(params) => {
-                let found = registry.prompts.iter().find(|(p, _)| p.name == params.name);
-                let hidden = lock(&self.live.disabled_prompts).contains(&params.name);
-                let Some((_, handler)) = found.filter(|_| !hidden) else {
+                let found =
+                    find_enabled(&registry.prompts, &self.live.disabled_prompts, &params.name);
+                let Some(handler) = found else {
                     return ready(Err(ErrorObject::new(
                         ErrorCode::INVALID_PARAMS,
                         format!("unknown prompt: {}", params.name),

@@ -74,28 +74,7 @@ pub async fn our_client_talks_to_our_server_in_both_eras<H: Harness>() {
             assert_eq!(text(&echoed.content), "in memory");
             assert!(in_memory.shutdown().await.close.is_some());
 
-            let client = S::<H>::connect_http(direct(url.clone()), options)
-                .await
-                .unwrap();
-            assert_eq!(client.negotiated().era, era);
-            let tools = client.list_tools().await.unwrap();
-            assert_eq!(tools.len(), 2);
-            for n in 0..20 {
-                let message = format!("call {n}");
-                let echoed = client
-                    .call_tool("echo", json!({"message": message}))
-                    .await
-                    .unwrap();
-                assert_eq!(text(&echoed.content), message);
-            }
-            // Progress notifications come first, so this answer travels as an SSE stream.
-            let slow = client
-                .call_tool("slow", json!({"millis": 20}))
-                .await
-                .unwrap();
-            assert_eq!(text(&slow.content), "waited 20 ms");
-            let report = client.shutdown().await;
-            assert!(report.close.unwrap().abandoned.is_empty());
+            crate::exercise_demo::<H>(direct(url.clone()), policy, era).await;
         }
         handle.shutdown().await;
     })

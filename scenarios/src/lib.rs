@@ -348,6 +348,35 @@ pub fn program(name: &str) -> ChildCommand {
     ChildCommand::new(program.to_string_lossy().into_owned()).env(PROGRAM_ENV, name)
 }
 
+/// Against the demo server at `http`: checks the negotiated era, lists the tools, echoes a few
+/// messages, runs the `slow` tool (its progress comes first, so its answer is an SSE stream),
+/// then shuts down and checks nothing was abandoned.
+pub async fn exercise_demo<H: Harness>(
+    http: mcp_async::api::HttpConnectOptions,
+    era: mcp_async::proto::engine::EraPolicy,
+    expected: mcp_async::proto::types::Era,
+) {
+    let options = mcp_async::api::ClientOptions::new("t", "1").era(era);
+    let client = S::<H>::connect_http(http, options).await.unwrap();
+    assert_eq!(client.negotiated().era, expected);
+    assert_eq!(client.list_tools().await.unwrap().len(), 2);
+    for n in 0..5 {
+        let message = format!("call {n}");
+        let echoed = client
+            .call_tool("echo", serde_json::json!({"message": message}))
+            .await
+            .unwrap();
+        assert_eq!(text(&echoed.content), message);
+    }
+    let slow = client
+        .call_tool("slow", serde_json::json!({"millis": 20}))
+        .await
+        .unwrap();
+    assert_eq!(text(&slow.content), "waited 20 ms");
+    let report = client.shutdown().await;
+    assert!(report.close.unwrap().abandoned.is_empty());
+}
+
 /// The text of a result's first content block.
 pub fn text(content: &[ContentBlock]) -> String {
     match content.first() {

@@ -22,9 +22,8 @@ use mcp_async::http_serve::Listener;
 use mcp_async::proto::engine::{EraPolicy, TransportFailure};
 use mcp_async::proto::types::Era;
 use mcp_async::runtime::Runtime;
-use serde_json::json;
 
-use crate::{Harness, S, Scenario, scenario, text, within};
+use crate::{Harness, S, Scenario, scenario, within};
 
 pub fn scenarios<H: Harness>() -> Vec<Scenario> {
     vec![
@@ -255,32 +254,6 @@ fn env(pairs: &[(&'static str, String)]) -> impl Fn(&str) -> Option<String> + us
     }
 }
 
-/// Lists the tools, echoes, and runs the streamed `slow` tool, then shuts down.
-async fn exercise<H: Harness>(http: HttpConnectOptions, era: EraPolicy, expected: Era) {
-    let client = S::<H>::connect_http(http, ClientOptions::new("t", "1").era(era))
-        .await
-        .unwrap();
-    assert_eq!(client.negotiated().era, expected);
-    let tools = client.list_tools().await.unwrap();
-    assert_eq!(tools.len(), 2);
-    for n in 0..5 {
-        let message = format!("over TLS {n}");
-        let echoed = client
-            .call_tool("echo", json!({"message": message}))
-            .await
-            .unwrap();
-        assert_eq!(text(&echoed.content), message);
-    }
-    // Progress first, so this answer is an SSE stream over the same TLS connection kind.
-    let slow = client
-        .call_tool("slow", json!({"millis": 20}))
-        .await
-        .unwrap();
-    assert_eq!(text(&slow.content), "waited 20 ms");
-    let report = client.shutdown().await;
-    assert!(report.close.unwrap().abandoned.is_empty());
-}
-
 /// The text of the connection failure a failed connect reports.
 fn connection_failure(error: &ConnectError) -> &str {
     match error {
@@ -305,7 +278,7 @@ pub async fn https_works_in_both_eras_when_the_test_ca_is_trusted<H: Harness>() 
                     .with_proxy(ProxyConfig::none())
                     .with_root_certificates_pem(CA)
                     .unwrap();
-                exercise::<H>(http, policy, era).await;
+                crate::exercise_demo::<H>(http, policy, era).await;
             }
         }
         backend.shutdown().await;
@@ -410,7 +383,7 @@ pub async fn https_and_http_go_through_a_connect_proxy_with_its_credentials<H: H
             .with_proxy(config.clone())
             .with_root_certificates_pem(CA)
             .unwrap();
-        exercise::<H>(http, EraPolicy::Auto, Era::Modern).await;
+        crate::exercise_demo::<H>(http, EraPolicy::Auto, Era::Modern).await;
         {
             let seen = seen.lock().unwrap();
             assert!(!seen.is_empty());
@@ -426,7 +399,7 @@ pub async fn https_and_http_go_through_a_connect_proxy_with_its_credentials<H: H
         let plain: http::Uri = format!("http://127.0.0.1:{}/mcp", backend.local_addr().port())
             .parse()
             .unwrap();
-        exercise::<H>(
+        crate::exercise_demo::<H>(
             HttpConnectOptions::new(plain).with_proxy(config),
             EraPolicy::Legacy,
             Era::Legacy,
@@ -463,11 +436,11 @@ pub async fn no_proxy_hosts_bypass_the_proxy<H: Harness>() {
             .with_proxy(config.clone())
             .with_root_certificates_pem(CA)
             .unwrap();
-        exercise::<H>(http, EraPolicy::Auto, Era::Modern).await;
+        crate::exercise_demo::<H>(http, EraPolicy::Auto, Era::Modern).await;
         let plain: http::Uri = format!("http://127.0.0.1:{}/mcp", backend.local_addr().port())
             .parse()
             .unwrap();
-        exercise::<H>(
+        crate::exercise_demo::<H>(
             HttpConnectOptions::new(plain).with_proxy(config),
             EraPolicy::Auto,
             Era::Modern,

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Side-by-side load runs of MCP servers that expose `echo`, written to BENCHMARKS.md.
+#
+#   scripts/bench.sh                 the full matrix (about 8 minutes): 10 s measured per run
+#   scripts/bench.sh --quick         the same matrix in about 2 minutes (2 s per run)
+#   scripts/bench.sh --servers "ours-smol rmcp" --duration 5 --out /tmp/b.md
+#
+# Servers (rows): ours-smol and ours-tokio (the `server` examples of mcp-smol and mcp-tokio),
+# rmcp (peers/rmcp-echo: `rmcp-echo --http ADDR` serving /mcp, `rmcp-echo --stdio`; skipped
+# with a note when absent), ceiling (`mcp-load ceiling`: the machine and load-tool limit).
+# Scenarios: Streamable HTTP with 1 session (server and load tool pinned to different cores
+# when taskset exists) and 32 sessions, each in the legacy and the modern era; stdio with a
+# window of 1 (pinned) and 64; 1,000 and 10,000 idle legacy sessions (server RSS). Every run
+# gets a freshly started server. Results go to a JSON-lines file, then `mcp-load report`
+# renders the Markdown.
+#
+# Measure on a quiet machine: the 1-minute load average at the start of each run is in the
+# report. The build uses CARGO_TARGET_DIR when set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=10
+WARMUP=2
+HOLD=2
+SERVERS="ours-smol ours-tokio rmcp ceiling"
+OUT=BENCHMARKS.md
+RESULTS=""
+IDLE_COUNTS="1000 10000"
+BASE_PORT=${BENCH_BASE_PORT:-18300}
+ARGS_TEXT=""
+
+usage() {
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  echo "options: --quick | --duration S | --servers \"LIST\" | --idle \"COUNTS\" | --out FILE | --results FILE"
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) DURATION=2; WARMUP=0.5; HOLD=1; ARGS_TEXT="$ARGS_TEXT --quick" ;;
+    --duration) DURATION=$2; ARGS_TEXT="$ARGS_TEXT --duration $2"; shift ;;
+    --servers) SERVERS=$2; ARGS_TEXT="$ARGS_TEXT --servers \"$2\""; shift ;;
+    --idle) IDLE_COUNTS=$2; ARGS_TEXT="$ARGS_TEXT --idle \"$2\""; shift ;;
+    --out) OUT=$2; shift ;;
+    --results) RESULTS=$2; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+WORK="$TARGET_DIR/bench"
+mkdir -p "$WORK"
+RESULTS=${RESULTS:-$WORK/results.jsonl}
+: >"$RESULTS"
+NOTES=()
+
+# 10,000 idle sessions need ~10,000 descriptors in the load tool and in the server (each
+# process has its own limit): raise the soft limit to the hard one.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+FDS=$(ulimit -n)
+if [ "$FDS" != unlimited ] && [ "$FDS" -lt 10100 ]; then
+  NOTES+=("the descriptor limit is $FDS (hard limit): idle runs above ~$((FDS - 100)) sessions fail for lack of descriptors, not because of the server")
+fi
+
+# executable_of CARGO-BUILD-ARGS…: builds and prints the path of the one executable built.
+executable_of() {
+  cargo build --release --message-format=json-render-diagnostics "$@" |
+    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1
+}
+
+echo "bench: building (release)" >&2
+cargo build --release -p mcp-load -p mcp-smol -p mcp-tokio --examples >&2 2>&1 | tail -n 3 >&2 || true
+MCP_LOAD=$(executable_of -p mcp-load --bin mcp-load)
+# Both adapters name their example `server`: ask cargo for each one's own path.
+declare -A HTTP_CMD STDIO_CMD
+SMOL_SERVER=$(executable_of -p mcp-smol --example server)
+TOKIO_SERVER=$(executable_of -p mcp-tokio --example server)
+cp "$SMOL_SERVER" "$WORK/ours-smol-server"
+cp "$TOKIO_SERVER" "$WORK/ours-tokio-server"
+HTTP_CMD[ours-smol]="$WORK/ours-smol-server --listen"
+STDIO_CMD[ours-smol]="$WORK/ours-smol-server --stdio"
+HTTP_CMD[ours-tokio]="$WORK/ours-tokio-server --listen"
+STDIO_CMD[ours-tokio]="$WORK/ours-tokio-server --stdio"
+HTTP_CMD[ceiling]="$MCP_LOAD ceiling --listen"
+STDIO_CMD[ceiling]="$MCP_LOAD ceiling --stdio"
+if [ -f peers/rmcp-echo/Cargo.toml ]; then
+  RMCP=$(executable_of --manifest-path peers/rmcp-echo/Cargo.toml)
+  if [ -n "$RMCP" ]; then
+    HTTP_CMD[rmcp]="$RMCP --http"
+    STDIO_CMD[rmcp]="$RMCP --stdio"
+  fi
+fi
+if [ -z "${HTTP_CMD[rmcp]:-}" ]; then
+  NOTES+=("rmcp was not measured: peers/rmcp-echo is missing or did not build, so every ratio to rmcp is n/a")
+fi
+
+PIN_SERVER=()
+PIN_LOAD=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  PIN_SERVER=(taskset -c 0)
+  PIN_LOAD=(taskset -c 1)
+  NOTES+=("1-session HTTP and stdio-w1 runs: server on CPU 0, load tool on CPU 1 (taskset)")
+else
+  NOTES+=("no taskset or a single CPU: nothing is pinned")
+fi
+
+PORT=$BASE_PORT
+SERVER_PID=""
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+trap stop_server EXIT
+
+# start_server NAME PINNED(0|1): a fresh HTTP server on the next port; sets URL and SERVER_PID.
+start_server() {
+  local name=$1 pinned=$2
+  PORT=$((PORT + 1))
+  local addr="127.0.0.1:$PORT"
+  local -a pin=()
+  if [ "$pinned" = 1 ]; then pin=("${PIN_SERVER[@]}"); fi
+  # shellcheck disable=SC2086 # the command is a program and its flag, split on purpose
+  "${pin[@]}" ${HTTP_CMD[$name]} "$addr" 2>>"$WORK/$name.log" &
+  SERVER_PID=$!
+  URL="http://$addr/mcp"
+}
+
+# load NAME ARGS…: runs mcp-load, keeping going when it reports errors (3) or unsupported (4).
+load() {
+  local status=0
+  "$@" || status=$?
+  if [ $status -ne 0 ] && [ $status -ne 3 ] && [ $status -ne 4 ]; then
+    echo "bench: '$*' failed with status $status" >&2
+  fi
+}
+
+COMMON=(--duration "$DURATION" --warmup "$WARMUP" --out "$RESULTS")
+echo "bench: load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for name in $SERVERS; do
+  if [ -z "${HTTP_CMD[$name]:-}" ]; then
+    echo "bench: skipping $name (not available)" >&2
+    continue
+  fi
+  for era in legacy modern; do
+    start_server "$name" 1
+    load "${PIN_LOAD[@]}" "$MCP_LOAD" http --url "$URL" --sessions 1 --era "$era" \
+      --server-pid "$SERVER_PID" --label "$name" "${COMMON[@]}"
+    stop_server
+    start_server "$name" 0
+    load "$MCP_LOAD" http --url "$URL" --sessions 32 --era "$era" \
+      --server-pid "$SERVER_PID" --label "$name" "${COMMON[@]}"
+    stop_server
+  done
+  # shellcheck disable=SC2206 # split the command into words on purpose
+  stdio_cmd=(${STDIO_CMD[$name]})
+  load "${PIN_LOAD[@]}" "$MCP_LOAD" stdio --window 1 --label "$name" "${COMMON[@]}" \
+    -- "${PIN_SERVER[@]}" "${stdio_cmd[@]}"
+  load "$MCP_LOAD" stdio --window 64 --label "$name" "${COMMON[@]}" -- "${stdio_cmd[@]}"
+  for count in $IDLE_COUNTS; do
+    start_server "$name" 0
+    load "$MCP_LOAD" idle --url "$URL" --sessions "$count" --hold "$HOLD" \
+      --server-pid "$SERVER_PID" --label "$name" --out "$RESULTS"
+    stop_server
+  done
+done
+echo "bench: load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+NOTE_ARGS=()
+for note in "${NOTES[@]}"; do NOTE_ARGS+=(--note "$note"); done
+NOTE_ARGS+=(--note "durations: $WARMUP s warm-up + $DURATION s measured per run; idle sessions held $HOLD s; results in $RESULTS")
+"$MCP_LOAD" report "$RESULTS" --date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+  --command "scripts/bench.sh$ARGS_TEXT" "${NOTE_ARGS[@]}" >"$OUT"
+echo "bench: wrote $OUT" >&2

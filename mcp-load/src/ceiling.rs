@@ -292,9 +292,8 @@ impl Ceiling {
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)
             .map_err(io_error("registering the listener"))?;
-        let waker = Arc::new(
-            Waker::new(poll.registry(), WAKER).map_err(io_error("creating the waker"))?,
-        );
+        let waker =
+            Arc::new(Waker::new(poll.registry(), WAKER).map_err(io_error("creating the waker"))?);
         Ok(Self {
             poll,
             listener,
@@ -374,7 +373,7 @@ impl Ceiling {
         }
     }
 
-    fn accept(&mut self, conns: &mut Vec<Option<Conn>>, free: &mut Vec<usize>) {
+    fn accept(&self, conns: &mut Vec<Option<Conn>>, free: &mut Vec<usize>) {
         loop {
             let mut stream = match self.listener.accept() {
                 Ok((stream, _)) => stream,
@@ -454,7 +453,8 @@ fn serve(
         match conn.stream.read(chunk) {
             Ok(0) => return false,
             Ok(n) => {
-                conn.input.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                conn.input
+                    .extend_from_slice(chunk.get(..n).unwrap_or_default());
                 if !process(conn, heads, limits, scratch, sessions) {
                     conn.closing = true;
                 }
@@ -570,7 +570,13 @@ fn write_status(out: &mut Vec<u8>, status: StatusCode) {
     let _ = encode_response_head(&response, BodyFraming::Empty, out);
 }
 
-fn respond(body: &[u8], out: &mut Vec<u8>, heads: &Heads, scratch: &mut Vec<u8>, sessions: &mut u64) {
+fn respond(
+    body: &[u8],
+    out: &mut Vec<u8>,
+    heads: &Heads,
+    scratch: &mut Vec<u8>,
+    sessions: &mut u64,
+) {
     let length = |scratch: &Vec<u8>| BodyFraming::Length(scratch.len() as u64);
     match answer(body, scratch) {
         Answer::Reply { new_session: false } => {

@@ -232,7 +232,9 @@ fn parse_run(name: &str, rest: &[String]) -> Result<Command, LoadError> {
             "--warmup" => common.warmup = seconds("--warmup", value("--warmup")?)?,
             "--timeout" => common.timeout = seconds("--timeout", value("--timeout")?)?,
             "--hold" => hold = seconds("--hold", value("--hold")?)?,
-            "--server-pid" => common.server_pid = Some(number("--server-pid", value("--server-pid")?)?),
+            "--server-pid" => {
+                common.server_pid = Some(number("--server-pid", value("--server-pid")?)?)
+            }
             "--message-bytes" => {
                 common.message_bytes = number("--message-bytes", value("--message-bytes")?)?;
             }
@@ -333,13 +335,20 @@ mod tests {
 
         assert!(matches!(
             parse(&args("idle --url http://h/mcp --sessions 1000 --detached")).unwrap(),
-            Command::Idle { sessions: 1000, detached: true, .. }
+            Command::Idle {
+                sessions: 1000,
+                detached: true,
+                ..
+            }
         ));
         assert_eq!(
             parse(&args("ceiling --listen 127.0.0.1:9000")).unwrap(),
             Command::CeilingHttp("127.0.0.1:9000".parse().unwrap())
         );
-        assert_eq!(parse(&args("ceiling --stdio")).unwrap(), Command::CeilingStdio);
+        assert_eq!(
+            parse(&args("ceiling --stdio")).unwrap(),
+            Command::CeilingStdio
+        );
         assert!(matches!(
             parse(&args("report r.jsonl --note a --note b")).unwrap(),
             Command::Report { notes, .. } if notes == ["a", "b"]

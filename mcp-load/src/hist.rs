@@ -139,7 +139,10 @@ mod tests {
             assert!(index >= previous || value > 10_000, "{value}");
             previous = index;
             let (low, high) = range_of(index);
-            assert!(low <= value && value <= high, "{value} not in [{low}, {high}]");
+            assert!(
+                low <= value && value <= high,
+                "{value} not in [{low}, {high}]"
+            );
             // Relative width at most 1/64.
             assert!((high - low) <= low / 64 + 1, "{value}: [{low}, {high}]");
         }

@@ -96,7 +96,10 @@ pub fn wait_for_server(target: &Target, wait: Duration) -> Result<(), LoadError>
         match TcpStream::connect_timeout(&target.addr, Duration::from_secs(1)) {
             Ok(_) => return Ok(()),
             Err(error) if Instant::now() >= deadline => {
-                return Err(LoadError::io(format!("connecting to {}", target.addr), error));
+                return Err(LoadError::io(
+                    format!("connecting to {}", target.addr),
+                    error,
+                ));
             }
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
@@ -207,8 +210,7 @@ impl Connection {
     /// # Errors
     /// The connection error, as a [`CallError`].
     pub fn connect(addr: SocketAddr, timeout: Duration) -> Result<Self, CallError> {
-        let stream =
-            TcpStream::connect_timeout(&addr, timeout).map_err(|e| CallError::io(&e))?;
+        let stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| CallError::io(&e))?;
         stream.set_nodelay(true).map_err(|e| CallError::io(&e))?;
         stream
             .set_read_timeout(Some(timeout))

@@ -125,7 +125,10 @@ fn execute(command: Command) -> Result<u8, LoadError> {
                 detached,
             };
             let outcome = idle::run(&load)?;
-            finish(&common, Record::Idle(idle::record(&common.label, &load, &outcome)))
+            finish(
+                &common,
+                Record::Idle(idle::record(&common.label, &load, &outcome)),
+            )
         }
         Command::CeilingHttp(addr) => {
             let responder = ceiling::Ceiling::bind(addr)?;
@@ -146,11 +149,10 @@ fn execute(command: Command) -> Result<u8, LoadError> {
             command,
             notes,
         } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| LoadError::Io {
-                    context: format!("reading {file}"),
-                    source: e,
-                })?;
+            let text = std::fs::read_to_string(&file).map_err(|e| LoadError::Io {
+                context: format!("reading {file}"),
+                source: e,
+            })?;
             let records = report::parse_records(&file, &text)?;
             let context = ReportContext {
                 date,
@@ -229,8 +231,10 @@ fn finish(common: &Common, record: Record) -> Result<u8, LoadError> {
                 r.opened,
                 r.held,
                 r.errors,
-                r.rss_before_kib.map_or_else(|| "?".to_owned(), |v| v.to_string()),
-                r.rss_after_kib.map_or_else(|| "?".to_owned(), |v| v.to_string()),
+                r.rss_before_kib
+                    .map_or_else(|| "?".to_owned(), |v| v.to_string()),
+                r.rss_after_kib
+                    .map_or_else(|| "?".to_owned(), |v| v.to_string()),
                 r.per_session_kib
                     .map_or_else(|| "?".to_owned(), |v| format!("{v:.2}")),
                 r.open_seconds,

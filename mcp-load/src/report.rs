@@ -393,7 +393,9 @@ fn header(out: &mut String, records: &[Record], context: &ReportContext) {
         .collect();
     let (low, high) = averages
         .iter()
-        .fold((f64::INFINITY, 0.0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
     let _ = writeln!(out, "# Benchmarks: MCP servers under load, side by side\n");
     let _ = writeln!(
         out,
@@ -537,7 +539,10 @@ fn ratio_table(out: &mut String, index: &Index<'_>) {
             record.scenario,
             note,
             record.server,
-            ratio_text(ratio(Some(record.calls_per_second), base.map(|b| b.calls_per_second))),
+            ratio_text(ratio(
+                Some(record.calls_per_second),
+                base.map(|b| b.calls_per_second)
+            )),
             ratio_text(ratio(Some(record.p50_us), base.map(|b| b.p50_us))),
             ratio_text(ratio(Some(record.p99_us), base.map(|b| b.p99_us))),
             ratio_text(ratio(
@@ -643,7 +648,10 @@ fn targets(out: &mut String, index: &Index<'_>, records: &[Record]) {
             t.transport == record.transport && t.concurrency.is_none_or(|c| c == record.concurrency)
         }) {
             let other = index.counterpart(target.against, record).map(|(o, _)| o);
-            let value = ratio(target.metric.of(record), other.and_then(|o| target.metric.of(o)));
+            let value = ratio(
+                target.metric.of(record),
+                other.and_then(|o| target.metric.of(o)),
+            );
             let met = value.map(|v| {
                 if target.at_most {
                     v <= target.factor
@@ -805,13 +813,40 @@ mod tests {
             }),
         ];
         let text = markdown(&records, &context());
-        assert!(text.contains("| http-32-legacy | ours-smol | server CPU/call ≤ 0.33× rmcp | 0.32× | PASS |"), "{text}");
-        assert!(text.contains("| http-32-legacy | ours-smol | server CPU/call ≤ 2× ceiling | 1.71× | PASS |"), "{text}");
-        assert!(text.contains("| http-32-legacy | ours-smol | calls/s ≥ 2× rmcp | 2.10× | PASS |"), "{text}");
-        assert!(text.contains("| http-32-legacy | ours-smol | p99 ≤ 0.5× rmcp | 0.60× | FAIL |"), "{text}");
-        assert!(text.contains("| http-32-modern (vs legacy) | ours-smol |"), "{text}");
-        assert!(text.contains("| http-32-modern | rmcp | n/a: HTTP status 400 |"), "{text}");
-        assert!(text.contains("| idle-10000 | ours-smol | all 10000 sessions held | 9000 held | FAIL |"), "{text}");
+        assert!(
+            text.contains(
+                "| http-32-legacy | ours-smol | server CPU/call ≤ 0.33× rmcp | 0.32× | PASS |"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "| http-32-legacy | ours-smol | server CPU/call ≤ 2× ceiling | 1.71× | PASS |"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("| http-32-legacy | ours-smol | calls/s ≥ 2× rmcp | 2.10× | PASS |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| http-32-legacy | ours-smol | p99 ≤ 0.5× rmcp | 0.60× | FAIL |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| http-32-modern (vs legacy) | ours-smol |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| http-32-modern | rmcp | n/a: HTTP status 400 |"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "| idle-10000 | ours-smol | all 10000 sessions held | 9000 held | FAIL |"
+            ),
+            "{text}"
+        );
         assert!(text.contains("| idle-10000 | ours-smol | idle RSS per session ≤ 8 KiB | 5.00 KiB | FAIL (errors) |"), "{text}");
         assert!(text.contains("2 CPUs, Test CPU, Linux 6.0"), "{text}");
         // Ordering: HTTP 32 legacy rows list ours first, then rmcp, then the ceiling.
@@ -825,6 +860,9 @@ mod tests {
     fn missing_baseline_is_not_a_verdict() {
         let records = vec![load("ours-tokio", "stdio-w1", 20_000.0, 60.0, 9.0)];
         let text = markdown(&records, &context());
-        assert!(text.contains("| stdio-w1 | ours-tokio | calls/s ≥ 1× rmcp | – | n/a |"), "{text}");
+        assert!(
+            text.contains("| stdio-w1 | ours-tokio | calls/s ≥ 1× rmcp | – | n/a |"),
+            "{text}"
+        );
     }
 }

@@ -105,7 +105,9 @@ struct Snapshot {
 fn snapshot(server: Option<u32>) -> Result<Snapshot, LoadError> {
     Ok(Snapshot {
         at: Instant::now(),
-        server_ticks: server.map(|pid| procfs::cpu_ticks(Pid::Id(pid))).transpose()?,
+        server_ticks: server
+            .map(|pid| procfs::cpu_ticks(Pid::Id(pid)))
+            .transpose()?,
         own_ticks: procfs::cpu_ticks(Pid::Current)?,
     })
 }
@@ -146,7 +148,10 @@ pub fn measure(
             .server_ticks
             .zip(after.server_ticks)
             .map(|(b, a)| procfs::ticks_to_duration(a.saturating_sub(b), per_second)),
-        own_cpu: procfs::ticks_to_duration(after.own_ticks.saturating_sub(before.own_ticks), per_second),
+        own_cpu: procfs::ticks_to_duration(
+            after.own_ticks.saturating_sub(before.own_ticks),
+            per_second,
+        ),
     })
 }
 

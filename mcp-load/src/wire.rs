@@ -277,7 +277,9 @@ fn excerpt(text: &str) -> String {
 /// An excerpt of a body, for error messages.
 #[must_use]
 pub fn body_excerpt(body: &[u8]) -> String {
-    excerpt(&String::from_utf8_lossy(body.get(..body.len().min(EXCERPT)).unwrap_or(body)))
+    excerpt(&String::from_utf8_lossy(
+        body.get(..body.len().min(EXCERPT)).unwrap_or(body),
+    ))
 }
 
 fn malformed(error: &serde_json::Error, body: &[u8]) -> CallError {
@@ -432,7 +434,8 @@ mod tests {
 
     #[test]
     fn echo_checks_catch_every_wrong_answer() {
-        let ok = br#"{"jsonrpc":"2.0","id":5,"result":{"content":[{"type":"text","text":"s0-5"}]}}"#;
+        let ok =
+            br#"{"jsonrpc":"2.0","id":5,"result":{"content":[{"type":"text","text":"s0-5"}]}}"#;
         assert_eq!(check_echo(ok, 5, "s0-5"), Ok(()));
         let escaped = br#"{"jsonrpc":"2.0","id":5,"result":{"content":[{"type":"text","text":"s0-\u0035"}],"isError":false}}"#;
         assert_eq!(check_echo(escaped, 5, "s0-5"), Ok(()));
@@ -481,8 +484,14 @@ mod tests {
         assert_eq!(check_initialize(answer, 0).as_deref(), Ok("2025-06-18"));
         assert!(check_initialize(answer, 1).is_err());
         let note: serde_json::Value = serde_json::from_slice(&initialized_body()).unwrap();
-        assert_eq!(note, serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
-        assert_eq!(check_result(br#"{"jsonrpc":"2.0","id":2,"result":{}}"#, 2), Ok(()));
+        assert_eq!(
+            note,
+            serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        );
+        assert_eq!(
+            check_result(br#"{"jsonrpc":"2.0","id":2,"result":{}}"#, 2),
+            Ok(())
+        );
         let ping: serde_json::Value = serde_json::from_slice(&ping_body(2)).unwrap();
         assert_eq!(ping["method"], "ping");
     }

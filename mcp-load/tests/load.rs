@@ -2,6 +2,12 @@
 //! process (both eras, idle sessions), the ceiling responder over HTTP and (spawned) over
 //! stdio, and a server that answers some calls wrongly, whose every wrong answer must be
 //! counted.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -57,8 +63,15 @@ fn assert_consistent(record: &LoadRecord, outcome_calls: u64) {
     assert_eq!(record.calls, outcome_calls);
     let expected_rate = record.calls as f64 / record.seconds;
     assert!((record.calls_per_second - expected_rate).abs() < 1e-6 * expected_rate.max(1.0));
-    assert!(record.seconds >= DURATION.as_secs_f64() * 0.9, "{}", record.seconds);
-    assert!(0.0 < record.p50_us && record.p50_us <= record.p99_us, "{record:?}");
+    assert!(
+        record.seconds >= DURATION.as_secs_f64() * 0.9,
+        "{}",
+        record.seconds
+    );
+    assert!(
+        0.0 < record.p50_us && record.p50_us <= record.p99_us,
+        "{record:?}"
+    );
     assert!(record.p99_us <= record.max_us, "{record:?}");
     assert!(record.load_tool_cpu_us_per_call.is_some());
 }
@@ -121,7 +134,11 @@ fn ceiling_answers_both_eras_and_stops() {
 fn stdio_runs_against_the_spawned_ceiling() {
     for window in [1, 16] {
         let load = StdioLoad {
-            command: vec![env!("CARGO_BIN_EXE_mcp-load").into(), "ceiling".into(), "--stdio".into()],
+            command: vec![
+                env!("CARGO_BIN_EXE_mcp-load").into(),
+                "ceiling".into(),
+                "--stdio".into(),
+            ],
             window,
             era: Era::Legacy,
             message_bytes: 64,
@@ -257,7 +274,10 @@ fn every_wrong_answer_is_counted() {
     // Right answers still count; wrong ones never do.
     assert!(record.calls > 0);
     let requests = sent.requests.load(Ordering::SeqCst);
-    assert!(record.calls + record.errors <= requests, "{record:?} of {requests}");
+    assert!(
+        record.calls + record.errors <= requests,
+        "{record:?} of {requests}"
+    );
 }
 
 #[test]

@@ -9,9 +9,10 @@ use crate::wire::Era;
 /// The usage text.
 pub const USAGE: &str = "usage: mcp-load <command>
 
-  http --url URL [--sessions N] [--era legacy|modern] [--same-ids] [common options]
-        N closed-loop sessions over Streamable HTTP, one keep-alive connection each; request
-        ids are unique across sessions unless --same-ids (each session counts 1, 2, 3…)
+  http --url URL [--sessions N] [--era legacy|modern] [--threads T] [--same-ids] [common options]
+        N closed-loop sessions over Streamable HTTP, one keep-alive connection each, driven by
+        T epoll threads (default 1); request ids are unique across sessions unless --same-ids
+        (each session counts 1, 2, 3… as independent clients do)
   stdio [--window W] [--era legacy|modern] [common options] -- SERVER-COMMAND [ARGS...]
         spawns the server (it must exec, not stay under a shell) and keeps W requests in flight
   idle --url URL --sessions N [--hold SECONDS] [--threads T] [--detached] [--server-pid PID]
@@ -81,6 +82,8 @@ pub enum Command {
         era: Era,
         /// Every session counts its ids from 1.
         same_ids: bool,
+        /// Driver threads.
+        threads: u32,
         /// Shared options.
         common: Common,
     },
@@ -208,7 +211,7 @@ fn parse_run(name: &str, rest: &[String]) -> Result<Command, LoadError> {
     let mut window = 1u32;
     let mut era = Era::Legacy;
     let mut hold = Duration::from_secs(2);
-    let mut threads = 4usize;
+    let mut threads: Option<usize> = None;
     let mut detached = false;
     let mut same_ids = false;
     let mut command = Vec::new();
@@ -238,7 +241,9 @@ fn parse_run(name: &str, rest: &[String]) -> Result<Command, LoadError> {
             "--message-bytes" => {
                 common.message_bytes = number("--message-bytes", value("--message-bytes")?)?;
             }
-            "--threads" => threads = number("--threads", value("--threads")?)?,
+            "--threads" => {
+                threads = Some(number::<usize>("--threads", value("--threads")?)?.max(1));
+            }
             "--label" => common.label = value("--label")?.to_owned(),
             "--out" => common.out = Some(value("--out")?.to_owned()),
             "--detached" => detached = true,
@@ -263,6 +268,7 @@ fn parse_run(name: &str, rest: &[String]) -> Result<Command, LoadError> {
                 sessions,
                 era,
                 same_ids,
+                threads: u32::try_from(threads.unwrap_or(1)).unwrap_or(u32::MAX),
                 common,
             })
         }
@@ -286,7 +292,7 @@ fn parse_run(name: &str, rest: &[String]) -> Result<Command, LoadError> {
                 .filter(|&n| n > 0)
                 .ok_or_else(|| usage("idle needs --sessions N (1 or more)"))?,
             hold,
-            threads: threads.max(1),
+            threads: threads.unwrap_or(4),
             detached,
             common,
         }),
@@ -308,6 +314,7 @@ mod tests {
             sessions,
             era,
             same_ids,
+            threads,
             common,
         } = parse(&args(
             "http --url http://127.0.0.1:1/mcp --sessions 32 --era modern --same-ids --duration 2.5 --server-pid 7 --label rmcp",
@@ -320,6 +327,7 @@ mod tests {
         assert_eq!(sessions, 32);
         assert_eq!(era, Era::Modern);
         assert!(same_ids);
+        assert_eq!(threads, 1);
         assert_eq!(common.duration, Duration::from_millis(2500));
         assert_eq!(common.server_pid, Some(7));
         assert_eq!(common.label, "rmcp");

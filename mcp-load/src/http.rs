@@ -7,10 +7,8 @@
 //! `Mcp-Method` and `Mcp-Name` with `_meta` in each body. Answers may be `application/json` or
 //! `text/event-stream` (notifications before the answer are skipped).
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use http::header::{ACCEPT, CONTENT_TYPE, HOST};
@@ -25,7 +23,8 @@ use mcp_proto::streamable::validate::{
 };
 use mcp_proto::types::methods::TOOLS_CALL;
 
-use crate::error::{CallError, LoadError};
+use crate::driver;
+use crate::error::{CallError, ErrorTally, LoadError};
 use crate::run::{Phase, PhaseState, RunLabel, SessionStats, Window};
 use crate::wire::{self, CallBuilder, ECHO_TOOL, Era, Incoming, MODERN_VERSION};
 
@@ -34,8 +33,6 @@ const INITIAL_READ_BUFFER: usize = 4 * 1024;
 /// The largest read buffer: a head of `Limits::max_head_bytes` plus a chunk line and room to
 /// read. Bodies are decoded as they arrive and never need to fit.
 const MAX_READ_BUFFER: usize = 32 * 1024;
-/// The pause before a failed session is opened again.
-const RETRY_PAUSE: Duration = Duration::from_millis(50);
 /// The id of `initialize`; calls count from 1.
 const INITIALIZE_ID: u64 = 0;
 
@@ -128,18 +125,27 @@ fn body_kind(headers: &http::HeaderMap) -> BodyKind {
     }
 }
 
-/// What a response was, its body kept in the [`Connection`].
+/// What a response was; its body stays in the [`ResponseReader`].
 #[derive(Debug)]
-struct ResponseInfo {
+pub(crate) struct ResponseInfo {
     status: StatusCode,
     kind: BodyKind,
     content_type: String,
     session_id: Option<HeaderValue>,
+    /// Whether the connection may carry another request.
+    reusable: bool,
+}
+
+impl ResponseInfo {
+    /// Whether the connection may carry another request after this response.
+    pub(crate) fn is_reusable(&self) -> bool {
+        self.reusable
+    }
 }
 
 /// A read buffer with a window of unconsumed bytes, bounded by [`MAX_READ_BUFFER`].
 #[derive(Debug)]
-struct ReadBuffer {
+pub(crate) struct ReadBuffer {
     bytes: Vec<u8>,
     start: usize,
     end: usize,
@@ -167,7 +173,7 @@ impl ReadBuffer {
     }
 
     /// Reads once from `stream`. `Ok(0)` is end of stream.
-    fn fill(&mut self, stream: &mut TcpStream) -> std::io::Result<usize> {
+    fn fill(&mut self, stream: &mut impl Read) -> std::io::Result<usize> {
         if self.end == self.bytes.len() {
             if self.start > 0 {
                 self.bytes.copy_within(self.start..self.end, 0);
@@ -187,172 +193,148 @@ impl ReadBuffer {
     }
 }
 
-/// One keep-alive HTTP/1.1 connection, sending POSTs and reading their responses.
+/// Where the reader is in the current response.
 #[derive(Debug)]
-pub struct Connection {
-    stream: TcpStream,
-    input: ReadBuffer,
-    out: Vec<u8>,
+enum ReadStage {
+    Head,
+    Body {
+        decoder: BodyDecoder,
+        info: ResponseInfo,
+    },
+}
+
+/// Reads one response at a time out of a [`ReadBuffer`], resumable: it takes whatever bytes
+/// have arrived and says when the response is complete. JSON bodies are collected; SSE
+/// bodies are decoded into their events' data as they arrive.
+#[derive(Debug)]
+pub(crate) struct ResponseReader {
     limits: Limits,
-    timeout: Duration,
+    stage: ReadStage,
     /// The last JSON (or other non-SSE) body.
     body: Vec<u8>,
     /// The last SSE body's event data, one entry per event with data.
     events: Vec<String>,
     sse_buffer: Vec<u8>,
-    /// Whether the server lets the connection carry another request.
-    reusable: bool,
+    sse: SseDecoder,
+    sse_error: Option<mcp_proto::framing::SseDecodeError>,
 }
 
-impl Connection {
-    /// Connects, with `TCP_NODELAY` and `timeout` on every read and write.
-    ///
-    /// # Errors
-    /// The connection error, as a [`CallError`].
-    pub fn connect(addr: SocketAddr, timeout: Duration) -> Result<Self, CallError> {
-        let stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| CallError::io(&e))?;
-        stream.set_nodelay(true).map_err(|e| CallError::io(&e))?;
-        stream
-            .set_read_timeout(Some(timeout))
-            .map_err(|e| CallError::io(&e))?;
-        stream
-            .set_write_timeout(Some(timeout))
-            .map_err(|e| CallError::io(&e))?;
-        Ok(Self {
-            stream,
-            input: ReadBuffer::new(),
-            out: Vec::new(),
+impl ResponseReader {
+    fn new() -> Self {
+        Self {
             limits: Limits::default(),
-            timeout,
+            stage: ReadStage::Head,
             body: Vec::new(),
             events: Vec::new(),
             sse_buffer: Vec::new(),
-            reusable: true,
-        })
-    }
-
-    fn timeout_error(&self, error: &std::io::Error) -> CallError {
-        match CallError::io(error) {
-            CallError::Timeout(_) => CallError::Timeout(self.timeout.as_millis()),
-            other => other,
+            sse: SseDecoder::new(),
+            sse_error: None,
         }
     }
 
-    /// Sends a POST: `head` (request line and fields, without the framing field and the
-    /// empty line) then `body`, and reads the whole response.
-    fn post(&mut self, head: &[u8], body: &[u8]) -> Result<ResponseInfo, CallError> {
-        self.out.clear();
-        self.out.extend_from_slice(head);
-        self.out.extend_from_slice(b"content-length: ");
-        self.out
-            .extend_from_slice(body.len().to_string().as_bytes());
-        self.out.extend_from_slice(b"\r\n\r\n");
-        self.out.extend_from_slice(body);
-        if let Err(error) = self.stream.write_all(&self.out) {
-            self.reusable = false;
-            return Err(self.timeout_error(&error));
-        }
-        let result = self.read_response();
-        if result.is_err() {
-            self.reusable = false;
-        }
-        result
-    }
-
-    fn read_more(&mut self) -> Result<usize, CallError> {
-        self.input
-            .fill(&mut self.stream)
-            .map_err(|e| self.timeout_error(&e))
-    }
-
-    fn read_response(&mut self) -> Result<ResponseInfo, CallError> {
-        let response = loop {
-            match parse_response_head(self.input.data(), &self.limits) {
-                Ok(Some((response, consumed))) => {
-                    self.input.consume(consumed);
-                    if response.status().is_informational() {
-                        continue;
-                    }
-                    break response;
-                }
-                Ok(None) => {
-                    if self.read_more()? == 0 {
-                        return Err(CallError::Closed);
-                    }
-                }
-                Err(error) => return Err(CallError::Http(error)),
-            }
-        };
-        let framing = response_body_framing(&Method::POST, &response).map_err(CallError::Http)?;
-        let kind = body_kind(response.headers());
-        self.body.clear();
-        self.events.clear();
-        self.sse_buffer.clear();
-        let mut sse = SseDecoder::new();
-        let mut sse_error = None;
-        let mut decoder = BodyDecoder::new(framing, &self.limits);
+    /// Consumes what `input` holds of the current response: `Some` once it is complete,
+    /// `None` when more bytes are needed.
+    fn advance(&mut self, input: &mut ReadBuffer) -> Result<Option<ResponseInfo>, CallError> {
         loop {
-            let Self {
-                input,
-                body,
-                events,
-                sse_buffer,
-                ..
-            } = self;
-            let status = decoder.decode(input.data()).map_err(CallError::Http)?;
-            let consumed = status.consumed();
-            match status {
-                BodyStatus::Data { data, .. } => {
-                    if kind == BodyKind::EventStream {
-                        sse_buffer.extend_from_slice(data);
-                        if let Err(error) = drain_events(&mut sse, sse_buffer, events) {
-                            sse_error.get_or_insert(error);
+            match &mut self.stage {
+                ReadStage::Head => match parse_response_head(input.data(), &self.limits) {
+                    Ok(Some((response, consumed))) => {
+                        input.consume(consumed);
+                        if response.status().is_informational() {
+                            continue;
                         }
-                    } else {
-                        body.extend_from_slice(data);
+                        let framing = response_body_framing(&Method::POST, &response)
+                            .map_err(CallError::Http)?;
+                        let headers = response.headers();
+                        let info = ResponseInfo {
+                            status: response.status(),
+                            kind: body_kind(headers),
+                            content_type: headers
+                                .get(CONTENT_TYPE)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default()
+                                .to_owned(),
+                            session_id: headers.get(SESSION_ID_HEADER).cloned(),
+                            reusable: framing != BodyFraming::UntilClose
+                                && keep_alive(response.version(), headers),
+                        };
+                        self.body.clear();
+                        self.events.clear();
+                        self.sse_buffer.clear();
+                        self.sse = SseDecoder::new();
+                        self.sse_error = None;
+                        self.stage = ReadStage::Body {
+                            decoder: BodyDecoder::new(framing, &self.limits),
+                            info,
+                        };
                     }
-                    input.consume(consumed);
-                }
-                BodyStatus::End { .. } => {
-                    input.consume(consumed);
-                    break;
-                }
-                BodyStatus::NeedMore { .. } => {
-                    input.consume(consumed);
-                    if self.read_more()? == 0 {
-                        decoder.finish().map_err(|_| CallError::Closed)?;
-                        self.reusable = false;
-                        break;
+                    Ok(None) => return Ok(None),
+                    Err(error) => return Err(CallError::Http(error)),
+                },
+                ReadStage::Body { decoder, info } => {
+                    let status = decoder.decode(input.data()).map_err(CallError::Http)?;
+                    let consumed = status.consumed();
+                    match status {
+                        BodyStatus::Data { data, .. } => {
+                            if info.kind == BodyKind::EventStream {
+                                self.sse_buffer.extend_from_slice(data);
+                                if let Err(error) = drain_events(
+                                    &mut self.sse,
+                                    &mut self.sse_buffer,
+                                    &mut self.events,
+                                ) {
+                                    self.sse_error.get_or_insert(error);
+                                }
+                            } else {
+                                self.body.extend_from_slice(data);
+                            }
+                            input.consume(consumed);
+                        }
+                        BodyStatus::NeedMore { .. } => {
+                            input.consume(consumed);
+                            return Ok(None);
+                        }
+                        BodyStatus::End { .. } => {
+                            input.consume(consumed);
+                            return self.complete().map(Some);
+                        }
                     }
                 }
             }
         }
-        if kind == BodyKind::EventStream
-            && let Err(error) = sse.finish(&self.sse_buffer)
-        {
-            sse_error.get_or_insert(error);
-        }
-        if let Some(error) = sse_error {
-            return Err(CallError::Sse(error));
-        }
-        self.reusable &= framing != BodyFraming::UntilClose
-            && keep_alive(response.version(), response.headers());
-        Ok(ResponseInfo {
-            status: response.status(),
-            kind,
-            content_type: response
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned(),
-            session_id: response.headers().get(SESSION_ID_HEADER).cloned(),
-        })
     }
 
-    /// The answer to request `id` in the response just read: the JSON body, or the first
-    /// answer among its SSE events (notifications before it are skipped).
-    fn answer(&self, info: &ResponseInfo) -> Result<&[u8], CallError> {
+    /// The stream ended: that completes a body delimited by the close; anything else was cut.
+    fn end_of_stream(&mut self) -> Result<ResponseInfo, CallError> {
+        match &mut self.stage {
+            ReadStage::Body { decoder, info } => {
+                decoder.finish().map_err(|_| CallError::Closed)?;
+                info.reusable = false;
+                self.complete()
+            }
+            ReadStage::Head => Err(CallError::Closed),
+        }
+    }
+
+    fn complete(&mut self) -> Result<ResponseInfo, CallError> {
+        let ReadStage::Body { info, .. } = std::mem::replace(&mut self.stage, ReadStage::Head)
+        else {
+            return Err(CallError::Closed);
+        };
+        if info.kind == BodyKind::EventStream
+            && let Err(error) = self.sse.finish(&self.sse_buffer)
+        {
+            self.sse_error.get_or_insert(error);
+        }
+        match self.sse_error.take() {
+            Some(error) => Err(CallError::Sse(error)),
+            None => Ok(info),
+        }
+    }
+
+    /// The answer in the response just read: the JSON body, or the first answer among its
+    /// SSE events (notifications before it are skipped).
+    pub(crate) fn answer(&self, info: &ResponseInfo) -> Result<&[u8], CallError> {
         if info.status != StatusCode::OK {
             let excerpt = match info.kind {
                 BodyKind::EventStream => self.events.first().map(String::as_bytes),
@@ -376,6 +358,169 @@ impl Connection {
                 Err(CallError::NoAnswer)
             }
             BodyKind::Other => Err(CallError::ContentType(info.content_type.clone())),
+        }
+    }
+}
+
+/// What one non-blocking read found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadOutcome {
+    /// Bytes arrived.
+    Data,
+    /// Nothing now.
+    WouldBlock,
+    /// The peer closed the connection.
+    Eof,
+}
+
+/// One keep-alive HTTP/1.1 connection, sending POSTs and reading their responses: blocking
+/// over a std [`TcpStream`], or non-blocking over mio's (driven by an event loop).
+#[derive(Debug)]
+pub struct Connection<S = TcpStream> {
+    pub(crate) stream: S,
+    input: ReadBuffer,
+    pub(crate) reader: ResponseReader,
+    out: Vec<u8>,
+    written: usize,
+    timeout: Duration,
+    /// Whether the server lets the connection carry another request.
+    reusable: bool,
+}
+
+impl<S: Read + Write> Connection<S> {
+    /// Puts a POST in the output buffer: `head` (request line and fields, without the
+    /// framing field and the empty line) then `body`.
+    pub(crate) fn queue_post(&mut self, head: &[u8], body: &[u8]) {
+        self.out.clear();
+        self.written = 0;
+        self.out.extend_from_slice(head);
+        self.out.extend_from_slice(b"content-length: ");
+        // Writing into a Vec cannot fail.
+        let _ = write!(self.out, "{}", body.len());
+        self.out.extend_from_slice(b"\r\n\r\n");
+        self.out.extend_from_slice(body);
+    }
+
+    /// Writes what it can of the queued output: `true` once all of it is written.
+    pub(crate) fn write_some(&mut self) -> Result<bool, CallError> {
+        while self.written < self.out.len() {
+            let pending = self.out.get(self.written..).unwrap_or_default();
+            match self.stream.write(pending) {
+                Ok(0) => return Err(CallError::Closed),
+                Ok(n) => self.written += n,
+                Err(error) if error.kind() == ErrorKind::WouldBlock => return Ok(false),
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                Err(error) => return Err(CallError::io(&error)),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Reads what has arrived (once) without blocking.
+    pub(crate) fn read_some(&mut self) -> Result<ReadOutcome, CallError> {
+        match self.input.fill(&mut self.stream) {
+            Ok(0) => Ok(ReadOutcome::Eof),
+            Ok(_) => Ok(ReadOutcome::Data),
+            Err(error) if error.kind() == ErrorKind::WouldBlock => Ok(ReadOutcome::WouldBlock),
+            Err(error) if error.kind() == ErrorKind::Interrupted => Ok(ReadOutcome::Data),
+            Err(error) => Err(CallError::io(&error)),
+        }
+    }
+
+    /// Advances the response reader over what has been read.
+    pub(crate) fn advance(&mut self) -> Result<Option<ResponseInfo>, CallError> {
+        let result = self.reader.advance(&mut self.input);
+        match &result {
+            Ok(Some(info)) => self.reusable &= info.reusable,
+            Ok(None) => {}
+            Err(_) => self.reusable = false,
+        }
+        result
+    }
+
+    /// The peer closed the connection.
+    pub(crate) fn end_of_stream(&mut self) -> Result<ResponseInfo, CallError> {
+        self.reusable = false;
+        self.reader.end_of_stream()
+    }
+
+    /// Whether the connection can carry another request.
+    pub(crate) fn is_reusable(&self) -> bool {
+        self.reusable
+    }
+}
+
+impl Connection<TcpStream> {
+    /// Connects, with `TCP_NODELAY` and `timeout` on every read and write.
+    ///
+    /// # Errors
+    /// The connection error, as a [`CallError`].
+    pub fn connect(addr: SocketAddr, timeout: Duration) -> Result<Self, CallError> {
+        let stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| CallError::io(&e))?;
+        stream.set_nodelay(true).map_err(|e| CallError::io(&e))?;
+        stream
+            .set_read_timeout(Some(timeout))
+            .map_err(|e| CallError::io(&e))?;
+        stream
+            .set_write_timeout(Some(timeout))
+            .map_err(|e| CallError::io(&e))?;
+        Ok(Self {
+            stream,
+            input: ReadBuffer::new(),
+            reader: ResponseReader::new(),
+            out: Vec::new(),
+            written: 0,
+            timeout,
+            reusable: true,
+        })
+    }
+
+    /// The same connection, non-blocking, for an event loop.
+    ///
+    /// # Errors
+    /// The OS's refusal to make the socket non-blocking.
+    pub(crate) fn into_nonblocking(self) -> Result<Connection<mio::net::TcpStream>, CallError> {
+        self.stream
+            .set_nonblocking(true)
+            .map_err(|e| CallError::io(&e))?;
+        Ok(Connection {
+            stream: mio::net::TcpStream::from_std(self.stream),
+            input: self.input,
+            reader: self.reader,
+            out: self.out,
+            written: self.written,
+            timeout: self.timeout,
+            reusable: self.reusable,
+        })
+    }
+
+    fn timeout_error(&self, error: &std::io::Error) -> CallError {
+        match CallError::io(error) {
+            CallError::Timeout(_) => CallError::Timeout(self.timeout.as_millis()),
+            other => other,
+        }
+    }
+
+    /// Sends a POST and reads the whole response, blocking.
+    fn post(&mut self, head: &[u8], body: &[u8]) -> Result<ResponseInfo, CallError> {
+        self.queue_post(head, body);
+        if let Err(error) = self.stream.write_all(&self.out) {
+            self.reusable = false;
+            return Err(self.timeout_error(&error));
+        }
+        loop {
+            if let Some(info) = self.advance()? {
+                return Ok(info);
+            }
+            match self.input.fill(&mut self.stream) {
+                Ok(0) => return self.end_of_stream(),
+                Ok(_) => {}
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                Err(error) => {
+                    self.reusable = false;
+                    return Err(self.timeout_error(&error));
+                }
+            }
         }
     }
 }
@@ -507,7 +652,7 @@ impl Session {
     /// Takes the session's connection away (to reuse it for another session); the session
     /// connects again when it is next used.
     pub fn take_connection(&mut self) -> Option<Connection> {
-        self.connection.take().filter(|c| c.reusable)
+        self.connection.take().filter(Connection::is_reusable)
     }
 
     /// Gives the session a connection to use (dropping the one it had).
@@ -515,8 +660,26 @@ impl Session {
         self.connection = connection;
     }
 
+    /// The session's connection, taken out of it (connecting first if it has none usable),
+    /// for an event loop to drive.
+    pub(crate) fn connected(&mut self) -> Result<Connection, CallError> {
+        self.connection()?;
+        self.connection
+            .take()
+            .ok_or_else(|| CallError::Io("no connection".into()))
+    }
+
+    /// The head of the session's POSTs, without the framing field and the empty line.
+    pub(crate) fn head(&self) -> &[u8] {
+        &self.head
+    }
+
     fn connection(&mut self) -> Result<&mut Connection, CallError> {
-        if self.connection.as_ref().is_none_or(|c| !c.reusable) {
+        if !self
+            .connection
+            .as_ref()
+            .is_some_and(Connection::is_reusable)
+        {
             self.connection = Some(Connection::connect(self.target.addr, self.timeout)?);
         }
         self.connection
@@ -529,7 +692,7 @@ impl Session {
         let head = std::mem::take(&mut self.head);
         let connection = self.connection()?;
         let info = connection.post(&head, &body)?;
-        let version = wire::check_initialize(connection.answer(&info)?, INITIALIZE_ID)?;
+        let version = wire::check_initialize(connection.reader.answer(&info)?, INITIALIZE_ID)?;
         let session_id = info.session_id;
         let head = post_head(&self.target, self.era, session_id.as_ref(), Some(&version))?;
         let connection = self.connection()?;
@@ -581,14 +744,14 @@ impl Session {
         let head = std::mem::take(&mut self.head);
         let result = self.connection().and_then(|connection| {
             let info = connection.post(&head, body)?;
-            connection.answer(&info).and_then(check)
+            connection.reader.answer(&info).and_then(check)
         });
         self.head = head;
         result
     }
 
     /// Whether the session must be opened again after `error` (the legacy server lost it).
-    fn lost(&self, error: &CallError) -> bool {
+    pub(crate) fn lost(&self, error: &CallError) -> bool {
         self.era == Era::Legacy && matches!(error, CallError::Status { status: 404, .. })
     }
 }
@@ -600,8 +763,10 @@ pub struct HttpLoad {
     pub target: Target,
     /// The era of the sessions.
     pub era: Era,
-    /// Concurrent sessions (one connection and one thread each).
+    /// Concurrent sessions (one connection each).
     pub sessions: u32,
+    /// Threads driving them (each an epoll loop over its share of the sessions).
+    pub threads: u32,
     /// Size of each message, at least.
     pub message_bytes: usize,
     /// The longest wait for one answer.
@@ -630,111 +795,6 @@ pub fn preflight(load: &HttpLoad) -> Result<Session, LoadError> {
     Ok(session)
 }
 
-/// Runs `load.sessions` closed-loop sessions until `phase` says stop, the first one reusing
-/// `first` (the preflight's session). Each session adds one to `ready` once it has opened (or
-/// failed to), so the caller can start the clock with all of them in place.
-///
-/// # Errors
-/// [`LoadError::Io`] when a thread cannot be started; the sessions already started are
-/// stopped and joined first.
-pub fn run_sessions(
-    load: &HttpLoad,
-    first: Session,
-    phase: &Phase,
-    ready: &Arc<AtomicUsize>,
-) -> Result<Vec<std::thread::JoinHandle<SessionStats>>, LoadError> {
-    let builder = Arc::new(CallBuilder::new(load.era, load.message_bytes));
-    let mut first = Some(first);
-    let mut handles = Vec::new();
-    for index in 0..load.sessions {
-        let load = load.clone();
-        let builder = Arc::clone(&builder);
-        let worker_phase = phase.clone();
-        let ready = Arc::clone(ready);
-        let session = if index == 0 { first.take() } else { None };
-        let spawned = std::thread::Builder::new()
-            .name(format!("session-{index}"))
-            .stack_size(256 * 1024)
-            .spawn(move || session_loop(index, session, &load, &builder, &worker_phase, &ready));
-        match spawned {
-            Ok(handle) => handles.push(handle),
-            Err(error) => {
-                phase.set(PhaseState::Stop);
-                for handle in handles {
-                    let _ = handle.join();
-                }
-                return Err(LoadError::io("starting a session thread", error));
-            }
-        }
-    }
-    Ok(handles)
-}
-
-/// Waits until `count` sessions have reported ready.
-pub fn wait_ready(ready: &AtomicUsize, count: usize) {
-    while ready.load(Ordering::Acquire) < count {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-fn session_loop(
-    index: u32,
-    mut session: Option<Session>,
-    load: &HttpLoad,
-    builder: &CallBuilder,
-    phase: &Phase,
-    ready: &AtomicUsize,
-) -> SessionStats {
-    let mut stats = SessionStats::new();
-    if session.is_none() {
-        match Session::open(&load.target, load.era, load.call_timeout) {
-            Ok(opened) => session = Some(opened),
-            Err(error) => stats.errors.add(&error),
-        }
-    }
-    ready.fetch_add(1, Ordering::AcqRel);
-    let mut message = String::new();
-    let mut seq = 0u64;
-    while phase.get() != PhaseState::Stop {
-        let Some(current) = session.as_mut() else {
-            std::thread::sleep(RETRY_PAUSE);
-            match Session::open(&load.target, load.era, load.call_timeout) {
-                Ok(opened) => {
-                    stats.reopened += 1;
-                    session = Some(opened);
-                }
-                Err(error) => stats.errors.add(&error),
-            }
-            continue;
-        };
-        seq += 1;
-        builder.message(index, seq, &mut message);
-        let id = if load.same_ids {
-            seq
-        } else {
-            (u64::from(index) << 32) | seq
-        };
-        let start = Instant::now();
-        let result = current.call_echo(id, &message, builder);
-        let elapsed = start.elapsed();
-        match result {
-            Ok(()) => {
-                if phase.get() == PhaseState::Measure {
-                    stats.calls += 1;
-                    stats.hist.record(elapsed);
-                }
-            }
-            Err(error) => {
-                stats.errors.add(&error);
-                if current.lost(&error) {
-                    session = None;
-                }
-            }
-        }
-    }
-    stats
-}
-
 /// What an HTTP run produced.
 #[derive(Debug, Clone)]
 pub struct HttpOutcome {
@@ -748,7 +808,8 @@ pub struct HttpOutcome {
 ///
 /// # Errors
 /// [`LoadError::Preflight`] when the server cannot be measured in this era,
-/// [`LoadError::Proc`] when `server_pid`'s CPU time cannot be read.
+/// [`LoadError::Io`] when a thread cannot be started, [`LoadError::Proc`] when
+/// `server_pid`'s CPU time cannot be read.
 pub fn run(
     load: &HttpLoad,
     warmup: Duration,
@@ -756,21 +817,58 @@ pub fn run(
     server_pid: Option<u32>,
 ) -> Result<HttpOutcome, LoadError> {
     let first = preflight(load)?;
-    let phase = Phase::new();
-    let ready = Arc::new(AtomicUsize::new(0));
-    let handles = run_sessions(load, first, &phase, &ready)?;
-    wait_ready(&ready, handles.len());
-    let window = crate::run::measure(&phase, warmup, duration, server_pid);
-    phase.set(PhaseState::Stop);
-    let mut stats = SessionStats::new();
-    for handle in handles {
-        match handle.join() {
-            Ok(session) => stats.merge(&session),
-            Err(_) => stats
-                .errors
-                .add(&CallError::Io("a session thread panicked".into())),
+    let mut opening_errors = ErrorTally::default();
+    let mut sessions: Vec<(u32, Option<Session>)> = vec![(0, Some(first))];
+    for index in 1..load.sessions {
+        match Session::open(&load.target, load.era, load.call_timeout) {
+            Ok(session) => sessions.push((index, Some(session))),
+            Err(error) => {
+                opening_errors.add(&error);
+                sessions.push((index, None));
+            }
         }
     }
+    let threads = usize::try_from(load.threads.clamp(1, load.sessions.max(1))).unwrap_or(1);
+    let mut shares: Vec<Vec<(u32, Option<Session>)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (position, session) in sessions.into_iter().enumerate() {
+        if let Some(share) = shares.get_mut(position % threads) {
+            share.push(session);
+        }
+    }
+    let builder = CallBuilder::new(load.era, load.message_bytes);
+    let phase = Phase::new();
+    let (window, mut stats) = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for (number, share) in shares.into_iter().enumerate() {
+            let (builder, phase) = (&builder, &phase);
+            let spawned = std::thread::Builder::new()
+                .name(format!("driver-{number}"))
+                .spawn_scoped(scope, move || driver::drive(load, share, builder, phase));
+            match spawned {
+                Ok(handle) => handles.push(handle),
+                Err(error) => {
+                    phase.set(PhaseState::Stop);
+                    return (
+                        Err(LoadError::io("starting a driver thread", error)),
+                        SessionStats::new(),
+                    );
+                }
+            }
+        }
+        let window = crate::run::measure(&phase, warmup, duration, server_pid);
+        phase.set(PhaseState::Stop);
+        let mut stats = SessionStats::new();
+        for handle in handles {
+            match handle.join() {
+                Ok(driven) => stats.merge(&driven),
+                Err(_) => stats
+                    .errors
+                    .add(&CallError::Io("a driver thread panicked".into())),
+            }
+        }
+        (window, stats)
+    });
+    stats.errors.merge(&opening_errors);
     Ok(HttpOutcome {
         stats,
         window: window?,

@@ -15,12 +15,13 @@
 //! call); a JSON or SSE answer is accepted. Failures are counted by kind, never dropped. The
 //! server's CPU time per call comes from `/proc/<pid>/stat` around the measured window.
 //!
-//! Plain threads and blocking sockets keep the tool's own cost per call low and easy to see
-//! (the load tool's CPU per call is reported too).
+//! Sessions are opened with blocking sockets, then driven by one epoll loop per thread (mio),
+//! which keeps the tool's own cost per call low; it is reported too (load-tool CPU per call).
 #![forbid(unsafe_code)]
 
 pub mod ceiling;
 pub mod cli;
+mod driver;
 pub mod error;
 pub mod hist;
 pub mod http;

@@ -48,6 +48,7 @@ fn execute(command: Command) -> Result<u8, LoadError> {
             sessions,
             era,
             same_ids,
+            threads,
             common,
         } => {
             let target = Target::parse(&url)?;
@@ -56,6 +57,7 @@ fn execute(command: Command) -> Result<u8, LoadError> {
                 target,
                 era,
                 sessions,
+                threads,
                 same_ids,
                 message_bytes: common.message_bytes,
                 call_timeout: common.timeout,

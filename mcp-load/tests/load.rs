@@ -50,6 +50,7 @@ fn http_load(url: &str, era: Era, sessions: u32) -> HttpLoad {
         target: Target::parse(url).unwrap(),
         era,
         sessions,
+        threads: 1,
         message_bytes: 0,
         call_timeout: TIMEOUT,
         same_ids: false,
@@ -80,7 +81,9 @@ fn assert_consistent(record: &LoadRecord, outcome_calls: u64) {
 fn http_runs_against_our_server_in_both_eras() {
     let url = our_server();
     for era in [Era::Legacy, Era::Modern] {
-        let load = http_load(&url, era, 4);
+        let mut load = http_load(&url, era, 4);
+        // One driver thread, or sessions shared by two.
+        load.threads = if era == Era::Legacy { 1 } else { 2 };
         // The server is this process: its CPU time is read like any other pid's.
         let outcome = http::run(&load, WARMUP, DURATION, Some(std::process::id())).unwrap();
         assert_eq!(outcome.stats.hist.count(), outcome.stats.calls);
@@ -173,21 +176,30 @@ struct Sent {
     wrong_id: AtomicU64,
 }
 
-/// A modern-era "server": answers `tools/call` with the echo, except every 5th request
-/// (counting from the second) gets another text and every 5th (from the fourth) another id.
-fn wrong_server(sent: Arc<Sent>) -> String {
+/// How the fake server answers.
+#[derive(Clone, Copy)]
+struct Style {
+    /// Every 5th request (counting from the second) gets another text and every 5th (from
+    /// the fourth) another id.
+    wrong: bool,
+    /// Answer as a chunked SSE stream: a priming event, a notification, then the answer.
+    sse: bool,
+}
+
+/// A modern-era "server": answers `tools/call` with the echo, as `style` says.
+fn fake_server(sent: Arc<Sent>, style: Style) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/mcp", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let sent = Arc::clone(&sent);
-            std::thread::spawn(move || serve_wrongly(stream.unwrap(), &sent));
+            std::thread::spawn(move || serve_fake(stream.unwrap(), &sent, style));
         }
     });
     url
 }
 
-fn serve_wrongly(mut stream: TcpStream, sent: &Sent) {
+fn serve_fake(mut stream: TcpStream, sent: &Sent, style: Style) {
     let limits = Limits::default();
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -232,6 +244,7 @@ fn serve_wrongly(mut stream: TcpStream, sent: &Sent) {
             .unwrap_or_default()
             .to_owned();
         match sent.requests.fetch_add(1, Ordering::SeqCst) % 5 {
+            _ if !style.wrong => {}
             1 => {
                 text.push_str("-wrong");
                 sent.wrong_text.fetch_add(1, Ordering::SeqCst);
@@ -247,10 +260,26 @@ fn serve_wrongly(mut stream: TcpStream, sent: &Sent) {
             "result": {"content": [{"type": "text", "text": text}]}
         })
         .to_string();
-        let response = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
-            answer.len()
-        );
+        let response = if style.sse {
+            let events = format!(
+                "id: 1\ndata:\n\n\
+                 event: message\ndata: {{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{{}}}}\n\n\
+                 event: message\ndata: {answer}\n\n"
+            );
+            // Two chunks, split inside an event.
+            let (first, second) = events.split_at(events.len() / 2);
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n\
+                 {:x}\r\n{first}\r\n{:x}\r\n{second}\r\n0\r\n\r\n",
+                first.len(),
+                second.len()
+            )
+        } else {
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+                answer.len()
+            )
+        };
         if stream.write_all(response.as_bytes()).is_err() {
             return;
         }
@@ -260,7 +289,11 @@ fn serve_wrongly(mut stream: TcpStream, sent: &Sent) {
 #[test]
 fn every_wrong_answer_is_counted() {
     let sent = Arc::new(Sent::default());
-    let url = wrong_server(Arc::clone(&sent));
+    let style = Style {
+        wrong: true,
+        sse: false,
+    };
+    let url = fake_server(Arc::clone(&sent), style);
     let load = http_load(&url, Era::Modern, 3);
     let outcome = http::run(&load, WARMUP, DURATION, None).unwrap();
     let record = http::record("wrong", &load, &outcome, None);
@@ -282,13 +315,33 @@ fn every_wrong_answer_is_counted() {
 
 #[test]
 fn a_server_without_the_era_fails_the_preflight() {
-    // The wrong server answers its first request (the preflight) correctly only in the modern
+    // The fake server answers its first request (the preflight) correctly only in the modern
     // era; a legacy `initialize` gets an echo result without `protocolVersion`.
     let sent = Arc::new(Sent::default());
-    let url = wrong_server(Arc::clone(&sent));
+    let style = Style {
+        wrong: true,
+        sse: false,
+    };
+    let url = fake_server(Arc::clone(&sent), style);
     let error = http::run(&http_load(&url, Era::Legacy, 1), WARMUP, DURATION, None).unwrap_err();
     assert!(
         matches!(error, mcp_load::LoadError::Preflight(_)),
         "{error}"
     );
+}
+
+#[test]
+fn sse_answers_after_notifications_are_accepted() {
+    let sent = Arc::new(Sent::default());
+    let style = Style {
+        wrong: false,
+        sse: true,
+    };
+    let url = fake_server(Arc::clone(&sent), style);
+    let mut load = http_load(&url, Era::Modern, 4);
+    load.threads = 2;
+    let outcome = http::run(&load, WARMUP, DURATION, None).unwrap();
+    let record = http::record("sse", &load, &outcome, None);
+    assert_consistent(&record, outcome.stats.calls);
+    assert!(record.calls <= sent.requests.load(Ordering::SeqCst));
 }

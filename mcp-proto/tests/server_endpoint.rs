@@ -265,6 +265,23 @@ fn a_legacy_session_serves_requests_without_meta_and_answers_ping() {
     // Legacy answers are not rewritten.
     server.respond(id, &json!({"tools": []})).unwrap();
     assert_eq!(wire(&mut server)[0]["result"], json!({"tools": []}));
+    // A result built with the modern default loses it: legacy results have no resultType.
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "t"}}),
+    );
+    let [ServerEvent::Request { id, .. }] = &events(&mut server)[..] else {
+        panic!()
+    };
+    let result = mcp_proto::types::CallToolResult {
+        result_type: Some(mcp_proto::types::ResultType::Complete),
+        ..mcp_proto::types::CallToolResult::text("done")
+    };
+    server.respond(id, &result).unwrap();
+    assert_eq!(
+        wire(&mut server)[0]["result"],
+        json!({"content": [{"type": "text", "text": "done"}]})
+    );
     // Modern-only methods are refused inside a legacy session when sent without modern _meta.
     send(
         &mut server,

@@ -229,8 +229,12 @@ struct Answering {
     progress_token: Option<ProgressToken>,
     /// Modern `_meta.logLevel`: log messages for this request only at or above it.
     log_level: Option<LoggingLevel>,
-    /// Whether the request declared the tasks extension (only then may it get a task result).
+    /// Whether the request may get a task result (legacy: the 2025-11-25 tasks; modern: the
+    /// extension declared).
     accepts_tasks: bool,
+    /// Whether the client declared the tasks extension, whose results carry `resultType` in
+    /// either era.
+    tasks_extension: bool,
     /// Whether a modern result must carry `ttlMs` and `cacheScope`.
     cacheable: bool,
 }
@@ -314,7 +318,8 @@ impl ServerEndpoint {
     }
 
     /// Answers request `id` with `result`. For a modern request, `resultType: "complete"` is
-    /// added when `result` is an object without one.
+    /// added when `result` is an object without one; for a legacy request it is removed
+    /// (unless the client declared the tasks extension, which uses it on legacy sessions too).
     ///
     /// # Errors
     /// [`ServerError`] when the request is not awaiting an answer or the result does not
@@ -349,6 +354,15 @@ impl ServerEndpoint {
             object
                 .entry("resultType")
                 .or_insert_with(|| serde_json::Value::from("complete"));
+        } else if answering.is_some_and(|a| a.era == Era::Legacy && !a.tasks_extension)
+            && let Some(object) = value.as_object_mut()
+            && object
+                .get("resultType")
+                .is_some_and(|kind| kind == "complete")
+        {
+            // A legacy result has no `resultType` (only the tasks extension brings it to
+            // legacy sessions); results built for either era carry the modern default.
+            object.remove("resultType");
         }
         let raw =
             RawJson::from_serialize(&value).map_err(|e| ServerError::Serialize(e.to_string()))?;
@@ -1006,16 +1020,17 @@ impl ServerEndpoint {
                 let _ = self.conn.respond(&id, Ok(RawJson::empty_object()));
             }
             request => {
+                let tasks_extension = context
+                    .client_capabilities
+                    .extension(TASKS_EXTENSION_ID)
+                    .is_some();
                 let answering = Answering {
                     era: context.era,
                     scope: context.scope,
                     progress_token: context.progress_token.clone(),
                     log_level: context.log_level,
-                    accepts_tasks: context.era == Era::Legacy
-                        || context
-                            .client_capabilities
-                            .extension(TASKS_EXTENSION_ID)
-                            .is_some(),
+                    accepts_tasks: context.era == Era::Legacy || tasks_extension,
+                    tasks_extension,
                     cacheable: CACHEABLE_METHODS.contains(&request.method()),
                 };
                 self.answering.insert(id.clone(), answering);

@@ -129,10 +129,10 @@ fn run_probes() -> (usize, usize) {
 }
 
 /// Runs the black-box probe (`conformance probe --url`) against `conformance server` on each
-/// runtime; prints each report and its count; returns how many checks failed (a fixture that
-/// does not start, or cannot be probed, counts as one).
-fn run_url_probes(runtimes: &[RuntimeKind], out: &Path) -> usize {
-    let mut failed = 0;
+/// runtime; prints each report and its count; returns how many checks passed and failed (a
+/// fixture that does not start, or cannot be probed, counts as one failure).
+fn run_url_probes(runtimes: &[RuntimeKind], out: &Path) -> (usize, usize) {
+    let (mut passed, mut failed) = (0, 0);
     for &runtime in runtimes {
         let log = out.join(format!("probe-fixture-{runtime}.log"));
         let report = FixtureProcess::start(runtime, &log).and_then(|fixture| {
@@ -148,6 +148,7 @@ fn run_url_probes(runtimes: &[RuntimeKind], out: &Path) -> usize {
                     println!("{line}");
                 }
                 println!("probe {runtime}: {}\n", report.summary());
+                passed += report.count(ProbeVerdict::Pass);
                 failed += report.count(ProbeVerdict::Fail);
             }
             Err(problem) => {
@@ -156,7 +157,7 @@ fn run_url_probes(runtimes: &[RuntimeKind], out: &Path) -> usize {
             }
         }
     }
-    failed
+    (passed, failed)
 }
 
 /// The runs of one harness version at one wire against one fixture.
@@ -278,9 +279,16 @@ pub(crate) fn run_command(args: &[String]) -> Result<bool, String> {
     let _ = fs::remove_dir_all(&out);
     let mut probes_failed = 0;
     if !options.no_probes {
-        probes_failed = run_probes().1;
+        let (mut passed, mut failed) = run_probes();
         fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-        probes_failed += run_url_probes(&options.runtimes, &out);
+        let (url_passed, url_failed) = run_url_probes(&options.runtimes, &out);
+        passed += url_passed;
+        failed += url_failed;
+        probes_failed = failed;
+        if options.probes_only {
+            println!("in-process and black-box probes together:");
+            println!("{passed} passed, {failed} failed");
+        }
     }
     if options.probes_only {
         return Ok(probes_failed == 0);

@@ -196,10 +196,11 @@ if markdown:
         f.write(f"Probed on {date} (Node {node}) with `scripts/probe-peers.sh`.\n\n")
         f.write("| check | rule | " + " | ".join(names) + " |\n")
         f.write("|---|---|" + "---|" * len(names) + "\n")
-        esc = lambda s: s.replace("|", "\\|")
+        esc = lambda s: s.replace("|", "\\|").replace("*", "\\*")
+        cell = lambda v: f"**{v}**" if v == "FAIL" else v
         for check in order:
             row = [f"`{esc(check)}`", esc(rules[check])]
-            row += [cells[n].get(check, "") for n in names]
+            row += [cell(cells[n].get(check, "")) for n in names]
             f.write("| " + " | ".join(row) + " |\n")
         f.write("| **total** | passed, failed, warnings, skipped | ")
         f.write(" | ".join(esc(", ".join(x.split()[0] for x in totals[n].split(", "))) if totals[n] != "not probed" else "not probed" for n in names))

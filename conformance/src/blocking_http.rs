@@ -88,7 +88,9 @@ impl Endpoint {
             url: url.to_owned(),
             why: why.to_owned(),
         };
-        let uri: http::Uri = url.parse().map_err(|e: http::uri::InvalidUri| bad(&e.to_string()))?;
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| bad(&e.to_string()))?;
         match uri.scheme_str() {
             Some("http") => {}
             Some(other) => return Err(bad(&format!("scheme {other} (only http:// is probed)"))),
@@ -499,10 +501,16 @@ impl Conn {
                 Ok(false)
             }
             Ok(n) => {
-                self.buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                self.buf
+                    .extend_from_slice(chunk.get(..n).unwrap_or_default());
                 Ok(true)
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 Err(ReadFailure::Timeout)
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(true),
@@ -648,9 +656,13 @@ impl BodyReader {
                 Framing::None | Framing::Length(0) => return Ok(None),
                 Framing::Length(left) => {
                     if conn.buf.is_empty() && !self.more(conn)? {
-                        return Err(format!("the connection closed {left} bytes before the body's end"));
+                        return Err(format!(
+                            "the connection closed {left} bytes before the body's end"
+                        ));
                     }
-                    let n = usize::try_from(left).unwrap_or(usize::MAX).min(conn.buf.len());
+                    let n = usize::try_from(left)
+                        .unwrap_or(usize::MAX)
+                        .min(conn.buf.len());
                     self.framing = Framing::Length(left - n as u64);
                     return Ok(Some(conn.take(n)));
                 }
@@ -678,7 +690,9 @@ impl BodyReader {
                     if conn.buf.is_empty() && !self.more(conn)? {
                         return Err("the connection closed inside a chunk".into());
                     }
-                    let n = usize::try_from(left).unwrap_or(usize::MAX).min(conn.buf.len());
+                    let n = usize::try_from(left)
+                        .unwrap_or(usize::MAX)
+                        .min(conn.buf.len());
                     let left = left - n as u64;
                     self.framing = Framing::Chunked(if left == 0 {
                         ChunkState::DataEnd
@@ -704,7 +718,8 @@ impl BodyReader {
     }
 
     fn more(&self, conn: &mut Conn) -> Result<bool, String> {
-        conn.fill().map_err(|failure| failure.describe(conn.timeout))
+        conn.fill()
+            .map_err(|failure| failure.describe(conn.timeout))
     }
 }
 
@@ -805,7 +820,11 @@ pub(crate) fn raw_exchange(
 }
 
 /// Sends `bytes` on a fresh connection and closes it at once, without reading.
-pub(crate) fn send_and_drop(endpoint: &Endpoint, bytes: &[u8], wait: Duration) -> Result<(), HttpError> {
+pub(crate) fn send_and_drop(
+    endpoint: &Endpoint,
+    bytes: &[u8],
+    wait: Duration,
+) -> Result<(), HttpError> {
     let mut stream = endpoint.connect(wait)?;
     stream
         .set_write_timeout(Some(wait))
@@ -878,10 +897,20 @@ mod tests {
 
     #[test]
     fn urls_other_than_plain_http_are_refused() {
-        for url in ["https://127.0.0.1/mcp", "127.0.0.1:80/mcp", "http://u:p@127.0.0.1/mcp"] {
-            assert!(matches!(Endpoint::parse(url), Err(HttpError::Url { .. })), "{url}");
+        for url in [
+            "https://127.0.0.1/mcp",
+            "127.0.0.1:80/mcp",
+            "http://u:p@127.0.0.1/mcp",
+        ] {
+            assert!(
+                matches!(Endpoint::parse(url), Err(HttpError::Url { .. })),
+                "{url}"
+            );
         }
         let endpoint = Endpoint::parse("http://127.0.0.1:9/mcp?x=1").unwrap();
-        assert_eq!((endpoint.host.as_str(), endpoint.path.as_str()), ("127.0.0.1:9", "/mcp?x=1"));
+        assert_eq!(
+            (endpoint.host.as_str(), endpoint.path.as_str()),
+            ("127.0.0.1:9", "/mcp?x=1")
+        );
     }
 }

@@ -313,7 +313,10 @@ fn run_table(probe: &mut Probe, checks: &[Check]) -> Vec<CheckResult> {
             let outcome = if probe.speaks(wire) {
                 (check.run)(probe, wire)
             } else {
-                Err(Miss::Skip(format!("the server does not speak the {} era", wire.name())))
+                Err(Miss::Skip(format!(
+                    "the server does not speak the {} era",
+                    wire.name()
+                )))
             };
             let (verdict, observed) = match outcome {
                 Ok(()) => (Verdict::Pass, None),
@@ -604,7 +607,7 @@ fn accept_check(row: &'static AcceptRow) -> Check {
         (false, false) => "406",
     };
     let (severity, reference) = if accept_is_mcp_compliant(row) {
-        (Severity::Must, "§4.2")
+        (Severity::Must, "§4.2/§4.L")
     } else {
         (Severity::Should, "RFC 9110 §12.5.1")
     };
@@ -699,7 +702,9 @@ fn response_modern(p: &mut Probe, _: Wire) -> Checked {
 fn with_session(p: &Probe) -> Result<Legacy, Miss> {
     match &p.legacy {
         Some(legacy) if legacy.session.is_some() => Ok(legacy.clone()),
-        _ => Err(Miss::Skip("the server issued no Mcp-Session-Id (stateless)".into())),
+        _ => Err(Miss::Skip(
+            "the server issued no Mcp-Session-Id (stateless)".into(),
+        )),
     }
 }
 
@@ -746,7 +751,9 @@ fn session_deleted(p: &mut Probe, _: Wire) -> Checked {
         .header(SESSION_HEADER, session.as_str());
     let deleted = p.send(&delete, &Want::AnyAnswer)?;
     if deleted.status == 405 {
-        return Err(Miss::Skip("DELETE → 405: the server does not let clients end sessions".into()));
+        return Err(Miss::Skip(
+            "DELETE → 405: the server does not let clients end sessions".into(),
+        ));
     }
     if !deleted.is_success() {
         return Err(broken(format!("DELETE answered {}", deleted.describe())));
@@ -799,7 +806,10 @@ fn put_405(p: &mut Probe, _: Wire) -> Checked {
 }
 
 fn get_legacy(p: &mut Probe, _: Wire) -> Checked {
-    let legacy = p.legacy.clone().ok_or_else(|| broken("no legacy session"))?;
+    let legacy = p
+        .legacy
+        .clone()
+        .ok_or_else(|| broken("no legacy session"))?;
     let mut request = Request::new("GET")
         .header("Accept", "text/event-stream")
         .header(VERSION_HEADER, legacy.version.as_str());
@@ -859,7 +869,10 @@ fn version_modern(p: &mut Probe, _: Wire) -> Checked {
         .and_then(Value::as_array);
     let lists_modern = supported.is_some_and(|s| s.iter().any(|v| v == MODERN));
     let names_request = data.and_then(|d| d.get("requested")) == Some(&json!(requested));
-    if response.status == 400 && response.error_code() == Some(-32022) && lists_modern && names_request
+    if response.status == 400
+        && response.error_code() == Some(-32022)
+        && lists_modern
+        && names_request
     {
         Ok(())
     } else {
@@ -885,7 +898,11 @@ fn initialize_future(p: &mut Probe, _: Wire) -> Checked {
             fresh.version
         )));
     }
-    let latest = p.legacy.as_ref().map(|l| l.version.clone()).unwrap_or_default();
+    let latest = p
+        .legacy
+        .as_ref()
+        .map(|l| l.version.clone())
+        .unwrap_or_default();
     if fresh.version < latest {
         return Err(Miss::Soft(format!(
             "answered {:?}, older than the {latest:?} it speaks (SHOULD be its latest)",
@@ -956,7 +973,10 @@ fn error_code_is(response: &Response, code: i64) -> Checked {
     match response.error_code() {
         Some(got) if got == code => Ok(()),
         Some(got) => Err(broken(format!("error {got}: {}", response.describe()))),
-        None => Err(broken(format!("no JSON-RPC error: {}", response.describe()))),
+        None => Err(broken(format!(
+            "no JSON-RPC error: {}",
+            response.describe()
+        ))),
     }
 }
 
@@ -983,8 +1003,16 @@ fn id_null(p: &mut Probe, wire: Wire) -> Checked {
     if response.status == 202 {
         return Err(broken("202: treated as a notification"));
     }
-    if response.answer.as_ref().and_then(|a| a.get("result")).is_some() {
-        return Err(broken(format!("answered as a request: {}", response.describe())));
+    if response
+        .answer
+        .as_ref()
+        .and_then(|a| a.get("result"))
+        .is_some()
+    {
+        return Err(broken(format!(
+            "answered as a request: {}",
+            response.describe()
+        )));
     }
     match response.error_code() {
         Some(-32600) => Ok(()),
@@ -998,7 +1026,11 @@ fn id_null(p: &mut Probe, wire: Wire) -> Checked {
 
 fn batch_refused(p: &mut Probe, wire: Wire) -> Checked {
     if wire == Wire::Legacy {
-        let version = p.legacy.as_ref().map(|l| l.version.clone()).unwrap_or_default();
+        let version = p
+            .legacy
+            .as_ref()
+            .map(|l| l.version.clone())
+            .unwrap_or_default();
         if version.as_str() < "2025-06-18" {
             return Err(Miss::Skip(format!("{version} has batches")));
         }
@@ -1028,7 +1060,10 @@ fn unknown_method(p: &mut Probe, wire: Wire) -> Checked {
     let response = p.send(&request, &Want::Id(id))?;
     error_code_is(&response, -32601)?;
     if wire == Wire::Modern && response.status != 404 {
-        return Err(broken(format!("-32601 but not 404: {}", response.describe())));
+        return Err(broken(format!(
+            "-32601 but not 404: {}",
+            response.describe()
+        )));
     }
     Ok(())
 }
@@ -1058,19 +1093,26 @@ fn alive(p: &mut Probe, wire: Wire) -> Checked {
     let (request, id) = match wire {
         Wire::Modern => {
             let discover = p.discover()?;
-            if discover.answer.as_ref().and_then(|a| a.get("result")).is_none() {
+            if discover
+                .answer
+                .as_ref()
+                .and_then(|a| a.get("result"))
+                .is_none()
+            {
                 return Err(broken(format!("server/discover: {}", discover.describe())));
             }
             p.call(Wire::Modern, "tools/list", json!({}))
         }
         Wire::Legacy => {
             let (fresh, response) = p.initialize(LEGACY)?;
-            let fresh = fresh.ok_or_else(|| broken(format!("initialize: {}", response.describe())))?;
+            let fresh =
+                fresh.ok_or_else(|| broken(format!("initialize: {}", response.describe())))?;
             let initialized = legacy_post(&fresh.version, fresh.session.as_deref())
                 .body(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string());
             p.send(&initialized, &Want::AnyAnswer)?;
             let id = p.id();
-            let request = legacy_post(&fresh.version, fresh.session.as_deref()).body(tools_list_body(&id));
+            let request =
+                legacy_post(&fresh.version, fresh.session.as_deref()).body(tools_list_body(&id));
             (request, id)
         }
     };
@@ -1232,7 +1274,8 @@ impl Probe {
 
     /// Garbage on one connection, half a request on another; neither is judged.
     fn abuse(&self) {
-        let garbage = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03GARBAGE\xff\xfe\x00\r\n\r\n\r\n";
+        let garbage =
+            b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03GARBAGE\xff\xfe\x00\r\n\r\n\r\n";
         // What the server makes of them is its business; only that it survives is checked.
         let _ = blocking_http::raw_exchange(&self.endpoint, garbage, 4096, RAW_WAIT);
         let half = format!(

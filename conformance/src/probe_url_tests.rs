@@ -1,6 +1,11 @@
 //! The probe against our own fixture on both runtimes (no FAIL allowed), and against a small
 //! deliberately wrong server (its violations must be reported).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -30,7 +35,10 @@ fn accept_ids_are_unique_and_readable() {
     let distinct: HashSet<&String> = slugs.iter().collect();
     assert_eq!(distinct.len(), slugs.len(), "{slugs:?}");
     assert_eq!(accept_slug(&["*/*"]), "any");
-    assert_eq!(accept_slug(&["application/json", "text/event-stream"]), "json&sse");
+    assert_eq!(
+        accept_slug(&["application/json", "text/event-stream"]),
+        "json&sse"
+    );
     assert_eq!(
         accept_slug(&["Application/JSON, Text/Event-Stream"]),
         "mixedcase-json+sse"
@@ -52,7 +60,10 @@ fn only_rows_naming_both_types_are_musts() {
         .map(|row| row.name)
         .collect();
     assert!(musts.contains(&"two Accept lines combine"), "{musts:?}");
-    assert!(musts.contains(&"media types are case-insensitive"), "{musts:?}");
+    assert!(
+        musts.contains(&"media types are case-insensitive"),
+        "{musts:?}"
+    );
     assert!(
         !musts.iter().any(|name| name.contains("*/*")),
         "wildcards are HTTP's rule, not MCP's: {musts:?}"
@@ -132,7 +143,10 @@ fn our_fixture_passes(runtime: RuntimeKind) {
         .filter(|r| r.verdict == Verdict::Skip)
         .map(|r| r.id.as_str())
         .collect();
-    assert!(skipped.is_empty(), "{runtime}: skipped {skipped:?}\n{report}");
+    assert!(
+        skipped.is_empty(),
+        "{runtime}: skipped {skipped:?}\n{report}"
+    );
     for id in [
         "notification-202@legacy",
         "session-deleted-404@legacy",
@@ -244,7 +258,12 @@ fn serve_wrongly(mut conn: TcpStream) {
         }
     };
     if method != "POST" {
-        return respond(&mut conn, "405 Method Not Allowed", &[("Allow", "POST")], "");
+        return respond(
+            &mut conn,
+            "405 Method Not Allowed",
+            &[("Allow", "POST")],
+            "",
+        );
     }
     if length > 1024 * 1024 {
         return respond(&mut conn, "413 Payload Too Large", &[], "");
@@ -262,7 +281,8 @@ fn serve_wrongly(mut conn: TcpStream) {
         return respond(&mut conn, "406 Not Acceptable", &[], "");
     }
     let Ok(message) = serde_json::from_slice::<Value>(&body) else {
-        let error = r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}"#;
+        let error =
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}"#;
         return respond(&mut conn, "400 Bad Request", &json, error);
     };
     let id = message.get("id").cloned().unwrap_or(Value::Null);
@@ -296,7 +316,10 @@ fn a_wrong_server_gets_its_failures() {
         ..ProbeOptions::default()
     };
     let report = probe(&server.url, &options).unwrap();
-    assert_eq!(report.eras, "no modern era; legacy (2025-11-25, with sessions)");
+    assert_eq!(
+        report.eras,
+        "no modern era; legacy (2025-11-25, with sessions)"
+    );
     for (id, verdict) in [
         ("notification-202@legacy", Verdict::Fail),
         ("accept:mixedcase-json+sse@legacy", Verdict::Fail),
@@ -318,7 +341,12 @@ fn a_wrong_server_gets_its_failures() {
     let observed = notification.observed.as_deref().unwrap_or_default();
     assert!(observed.starts_with("200 application/json"), "{observed}");
     // The command's verdict: a FAIL means exit status 1.
-    let args = ["--url".to_owned(), server.url.clone(), "--timeout".into(), "5".into()];
+    let args = [
+        "--url".to_owned(),
+        server.url.clone(),
+        "--timeout".into(),
+        "5".into(),
+    ];
     assert_eq!(probe_command(&args), Ok(false));
 }
 

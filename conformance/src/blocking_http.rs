@@ -913,4 +913,127 @@ mod tests {
             ("127.0.0.1:9", "/mcp?x=1")
         );
     }
+
+    /// A server for one exchange: reads the request head, writes `response` (in `pieces`,
+    /// with a pause between them), then keeps the connection open until the client leaves.
+    fn one_shot(pieces: Vec<Vec<u8>>) -> (Endpoint, std::thread::JoinHandle<()>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+        let thread = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            for piece in pieces {
+                if conn.write_all(&piece).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            // Held open: only the client's leaving ends it (or the read timeout).
+            let _ = conn.read(&mut byte);
+        });
+        (Endpoint::parse(&url).unwrap(), thread)
+    }
+
+    /// A request without a body: the test server reads only heads.
+    fn get() -> Request {
+        Request::new("GET")
+    }
+
+    #[test]
+    fn a_chunked_event_stream_is_read_up_to_the_answer_and_no_further() {
+        let events = concat!(
+            "id: 0\ndata: \nretry: 3000\n\n",
+            "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{}}\n\n",
+            "data: {\"jsonrpc\":\"2.0\",\"id\":6,\"result\":{}}\n\n",
+            "data: {\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"ok\":true}}\n\n",
+        );
+        let mut pieces =
+            vec![b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec()];
+        // Chunks of 7 bytes, each sent alone: events and chunk framing split anywhere.
+        for chunk in events.as_bytes().chunks(7) {
+            let mut piece = format!("{:x};ext=1\r\n", chunk.len()).into_bytes();
+            piece.extend_from_slice(chunk);
+            piece.extend_from_slice(b"\r\n");
+            pieces.push(piece);
+        }
+        // The stream stays open after the answer: the client must not wait for its end.
+        let (endpoint, server) = one_shot(pieces);
+        let started = Instant::now();
+        let response = send(&endpoint, &get(), &Want::Id(7.into()), &Limits::default()).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(response.status, 200);
+        assert!(response.is_event_stream());
+        assert_eq!(response.events.len(), 4);
+        assert_eq!(response.answer.unwrap()["result"]["ok"], true);
+        assert_eq!(response.problem, None);
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_json_body_is_framed_by_its_length() {
+        let body = r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}}"#;
+        let head = format!(
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Type: Application/JSON; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let (endpoint, server) = one_shot(vec![head.into_bytes(), body.as_bytes().to_vec()]);
+        let response = send(&endpoint, &get(), &Want::Id(1.into()), &Limits::default()).unwrap();
+        assert_eq!((response.status, response.is_json()), (404, true));
+        assert_eq!(response.error_code(), Some(-32601));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_silent_or_endless_body_is_cut_by_the_limits() {
+        let head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n".to_vec();
+        let limits = Limits {
+            timeout: Duration::from_millis(300),
+            ..Limits::default()
+        };
+        let (endpoint, server) = one_shot(vec![head.clone(), b": keep-alive\n".to_vec()]);
+        let response = send(&endpoint, &get(), &Want::Id(1.into()), &limits).unwrap();
+        let problem = response.problem.unwrap();
+        assert!(problem.contains("no more data within"), "{problem}");
+        server.join().unwrap();
+
+        let mut pieces = vec![head];
+        pieces.extend(std::iter::repeat_n(
+            b": padding padding padding\n".to_vec(),
+            100,
+        ));
+        let (endpoint, server) = one_shot(pieces);
+        let limits = Limits {
+            max_body: 1024,
+            ..Limits::default()
+        };
+        let response = send(&endpoint, &get(), &Want::Id(1.into()), &limits).unwrap();
+        let problem = response.problem.unwrap();
+        assert!(problem.contains("exceeds 1024 bytes"), "{problem}");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn no_head_is_an_error() {
+        let (endpoint, server) = one_shot(vec![b"HTTP/1.1 20".to_vec()]);
+        let limits = Limits {
+            timeout: Duration::from_millis(300),
+            ..Limits::default()
+        };
+        assert!(matches!(
+            send(&endpoint, &get(), &Want::AnyAnswer, &limits),
+            Err(HttpError::Timeout(_))
+        ));
+        server.join().unwrap();
+        let (endpoint, server) = one_shot(vec![b"SSH-2.0-OpenSSH\r\n\r\n".to_vec()]);
+        assert!(matches!(
+            send(&endpoint, &get(), &Want::AnyAnswer, &limits),
+            Err(HttpError::Malformed(_))
+        ));
+        server.join().unwrap();
+    }
 }

@@ -88,10 +88,11 @@ wait_port() {
   return 1
 }
 
-# with_pythonpath PATH COMMAND…: runs COMMAND with PYTHONPATH set only when PATH is not empty.
+# with_pythonpath PATH COMMAND…: becomes COMMAND (exec: started with `&`, its pid is the
+# server's own, so stopping it stops the server) with PYTHONPATH set only when PATH is not empty.
 with_pythonpath() {
   local path=$1; shift
-  if [ -n "$path" ]; then PYTHONPATH=$path "$@"; else "$@"; fi
+  if [ -n "$path" ]; then PYTHONPATH=$path exec "$@"; else exec "$@"; fi
 }
 
 # start NAME: starts server NAME on a fresh port; sets $url.

@@ -13,7 +13,7 @@ pub use crate::process::{ChildCommand, ChildExit, CommandLineError, EndedBy};
 pub use crate::proxy::{NoProxy, ProxyConfig, ProxyError};
 pub use crate::serve::ServeReport;
 pub use crate::server::{
-    Context, ContinueAsTaskError, Continuation, HandlerError, InputError, Server, ServerBuilder,
+    Context, Continuation, ContinueAsTaskError, HandlerError, InputError, Server, ServerBuilder,
     TaskCreation, TaskSupport, UriTemplate, UriTemplateError,
 };
 pub use crate::stack::Stack;

@@ -28,7 +28,7 @@ use serde_json::Value;
 use crate::entropy::os_entropy;
 use crate::runtime::BoxFuture;
 use crate::server::{
-    Context, ContinueAsTaskError, Continuation, InputError, Link, Progress, Server, TaskCreation,
+    Context, Continuation, ContinueAsTaskError, InputError, Link, Progress, Server, TaskCreation,
     TaskSupport, ToTask,
 };
 use crate::tasks::{TaskError, TaskTable};
@@ -204,8 +204,11 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     TaskPlan::Direct => (None, false),
                     TaskPlan::Deferred => (None, context.era == Era::Modern),
                     TaskPlan::Created(task_id, created) => {
-                        self.ready
-                            .push_back(Produced::Answer(key.clone(), id.clone(), Ok(created)));
+                        self.ready.push_back(Produced::Answer(
+                            key.clone(),
+                            id.clone(),
+                            Ok(created),
+                        ));
                         (Some(task_id), false)
                     }
                 };
@@ -670,7 +673,8 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             .tasks
             .create(Instant::now(), SystemTime::now(), task_id.clone())
             .map_err(|e| e.to_string())?;
-        let created = serde_json::to_value(CreateTaskResult::new(task)).map_err(|e| e.to_string())?;
+        let created =
+            serde_json::to_value(CreateTaskResult::new(task)).map_err(|e| e.to_string())?;
         Ok((task_id, created))
     }
 
@@ -717,7 +721,8 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             result: got.result,
             error: got.error,
         };
-        self.ready.push_back(Produced::TaskChanged(Box::new(params)));
+        self.ready
+            .push_back(Produced::TaskChanged(Box::new(params)));
     }
 
     /// Forgets expired tasks and stops their handlers.
@@ -1224,5 +1229,296 @@ mod named_input_tests {
         let (sent, closed) = settle(&mut app, &mut endpoint, now);
         assert_eq!(sent[0]["result"]["content"][0]["text"], "done", "{sent:?}");
         assert!(closed, "the handler's close_stream reaches the transport");
+    }
+}
+
+#[cfg(test)]
+mod task_tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context as TaskContext, Poll, Wake, Waker};
+    use std::time::Instant;
+
+    use mcp_proto::engine::{ServerEndpoint, Transmit, TransportScope};
+    use mcp_proto::jsonrpc::{DecodeOptions, decode_message, encode};
+    use mcp_proto::types::{CallToolResult, InputRequest, InputResponse, Tool};
+    use serde_json::{Value, json};
+
+    use super::App;
+    use crate::server::{Continuation, HandlerError, Server, TaskCreation, TaskSupport};
+
+    fn tool(name: &str) -> Tool {
+        serde_json::from_value(json!({"name": name, "inputSchema": {"type": "object"}})).unwrap()
+    }
+
+    fn name_form() -> InputRequest {
+        serde_json::from_value(json!({"method": "elicitation/create", "params": {
+            "message": "Your name?",
+            "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}
+        }}))
+        .unwrap()
+    }
+
+    /// `greet` and `greet_required` ask a name while the call is open, then go on as a task;
+    /// `gated` (a task on arrival) waits for the test's signal, asks, and answers.
+    fn server(gate: async_channel::Receiver<()>) -> Server {
+        let greet = |ctx: crate::server::Context, _| async move {
+            let answer = ctx.ask_as("user_name", name_form()).await?;
+            let InputResponse::Elicit(answer) = answer else {
+                return Err(HandlerError::internal("not an elicitation result"));
+            };
+            let name = answer
+                .content
+                .and_then(|c| c.get("name").map(|n| serde_json::to_value(n).unwrap()))
+                .unwrap_or_default();
+            let how = match ctx.continue_as_task().await? {
+                Continuation::Task { .. } => "as a task",
+                Continuation::Direct => "directly",
+            };
+            // Asked again for a task: the same one.
+            let again = ctx.continue_as_task().await?;
+            assert_eq!(again == Continuation::Direct, how == "directly");
+            Ok::<_, HandlerError>(CallToolResult::text(format!("Hello, {name}! ({how})")))
+        };
+        Server::builder("s", "1")
+            .tool(tool("greet"), greet)
+            .task_support("greet", TaskSupport::Optional)
+            .task_creation("greet", TaskCreation::Deferred)
+            .tool(tool("greet_required"), greet)
+            .task_support("greet_required", TaskSupport::Required)
+            .task_creation("greet_required", TaskCreation::Deferred)
+            .tool(tool("gated"), move |ctx, _| {
+                let gate = gate.clone();
+                async move {
+                    let _ = gate.recv().await;
+                    ctx.ask_as("ok", name_form()).await?;
+                    Ok::<_, HandlerError>(CallToolResult::text("opened"))
+                }
+            })
+            .task_support("gated", TaskSupport::Optional)
+            .build()
+    }
+
+    fn request(id: u32, method: &str, params: Value, declares_tasks: bool) -> Value {
+        let mut capabilities = json!({"elicitation": {}});
+        if declares_tasks {
+            capabilities["extensions"] = json!({"io.modelcontextprotocol/tasks": {}});
+        }
+        let mut params = params;
+        params["_meta"] = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": capabilities,
+            "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"}
+        });
+        json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+    }
+
+    struct Pair {
+        app: App<()>,
+        endpoint: ServerEndpoint,
+    }
+
+    impl Pair {
+        fn new(server: Server) -> Self {
+            Self {
+                endpoint: ServerEndpoint::new(server.config()),
+                app: App::new(server),
+            }
+        }
+
+        /// Sends `message`, runs until idle, returns what was sent.
+        fn exchange(&mut self, message: &Value) -> Vec<Value> {
+            let message = decode_message(
+                &serde_json::to_vec(message).unwrap(),
+                &DecodeOptions::default(),
+            )
+            .unwrap();
+            self.endpoint
+                .handle_message(Instant::now(), TransportScope::CONNECTION, message);
+            self.settle()
+        }
+
+        /// Runs until idle: nothing ready, and nothing woken since (a handler answered
+        /// through a channel is polled again, as the owner task would be woken).
+        fn settle(&mut self) -> Vec<Value> {
+            let woken = Arc::new(Woken(AtomicBool::new(false)));
+            let waker = Waker::from(Arc::clone(&woken));
+            let mut cx = TaskContext::from_waker(&waker);
+            let mut sent = Vec::new();
+            loop {
+                while let Some(event) = self.endpoint.poll_event() {
+                    self.app.on_event(&(), event);
+                }
+                while let Some(transmit) = self.endpoint.poll_transmit() {
+                    if let Transmit::Send { message, .. } = transmit {
+                        sent.push(serde_json::from_slice(&encode(&message)).unwrap());
+                    }
+                }
+                match self.app.poll(&mut cx, true) {
+                    Poll::Ready(produced) => {
+                        self.app
+                            .apply(Instant::now(), produced, Some(&mut self.endpoint));
+                    }
+                    Poll::Pending if woken.0.swap(false, Ordering::SeqCst) => {}
+                    Poll::Pending => return sent,
+                }
+            }
+        }
+    }
+
+    /// A waker that remembers it was woken.
+    struct Woken(AtomicBool);
+
+    impl Wake for Woken {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn answer_to(sent: &[Value], id: u32) -> Value {
+        sent.iter()
+            .find(|m| m["id"] == id)
+            .unwrap_or_else(|| panic!("no answer to {id} in {sent:?}"))
+            .clone()
+    }
+
+    #[test]
+    fn a_deferred_call_asks_first_then_becomes_a_task_for_declaring_clients_only() {
+        let (_open, gate) = async_channel::bounded(1);
+        let mut pair = Pair::new(server(gate));
+        for (first, declares) in [(1, true), (10, false)] {
+            let call = json!({"name": "greet", "arguments": {}});
+            let sent = pair.exchange(&request(first, "tools/call", call.clone(), declares));
+            let round_1 = answer_to(&sent, first)["result"].clone();
+            assert_eq!(round_1["resultType"], "input_required", "{round_1}");
+            assert!(round_1.get("taskId").is_none(), "{round_1}");
+            assert!(
+                round_1["inputRequests"]["user_name"].is_object(),
+                "{round_1}"
+            );
+
+            let mut retry = call;
+            retry["requestState"] = round_1["requestState"].clone();
+            retry["inputResponses"] =
+                json!({"user_name": {"action": "accept", "content": {"name": "Alice"}}});
+            let sent = pair.exchange(&request(first + 1, "tools/call", retry, declares));
+            let round_2 = answer_to(&sent, first + 1)["result"].clone();
+            if !declares {
+                assert_eq!(round_2["resultType"], "complete", "{round_2}");
+                assert_eq!(
+                    round_2["content"][0]["text"],
+                    "Hello, \"Alice\"! (directly)"
+                );
+                continue;
+            }
+            assert_eq!(round_2["resultType"], "task", "{round_2}");
+            assert_eq!(round_2["status"], "working", "{round_2}");
+            assert!(round_2.get("requestState").is_none(), "{round_2}");
+            assert!(round_2.get("inputRequests").is_none(), "{round_2}");
+            let task_id = round_2["taskId"].as_str().unwrap().to_owned();
+            let get = json!({"taskId": task_id});
+            let sent = pair.exchange(&request(first + 2, "tasks/get", get, true));
+            let got = answer_to(&sent, first + 2)["result"].clone();
+            assert_eq!(got["status"], "completed", "{got}");
+            assert_eq!(
+                got["result"]["content"][0]["text"],
+                "Hello, \"Alice\"! (as a task)"
+            );
+        }
+    }
+
+    #[test]
+    fn a_required_deferred_tool_refuses_clients_without_the_extension_up_front() {
+        let (_open, gate) = async_channel::bounded(1);
+        let mut pair = Pair::new(server(gate));
+        let call = json!({"name": "greet_required", "arguments": {}});
+        let sent = pair.exchange(&request(1, "tools/call", call, false));
+        let refused = answer_to(&sent, 1);
+        assert_eq!(refused["error"]["code"], -32021, "{refused}");
+        assert_eq!(
+            refused["error"]["data"]["requiredCapabilities"]["extensions"],
+            json!({"io.modelcontextprotocol/tasks": {}})
+        );
+        assert_eq!(pair.app.running.len(), 0, "its handler never ran");
+    }
+
+    #[test]
+    fn status_changes_reach_the_subscriptions_following_the_task() {
+        let (open, gate) = async_channel::bounded(1);
+        let mut pair = Pair::new(server(gate));
+        let sent = pair.exchange(&request(1, "tools/call", json!({"name": "gated"}), true));
+        let created = answer_to(&sent, 1)["result"].clone();
+        assert_eq!(created["resultType"], "task", "{created}");
+        let task_id = created["taskId"].as_str().unwrap().to_owned();
+
+        let follow = json!({"notifications": {"taskIds": [task_id]}});
+        let sent = pair.exchange(&request(2, "subscriptions/listen", follow, true));
+        assert_eq!(
+            sent[0]["params"]["notifications"]["taskIds"][0],
+            task_id.as_str()
+        );
+        let other = json!({"notifications": {"taskIds": ["another-task"]}});
+        pair.exchange(&request(3, "subscriptions/listen", other, true));
+
+        // The handler asks: input_required, with the request inline.
+        open.try_send(()).unwrap();
+        let sent = pair.settle();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        let note = &sent[0];
+        assert_eq!(note["method"], "notifications/tasks");
+        assert_eq!(
+            note["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+            2
+        );
+        assert_eq!(note["params"]["taskId"], task_id.as_str());
+        assert_eq!(note["params"]["status"], "input_required");
+        assert!(note["params"]["inputRequests"]["ok"].is_object(), "{note}");
+
+        // An update answering nothing changes nothing.
+        let update = json!({"taskId": task_id, "inputResponses": {"nobody-asked": {}}});
+        let sent = pair.exchange(&request(4, "tasks/update", update, true));
+        assert_eq!(sent.len(), 1, "only the ack: {sent:?}");
+
+        // The answer: working again, then completed with the result inline.
+        let answer = json!({"action": "accept", "content": {"name": "x"}});
+        let update = json!({"taskId": task_id, "inputResponses": {"ok": answer}});
+        let sent = pair.exchange(&request(5, "tasks/update", update, true));
+        let notes: Vec<&Value> = sent
+            .iter()
+            .filter(|m| m["method"] == "notifications/tasks")
+            .collect();
+        let statuses: Vec<&Value> = notes.iter().map(|n| &n["params"]["status"]).collect();
+        assert_eq!(statuses, ["working", "completed"], "{sent:?}");
+        assert_eq!(notes[1]["params"]["result"]["content"][0]["text"], "opened");
+        assert!(
+            notes
+                .iter()
+                .all(|n| n["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == 2),
+            "subscription 3 follows another task: {notes:?}"
+        );
+    }
+
+    #[test]
+    fn a_cancelled_task_is_announced() {
+        let (_open, gate) = async_channel::bounded(1);
+        let mut pair = Pair::new(server(gate));
+        let sent = pair.exchange(&request(1, "tools/call", json!({"name": "gated"}), true));
+        let task_id = answer_to(&sent, 1)["result"]["taskId"].clone();
+        let follow = json!({"notifications": {"taskIds": [task_id]}});
+        pair.exchange(&request(2, "subscriptions/listen", follow, true));
+        let sent = pair.exchange(&request(
+            3,
+            "tasks/cancel",
+            json!({"taskId": task_id}),
+            true,
+        ));
+        let note = sent
+            .iter()
+            .find(|m| m["method"] == "notifications/tasks")
+            .unwrap();
+        assert_eq!(note["params"]["status"], "cancelled");
+        assert_eq!(pair.app.running.len(), 0, "its handler was dropped");
     }
 }

@@ -684,9 +684,8 @@ impl ServerEndpoint {
         if targets.is_empty() {
             return 0;
         }
-        let params = match serde_json::to_value(task) {
-            Ok(serde_json::Value::Object(params)) => params,
-            _ => return 0,
+        let Ok(serde_json::Value::Object(params)) = serde_json::to_value(task) else {
+            return 0;
         };
         self.send_to_subscriptions(&targets, NOTIFICATION_TASKS, params)
     }

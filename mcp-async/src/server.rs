@@ -315,7 +315,7 @@ impl Context {
     ///         let year = match ctx.ask_as("year", InputRequest::elicit(form)).await? {
     ///             InputResponse::Elicit(answer) if answer.action == ElicitAction::Accept => answer
     ///                 .content
-    ///                 .and_then(|content| content.get("year").map(|year| year.to_string()))
+    ///                 .and_then(|content| serde_json::to_string(content.get("year")?).ok())
     ///                 .unwrap_or_default(),
     ///             _ => return Ok(CallToolResult::text("no report")),
     ///         };

@@ -1027,7 +1027,11 @@ impl ServerBuilder {
     /// Runs tool `name` as a task (`support` [`TaskSupport::Optional`] or
     /// [`TaskSupport::Required`]) for clients that declare the tasks extension, and declares
     /// the extension (`capabilities.extensions["io.modelcontextprotocol/tasks"]`). Its handler
-    /// is the tool's own; its asks wait for `tasks/update`, and `tasks/cancel` drops it.
+    /// is the tool's own; its asks wait for `tasks/update`, and `tasks/cancel` drops it. The
+    /// task is created as the call arrives, or with [`TaskCreation::Deferred`]
+    /// ([`ServerBuilder::task_creation`]) when the handler calls [`Context::continue_as_task`].
+    /// Each status change goes out as `notifications/tasks` to the `subscriptions/listen`
+    /// streams that list the task's id in `taskIds`.
     #[must_use]
     pub fn task_support(mut self, name: impl Into<String>, support: TaskSupport) -> Self {
         self.registry.task_support.insert(name.into(), support);

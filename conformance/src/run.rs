@@ -398,7 +398,7 @@ fn report(
         print!("  {header:>cell_width$}");
     }
     println!();
-    let (mut passed, mut failed, mut expected_failures) = (0usize, 0usize, 0usize);
+    let (mut passed, mut failed, mut skipped, mut expected_failures) = (0, 0, 0, 0usize);
     let mut problems = Vec::new();
     let mut stale = Vec::new();
     for (key, results) in table {
@@ -438,6 +438,18 @@ fn report(
                                 stale.push(format!("{where_} passed but is listed ({entry})"));
                                 "PASS!".to_owned()
                             }
+                            // The harness ran no check: nothing to pass, fail or expect.
+                            (Verdict::Skip, None) => {
+                                skipped += 1;
+                                "SKIP".to_owned()
+                            }
+                            (Verdict::Skip, Some(entry)) => {
+                                skipped += 1;
+                                stale.push(format!(
+                                    "{where_} was skipped by the harness but is listed ({entry})"
+                                ));
+                                "SKIP!".to_owned()
+                            }
                             (_, Some(_)) => {
                                 failed += 1;
                                 expected_failures += 1;
@@ -465,8 +477,10 @@ fn report(
     }
     println!(
         "\nPASS: every check succeeded (PASS/Ns: N checks SKIPPED by the harness as not \
-         applicable, e.g. to an undeclared extension); WARN/FAIL: a warning/failure; x: listed in the \
-         expected-failures file; PASS!: listed but passed (stale entry); PASS~: listed as\n         intermittent and passed; -: not run."
+         applicable, e.g. to an undeclared extension); SKIP: every check SKIPPED by the \
+         harness\n(neither passed nor failed); WARN/FAIL: a warning/failure; x: listed in the \
+         expected-failures file; PASS!/SKIP!: listed but passed/skipped\n(stale entry); PASS~: \
+         listed as intermittent and passed; -: not run."
     );
     println!("results: {}", out.display());
     for problem in &problems {
@@ -479,6 +493,6 @@ fn report(
         "counted in scenario runs (scenario × runtime × harness/wire); {expected_failures} of \
          the failures are expected"
     );
-    println!("{passed} passed, {failed} failed");
+    println!("{passed} passed, {failed} failed, {skipped} skipped by the harness");
     problems.is_empty() && stale.is_empty() && !table.is_empty()
 }

@@ -462,6 +462,10 @@ where
                     sse.notify_list_changed(list);
                 }
             }
+            // Only modern subscriptions follow tasks: HTTP+SSE sessions are legacy.
+            Wake::App(Produced::TaskChanged(task)) => {
+                http.notify_task(&task);
+            }
             Wake::App(produced) => {
                 let endpoint = produced
                     .key()

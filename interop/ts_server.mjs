@@ -42,9 +42,16 @@ function reject(res, status, code, message) {
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
+const MAX_BODY = 4 * 1024 * 1024;
+
 async function readJson(req) {
   const chunks = [];
-  for await (const chunk of req) chunks.push(chunk);
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new RangeError('body too large');
+    chunks.push(chunk);
+  }
   return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
@@ -56,6 +63,13 @@ function serveHttp(port) {
     try {
       if (new URL(req.url, 'http://localhost').pathname !== '/mcp') return reject(res, 404, -32000, 'Not found');
       const id = req.headers['mcp-session-id'];
+      if (!['GET', 'POST', 'DELETE'].includes(req.method)) {
+        res.writeHead(405, { allow: 'GET, POST, DELETE' });
+        return res.end();
+      }
+      // An id we do not know (never issued, or the session ended) is 404, so that a client
+      // starts a new session; a missing one is 400.
+      if (id && !sessions.has(id)) return reject(res, 404, -32001, 'Session not found');
       if (req.method !== 'POST') {
         const transport = id && sessions.get(id);
         if (!transport) return reject(res, 400, -32000, 'Bad Request: No valid session ID provided');
@@ -64,12 +78,13 @@ function serveHttp(port) {
       let body;
       try {
         body = await readJson(req);
-      } catch {
+      } catch (error) {
+        if (error instanceof RangeError) return reject(res, 413, -32000, 'Payload too large');
         return reject(res, 400, -32700, 'Parse error');
       }
       let transport = id && sessions.get(id);
       if (!transport) {
-        if (id || !isInitializeRequest(body)) return reject(res, 400, -32000, 'Bad Request: No valid session ID provided');
+        if (!isInitializeRequest(body)) return reject(res, 400, -32000, 'Bad Request: No valid session ID provided');
         transport = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
           onsessioninitialized: (sessionId) => sessions.set(sessionId, transport),

@@ -16,7 +16,9 @@ use mcp_async::proto::types::{
     Tool,
 };
 use mcp_async::runtime::Runtime;
-use mcp_async::server::{Context, HandlerError, InputError, Server, ServerBuilder, TaskSupport};
+use mcp_async::server::{
+    Context, HandlerError, InputError, Server, ServerBuilder, TaskCreation, TaskSupport,
+};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -31,6 +33,8 @@ const STEP: Duration = Duration::from_millis(50);
 const RECONNECTION_WORK: Duration = Duration::from_millis(100);
 /// Rounds of re-asking when a retry lacks the answer a tool needs.
 const MAX_ASK_ROUNDS: usize = 5;
+/// How long `test_tool_with_task` works as a task after gathering its input.
+const TASK_WORK: Duration = Duration::from_millis(200);
 
 /// A fixture definition that does not parse (a bug in this file, reported rather than
 /// panicking).
@@ -817,6 +821,7 @@ fn task_tools<R: Runtime>(
     runtime: R,
 ) -> Result<ServerBuilder, FixtureError> {
     let compute_runtime = runtime.clone();
+    let escalating_runtime = runtime.clone();
     let confirm_schema = json!({
         "type": "object",
         "properties": {"confirm": {"type": "boolean", "description": "Delete it?"}},
@@ -957,7 +962,35 @@ fn task_tools<R: Runtime>(
                 }
             },
         )
-        .task_support("multi_input", TaskSupport::Optional))
+        .task_support("multi_input", TaskSupport::Optional)
+        .tool(
+            tool(
+                "test_tool_with_task",
+                "Asks for the user's name while the call is open (input_required), then goes \
+                 on as a task that greets them",
+                no_arguments(),
+            )?,
+            move |ctx, _| {
+                let runtime = escalating_runtime.clone();
+                async move {
+                    let ask = InputRequest::elicit(elicitation(
+                        "What is your name?",
+                        string_schema("name"),
+                    )?);
+                    let answer = ask_until_answered(&ctx, "user_name", &ask).await?;
+                    let name = accepted_field(&answer, "name");
+                    // The input is in: the rest runs as a task (MRTR first, then the task).
+                    ctx.continue_as_task().await?;
+                    runtime.sleep_until(Instant::now() + TASK_WORK).await;
+                    Ok(result(vec![text(match name {
+                        Some(name) => format!("Hello, {name}! (name gathered before the task)"),
+                        None => "No name was given".to_owned(),
+                    })]))
+                }
+            },
+        )
+        .task_support("test_tool_with_task", TaskSupport::Required)
+        .task_creation("test_tool_with_task", TaskCreation::Deferred))
 }
 
 /// The tool and prompt that `test_trigger_tool_change` and `test_trigger_prompt_change` show

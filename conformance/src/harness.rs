@@ -233,6 +233,9 @@ impl Drop for FixtureProcess {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Verdict {
     Pass,
+    /// Every check was SKIPPED by the harness (e.g. one awaiting its own rewrite): neither a
+    /// pass nor a failure.
+    Skip,
     Warn,
     Fail,
 }
@@ -241,6 +244,7 @@ impl Verdict {
     pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Pass => "PASS",
+            Self::Skip => "SKIP",
             Self::Warn => "WARN",
             Self::Fail => "FAIL",
         }
@@ -255,6 +259,8 @@ pub(crate) struct ScenarioResult {
     pub(crate) warning: usize,
     /// Checks the harness skipped (not applicable to what the server declares).
     pub(crate) skipped: usize,
+    /// Checks of any other status (INFO…): counted only to tell an all-skipped run.
+    pub(crate) other: usize,
     /// The first failing or warning check's id and message.
     pub(crate) first_problem: Option<String>,
 }
@@ -266,14 +272,23 @@ impl ScenarioResult {
         self.failure += other.failure;
         self.warning += other.warning;
         self.skipped += other.skipped;
+        self.other += other.other;
         if self.first_problem.is_none() {
             self.first_problem.clone_from(&other.first_problem);
         }
     }
 
-    /// FAIL on any FAILURE (or no checks at all), WARN on any WARNING, else PASS.
+    /// FAIL on any FAILURE, WARN on any WARNING, SKIP when every check was SKIPPED, FAIL
+    /// when no check succeeded otherwise (none at all, or only INFO), else PASS.
     pub(crate) fn verdict(&self) -> Verdict {
-        if self.failure > 0 || self.success + self.warning == 0 {
+        if self.failure == 0
+            && self.warning == 0
+            && self.success == 0
+            && self.other == 0
+            && self.skipped > 0
+        {
+            Verdict::Skip
+        } else if self.failure > 0 || self.success + self.warning == 0 {
             Verdict::Fail
         } else if self.warning > 0 {
             Verdict::Warn
@@ -331,7 +346,10 @@ fn tally(checks: &[Check]) -> ScenarioResult {
                 result.skipped += 1;
                 continue;
             }
-            _ => continue,
+            _ => {
+                result.other += 1;
+                continue;
+            }
         }
         if check.status != "SUCCESS" && result.first_problem.is_none() {
             let message = check.error_message.as_deref().unwrap_or_default();
@@ -516,7 +534,7 @@ impl ClientRun<'_> {
                 serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
             result.add(&tally(&checks));
         }
-        if status != Some(0) && result.verdict() == Verdict::Pass {
+        if status != Some(0) && matches!(result.verdict(), Verdict::Pass | Verdict::Skip) {
             result.failure += 1;
             result.first_problem = Some(format!(
                 "the harness exited with {status:?}: our client failed or timed out (see {})",
@@ -558,5 +576,21 @@ mod tests {
         let failed: Vec<Check> =
             serde_json::from_str(r#"[{"id":"a","status":"FAILURE"}]"#).unwrap();
         assert_eq!(tally(&failed).verdict(), Verdict::Fail);
+    }
+
+    #[test]
+    fn only_an_all_skipped_scenario_is_a_skip() {
+        let checks = |json: &str| tally(&serde_json::from_str::<Vec<Check>>(json).unwrap());
+        let skipped = checks(r#"[{"id":"a","status":"SKIPPED"},{"id":"b","status":"SKIPPED"}]"#);
+        assert_eq!(skipped.verdict(), Verdict::Skip);
+        assert_eq!(skipped.skipped, 2);
+        // Skips beside a success are a pass; beside a failure, a failure.
+        let passed = checks(r#"[{"id":"a","status":"SKIPPED"},{"id":"b","status":"SUCCESS"}]"#);
+        assert_eq!(passed.verdict(), Verdict::Pass);
+        let failed = checks(r#"[{"id":"a","status":"SKIPPED"},{"id":"b","status":"FAILURE"}]"#);
+        assert_eq!(failed.verdict(), Verdict::Fail);
+        // A skip beside an INFO check is not all skipped: nothing succeeded, so it fails.
+        let info = checks(r#"[{"id":"a","status":"SKIPPED"},{"id":"b","status":"INFO"}]"#);
+        assert_eq!(info.verdict(), Verdict::Fail);
     }
 }

@@ -8,14 +8,19 @@
 //!   against `conformance client`, on both runtimes, for each harness version and wire
 //!   ([`mod@run`], [`harness`], [`expected`]);
 //! - `conformance client`: the client under test of the harness's client scenarios
-//!   ([`client`]).
+//!   ([`client`]);
+//! - `conformance probe --url URL`: a black-box check of any Streamable HTTP MCP server over
+//!   real TCP ([`probe_url`], [`blocking_http`]); `conformance run` runs it against the fixture
+//!   on both runtimes too.
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod blocking_http;
 mod client;
 mod expected;
 mod fixture;
 mod harness;
+mod probe_url;
 mod probes;
 mod run;
 mod serve;
@@ -26,8 +31,11 @@ const USAGE: &str = "usage: conformance <command>
 
   run [--runtime smol|tokio]... [--side server|client]... [--harness VERSION]... [--wire WIRE]...
       [--scenario NAME] [--expected-failures FILE] [--out DIR] [--no-probes | --probes-only]
-                                        the probes, then the official harness's server and
-                                        client suites for each runtime x harness version x wire
+                                        the probes (in-process against mcp-proto, then
+                                        `probe --url` against `conformance server` on each
+                                        runtime: a FAIL fails the run), then the official
+                                        harness's server and client suites for each runtime x
+                                        harness version x wire
                                         (0.1.16: all; 0.2.0-alpha.12: server 2025-11-25,
                                         2026-07-28, extension; client 2025-03-26, 2025-06-18,
                                         2025-11-25, 2026-07-28, extension). Server suites run
@@ -44,7 +52,19 @@ const USAGE: &str = "usage: conformance <command>
                                         (MCP endpoint at /mcp)
   client --runtime smol|tokio URL       the client under test of the harness's client scenarios:
                                         connects to URL (the mock server), reads the scenario
-                                        from $MCP_CONFORMANCE_SCENARIO and does what it asks";
+                                        from $MCP_CONFORMANCE_SCENARIO and does what it asks
+  probe --url http://HOST:PORT/PATH [--origin-allowed ORIGIN]... [--timeout SECS]
+                                        black-box check of any Streamable HTTP MCP server over
+                                        TCP: finds the eras it speaks (server/discover,
+                                        initialize), then checks Accept negotiation, statuses
+                                        (202, 400, 403, 404, 405, 406, 413, 415), JSON-RPC
+                                        error codes, version negotiation and that it survives
+                                        garbage. One line per check: PASS, FAIL (a MUST),
+                                        WARN (a SHOULD or HTTP rule), SKIP (not applicable),
+                                        then `N passed, M failed, K warnings, S skipped`.
+                                        --origin-allowed: an Origin the server must serve;
+                                        --timeout: per exchange (default 10). Exit 1 on a
+                                        FAIL, 2 when the URL cannot be probed at all";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -63,6 +83,14 @@ fn main() -> ExitCode {
             Err(problem) => {
                 eprintln!("conformance client: {problem}");
                 ExitCode::FAILURE
+            }
+        },
+        Some("probe") => match probe_url::probe_command(args.get(1..).unwrap_or_default()) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(problem) => {
+                eprintln!("conformance probe: {problem}");
+                ExitCode::from(2)
             }
         },
         Some("-h" | "--help" | "help") => {

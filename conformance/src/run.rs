@@ -1,5 +1,6 @@
-//! `conformance run`: the project's probes, then the official harness's server suite for
-//! every runtime × harness version × wire, as one table and one verdict.
+//! `conformance run`: the project's probes (in-process, then black-box over TCP against the
+//! fixture on each runtime), then the official harness's server suite for every runtime ×
+//! harness version × wire, as one table and one verdict.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -10,6 +11,7 @@ use crate::harness::{
     self, ClientRun, EXTENSIONS, FixtureProcess, HARNESSES, HarnessVersion, ScenarioResult,
     SuiteRun, Verdict,
 };
+use crate::probe_url::{self, ProbeOptions, Verdict as ProbeVerdict};
 use crate::probes;
 use crate::serve::RuntimeKind;
 
@@ -126,6 +128,38 @@ fn run_probes() -> (usize, usize) {
     (results.len() - failed, failed)
 }
 
+/// Runs the black-box probe (`conformance probe --url`) against `conformance server` on each
+/// runtime; prints each report and its count; returns how many checks passed and failed (a
+/// fixture that does not start, or cannot be probed, counts as one failure).
+fn run_url_probes(runtimes: &[RuntimeKind], out: &Path) -> (usize, usize) {
+    let (mut passed, mut failed) = (0, 0);
+    for &runtime in runtimes {
+        let log = out.join(format!("probe-fixture-{runtime}.log"));
+        let report = FixtureProcess::start(runtime, &log).and_then(|fixture| {
+            probe_url::probe(&fixture.url, &ProbeOptions::default()).map_err(|e| e.to_string())
+        });
+        match report {
+            Ok(report) => {
+                println!(
+                    "black-box probe of the {runtime} fixture ({}): {}",
+                    report.url, report.eras
+                );
+                for line in report.lines() {
+                    println!("{line}");
+                }
+                println!("probe {runtime}: {}\n", report.summary());
+                passed += report.count(ProbeVerdict::Pass);
+                failed += report.count(ProbeVerdict::Fail);
+            }
+            Err(problem) => {
+                println!("probe {runtime}: FAIL: {problem}\n");
+                failed += 1;
+            }
+        }
+    }
+    (passed, failed)
+}
+
 /// The runs of one harness version at one wire against one fixture.
 fn run_wire(
     node: &Path,
@@ -235,15 +269,7 @@ pub(crate) fn run_command(args: &[String]) -> Result<bool, String> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_EXPECTED));
     let expected = load_expected(&expected_path)?;
-    let mut probes_failed = 0;
-    if !options.no_probes {
-        probes_failed = run_probes().1;
-    }
-    if options.probes_only {
-        return Ok(probes_failed == 0);
-    }
     let cache = harness::cache_dir()?;
-    let node = harness::ensure_node(&cache)?;
     let out = match &options.out {
         Some(out) => out.clone(),
         None => cache
@@ -251,6 +277,23 @@ pub(crate) fn run_command(args: &[String]) -> Result<bool, String> {
             .join(format!("run-{}", std::process::id())),
     };
     let _ = fs::remove_dir_all(&out);
+    let mut probes_failed = 0;
+    if !options.no_probes {
+        let (mut passed, mut failed) = run_probes();
+        fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+        let (url_passed, url_failed) = run_url_probes(&options.runtimes, &out);
+        passed += url_passed;
+        failed += url_failed;
+        probes_failed = failed;
+        if options.probes_only {
+            println!("in-process and black-box probes together:");
+            println!("{passed} passed, {failed} failed");
+        }
+    }
+    if options.probes_only {
+        return Ok(probes_failed == 0);
+    }
+    let node = harness::ensure_node(&cache)?;
     let mut table: Table = BTreeMap::new();
     let mut columns: Vec<Column> = Vec::new();
     for harness in HARNESSES.iter().filter(|h| options.wants_harness(h)) {
@@ -355,7 +398,7 @@ fn report(
         print!("  {header:>cell_width$}");
     }
     println!();
-    let (mut passed, mut failed, mut expected_failures) = (0usize, 0usize, 0usize);
+    let (mut passed, mut failed, mut skipped, mut expected_failures) = (0, 0, 0, 0usize);
     let mut problems = Vec::new();
     let mut stale = Vec::new();
     for (key, results) in table {
@@ -395,6 +438,18 @@ fn report(
                                 stale.push(format!("{where_} passed but is listed ({entry})"));
                                 "PASS!".to_owned()
                             }
+                            // The harness ran no check: nothing to pass, fail or expect.
+                            (Verdict::Skip, None) => {
+                                skipped += 1;
+                                "SKIP".to_owned()
+                            }
+                            (Verdict::Skip, Some(entry)) => {
+                                skipped += 1;
+                                stale.push(format!(
+                                    "{where_} was skipped by the harness but is listed ({entry})"
+                                ));
+                                "SKIP!".to_owned()
+                            }
                             (_, Some(_)) => {
                                 failed += 1;
                                 expected_failures += 1;
@@ -422,8 +477,10 @@ fn report(
     }
     println!(
         "\nPASS: every check succeeded (PASS/Ns: N checks SKIPPED by the harness as not \
-         applicable, e.g. to an undeclared extension); WARN/FAIL: a warning/failure; x: listed in the \
-         expected-failures file; PASS!: listed but passed (stale entry); PASS~: listed as\n         intermittent and passed; -: not run."
+         applicable, e.g. to an undeclared extension); SKIP: every check SKIPPED by the \
+         harness\n(neither passed nor failed); WARN/FAIL: a warning/failure; x: listed in the \
+         expected-failures file; PASS!/SKIP!: listed but passed/skipped\n(stale entry); PASS~: \
+         listed as intermittent and passed; -: not run."
     );
     println!("results: {}", out.display());
     for problem in &problems {
@@ -436,6 +493,6 @@ fn report(
         "counted in scenario runs (scenario × runtime × harness/wire); {expected_failures} of \
          the failures are expected"
     );
-    println!("{passed} passed, {failed} failed");
+    println!("{passed} passed, {failed} failed, {skipped} skipped by the harness");
     problems.is_empty() && stale.is_empty() && !table.is_empty()
 }

@@ -13,7 +13,8 @@ pub use crate::process::{ChildCommand, ChildExit, CommandLineError, EndedBy};
 pub use crate::proxy::{NoProxy, ProxyConfig, ProxyError};
 pub use crate::serve::ServeReport;
 pub use crate::server::{
-    Context, HandlerError, InputError, Server, ServerBuilder, UriTemplate, UriTemplateError,
+    Context, Continuation, ContinueAsTaskError, HandlerError, InputError, Server, ServerBuilder,
+    TaskCreation, TaskSupport, UriTemplate, UriTemplateError,
 };
 pub use crate::stack::Stack;
 /// TLS for `https://` URLs: rustls (re-exported) and its errors.

@@ -18,16 +18,19 @@ use mcp_proto::engine::{
 };
 use mcp_proto::jsonrpc::{ErrorCode, ErrorObject, RequestId};
 use mcp_proto::types::methods::{ClientRequest, ServerRequest};
-use mcp_proto::types::tasks::CreateTaskResult;
+use mcp_proto::types::tasks::{CreateTaskResult, TaskNotificationParams};
 use mcp_proto::types::{
     ClientCapabilities, Era, InputRequest, InputRequests, InputResponse, InputResponses,
-    LoggingLevel, MissingRequiredClientCapabilityData, TASKS_EXTENSION_ID,
+    LoggingLevel, TASKS_EXTENSION_ID, tasks_extension_required,
 };
 use serde_json::Value;
 
 use crate::entropy::os_entropy;
 use crate::runtime::BoxFuture;
-use crate::server::{Context, InputError, Link, Progress, Server, TaskSupport, ToTask};
+use crate::server::{
+    Context, Continuation, ContinueAsTaskError, InputError, Link, Progress, Server, TaskCreation,
+    TaskSupport, ToTask,
+};
 use crate::tasks::{TaskError, TaskTable};
 
 /// The most handler messages (progress, logs, asks) queued for the connection task.
@@ -72,6 +75,12 @@ struct Running<K> {
     /// The task it runs as (its answer, errors and asks go to the task table, not to the
     /// request, which was answered with the task).
     task: Option<String>,
+    /// Whether its handler may still make it a task ([`Context::continue_as_task`]): a
+    /// modern call of a tool whose tasks are created on the handler's request.
+    deferred_task: bool,
+    /// Whether the client declared the tasks extension on the request now answering (the
+    /// first, or the latest retry): only then may it become a task.
+    declares_tasks: bool,
     /// Dropped with the handler: closes its context's cancellation signal.
     _cancel: async_channel::Sender<()>,
 }
@@ -104,6 +113,9 @@ pub(crate) enum Produced<K> {
     /// A list of the server changed ([`crate::server::ServerHandle`]): for every endpoint
     /// (the HTTP server tells all of its own; [`App::apply`] tells the one it is given).
     ListChanged(ListChanged),
+    /// A task's status changed: `notifications/tasks` for the subscriptions following it, on
+    /// every endpoint (as [`Produced::ListChanged`]).
+    TaskChanged(Box<TaskNotificationParams>),
 }
 
 impl<K> Produced<K> {
@@ -115,7 +127,7 @@ impl<K> Produced<K> {
             | Self::Log(key, ..)
             | Self::CloseStream(key, ..) => Some(key),
             Self::Ask { key, .. } => Some(key),
-            Self::ListChanged(_) => None,
+            Self::ListChanged(_) | Self::TaskChanged(_) => None,
         }
     }
 }
@@ -172,29 +184,35 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     }
                     match retry_of(&request) {
                         Some((Some(state), responses)) => {
-                            self.resume(key, id, state, responses);
+                            let declares_tasks = declares_tasks(&context.client_capabilities);
+                            self.resume(key, id, state, responses, declares_tasks);
                             return None;
                         }
                         Some((None, responses)) => supplied = responses,
                         None => {}
                     }
                 }
-                let task = match self.as_task(&request, &context.client_capabilities) {
-                    Ok(task) => task,
+                let plan = match self.task_plan(&request, &context.client_capabilities) {
+                    Ok(plan) => plan,
                     Err(error) => {
                         self.ready
                             .push_back(Produced::Answer(key.clone(), id, Err(error)));
                         return None;
                     }
                 };
-                if let Some((_, created)) = &task {
-                    self.ready.push_back(Produced::Answer(
-                        key.clone(),
-                        id.clone(),
-                        Ok(created.clone()),
-                    ));
-                }
-                let task = task.map(|(task_id, _)| task_id);
+                let (task, deferred_task) = match plan {
+                    TaskPlan::Direct => (None, false),
+                    TaskPlan::Deferred => (None, context.era == Era::Modern),
+                    TaskPlan::Created(task_id, created) => {
+                        self.ready.push_back(Produced::Answer(
+                            key.clone(),
+                            id.clone(),
+                            Ok(created),
+                        ));
+                        (Some(task_id), false)
+                    }
+                };
+                let declares_tasks = declares_tasks(&context.client_capabilities);
                 let (cancel, cancelled) = async_channel::bounded(1);
                 let slot = self.next_slot;
                 self.next_slot = self.next_slot.wrapping_add(1);
@@ -221,6 +239,8 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     parked: None,
                     supplied,
                     task,
+                    deferred_task,
+                    declares_tasks,
                     _cancel: cancel,
                 });
                 None
@@ -254,8 +274,15 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
     }
 
     /// Resumes the handler parked under `state` with the client's `responses`, now answering
-    /// request `id`.
-    fn resume(&mut self, key: &K, id: RequestId, state: String, responses: InputResponses) {
+    /// request `id` (which declares the tasks extension or not).
+    fn resume(
+        &mut self,
+        key: &K,
+        id: RequestId,
+        state: String,
+        responses: InputResponses,
+        declares_tasks: bool,
+    ) {
         let parked = self
             .running
             .iter_mut()
@@ -270,6 +297,7 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             return;
         };
         running.id = id;
+        running.declares_tasks = declares_tasks;
         if let Some(parked) = running.parked.take() {
             for (input_key, reply) in parked.waiting {
                 let answer = responses.get(&input_key).cloned().ok_or_else(|| {
@@ -309,8 +337,9 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                         let finished =
                             self.tasks
                                 .finish(Instant::now(), SystemTime::now(), task_id, answer);
-                        if let Err(error) = finished {
-                            tracing::debug!(%error, "task result not recorded");
+                        match finished {
+                            Ok(()) => self.announce(task_id),
+                            Err(error) => tracing::debug!(%error, "task result not recorded"),
                         }
                     } else {
                         self.ready
@@ -368,6 +397,9 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     self.ready
                         .push_back(Produced::CloseStream(key.clone(), id.clone()));
                 }
+                ToTask::ContinueAsTask(reply) => {
+                    let _ = reply.try_send(self.continue_as_task(slot));
+                }
             }
         }
         if !asks.is_empty() {
@@ -422,6 +454,9 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             Produced::CloseStream(..) => {}
             Produced::ListChanged(list) => {
                 endpoint.notify_list_changed(list);
+            }
+            Produced::TaskChanged(task) => {
+                endpoint.notify_task(&task);
             }
             Produced::Ask {
                 key,
@@ -494,12 +529,13 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                 .into_iter()
                 .map(|(request, key, reply)| (key, request, reply))
                 .collect();
-            if let Err(error) = self
+            match self
                 .tasks
                 .require_input(now, SystemTime::now(), &task_id, asks)
             {
+                Ok(()) => self.announce(&task_id),
                 // The replies are dropped with the asks: the handler sees Closed.
-                tracing::debug!(%error, "task input request not recorded");
+                Err(error) => tracing::debug!(%error, "task input request not recorded"),
             }
             return;
         }
@@ -566,7 +602,12 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
             ClientRequest::UpdateTask(params) => self
                 .tasks
                 .update(now, wall, &params.task_id, &params.input_responses)
-                .map(|()| Value::Object(serde_json::Map::new())),
+                .map(|answered| {
+                    if answered {
+                        self.announce(&params.task_id);
+                    }
+                    Value::Object(serde_json::Map::new())
+                }),
             ClientRequest::CancelTask(params) => {
                 self.tasks
                     .cancel(now, wall, &params.task_id)
@@ -575,6 +616,7 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                             // Dropping its handler's future stops the work.
                             self.running
                                 .retain(|r| r.task.as_deref() != Some(params.task_id.as_str()));
+                            self.announce(&params.task_id);
                         }
                         Value::Object(serde_json::Map::new())
                     })
@@ -587,56 +629,100 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         }))
     }
 
-    /// Whether `request` runs as a task: `Ok(Some((task id, the CreateTaskResult)))` for a
-    /// task-capable tool called by a client declaring the extension (the task now exists, so
-    /// `tasks/get` resolves before the client learns its id); -32021 for a task-only tool
-    /// called by one that does not.
-    fn as_task(
+    /// How `request` relates to tasks: a task-capable tool called by a client declaring the
+    /// extension runs as a task created now (the task exists before the client learns its
+    /// id, so `tasks/get` resolves at once), or later at its handler's request
+    /// ([`TaskCreation::Deferred`]); -32021 for a task-only tool called by a client that does
+    /// not declare it.
+    fn task_plan(
         &mut self,
         request: &ClientRequest,
         declared: &ClientCapabilities,
-    ) -> Result<Option<(String, Value)>, ErrorObject> {
+    ) -> Result<TaskPlan, ErrorObject> {
         let ClientRequest::CallTool(params) = request else {
-            return Ok(None);
+            return Ok(TaskPlan::Direct);
         };
         if params.request_state.is_some() {
-            return Ok(None);
+            return Ok(TaskPlan::Direct);
         }
-        let declares = declared.extension(TASKS_EXTENSION_ID).is_some();
-        match (self.server.task_support(&params.name), declares) {
-            (TaskSupport::Forbidden, _) | (TaskSupport::Optional, false) => Ok(None),
-            (TaskSupport::Required, false) => {
-                let required = ClientCapabilities {
-                    extensions: Some(
-                        [(TASKS_EXTENSION_ID.to_owned(), serde_json::Map::new())]
-                            .into_iter()
-                            .collect(),
-                    ),
-                    ..ClientCapabilities::default()
-                };
-                let data = MissingRequiredClientCapabilityData {
-                    required_capabilities: required,
-                };
-                let error = ErrorObject::new(
-                    ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
-                    format!(
-                        "{} runs only as a task: declare the {TASKS_EXTENSION_ID} extension",
-                        params.name
-                    ),
-                );
-                Err(error.clone().with_data(&data).unwrap_or(error))
-            }
+        let support = self.server.task_support(&params.name);
+        match (support, declares_tasks(declared)) {
+            (TaskSupport::Forbidden, _) | (TaskSupport::Optional, false) => Ok(TaskPlan::Direct),
+            (TaskSupport::Required, false) => Err(tasks_extension_required(format!(
+                "{} runs only as a task: declare the {TASKS_EXTENSION_ID} extension",
+                params.name
+            ))),
             (TaskSupport::Optional | TaskSupport::Required, true) => {
-                let task_id = random_state();
-                let task = self
-                    .tasks
-                    .create(Instant::now(), SystemTime::now(), task_id.clone())
-                    .map_err(|e| ErrorObject::new(ErrorCode::INTERNAL_ERROR, e.to_string()))?;
-                let created = serde_json::to_value(CreateTaskResult::new(task))
-                    .map_err(|e| ErrorObject::new(ErrorCode::INTERNAL_ERROR, e.to_string()))?;
-                Ok(Some((task_id, created)))
+                match self.server.task_creation(&params.name) {
+                    TaskCreation::Deferred => Ok(TaskPlan::Deferred),
+                    TaskCreation::OnArrival => {
+                        let (task_id, created) = self
+                            .create_task()
+                            .map_err(|e| ErrorObject::new(ErrorCode::INTERNAL_ERROR, e))?;
+                        Ok(TaskPlan::Created(task_id, created))
+                    }
+                }
             }
         }
+    }
+
+    /// A new `working` task: its id and the `CreateTaskResult` announcing it.
+    fn create_task(&mut self) -> Result<(String, Value), String> {
+        let task_id = random_state();
+        let task = self
+            .tasks
+            .create(Instant::now(), SystemTime::now(), task_id.clone())
+            .map_err(|e| e.to_string())?;
+        let created =
+            serde_json::to_value(CreateTaskResult::new(task)).map_err(|e| e.to_string())?;
+        Ok((task_id, created))
+    }
+
+    /// The handler of `slot` asks to go on as a task ([`Context::continue_as_task`]): when its
+    /// request may become one, the task is created and answers the request.
+    fn continue_as_task(&mut self, slot: u64) -> Result<Continuation, ContinueAsTaskError> {
+        let Some(handler) = self.running.iter().find(|r| r.slot == slot) else {
+            return Err(ContinueAsTaskError::Closed);
+        };
+        if let Some(task_id) = &handler.task {
+            return Ok(Continuation::Task {
+                task_id: task_id.clone(),
+            });
+        }
+        if !(handler.deferred_task && handler.declares_tasks) || handler.parked.is_some() {
+            return Ok(Continuation::Direct);
+        }
+        let (task_id, created) = self.create_task().map_err(|error| {
+            if self.tasks.is_full() {
+                ContinueAsTaskError::TooManyTasks
+            } else {
+                ContinueAsTaskError::Internal(error)
+            }
+        })?;
+        let Some(handler) = self.running.iter_mut().find(|r| r.slot == slot) else {
+            return Err(ContinueAsTaskError::Closed);
+        };
+        handler.task = Some(task_id.clone());
+        handler.deferred_task = false;
+        let answer = Produced::Answer(handler.key.clone(), handler.id.clone(), Ok(created));
+        self.ready.push_back(answer);
+        Ok(Continuation::Task { task_id })
+    }
+
+    /// Tells the subscriptions following `task_id` its state as `tasks/get` shows it now.
+    fn announce(&mut self, task_id: &str) {
+        let Ok(got) = self.tasks.get(task_id) else {
+            return;
+        };
+        let params = TaskNotificationParams {
+            meta: None,
+            task: got.task,
+            input_requests: got.input_requests,
+            result: got.result,
+            error: got.error,
+        };
+        self.ready
+            .push_back(Produced::TaskChanged(Box::new(params)));
     }
 
     /// Forgets expired tasks and stops their handlers.
@@ -676,6 +762,21 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
     pub(crate) fn parked(&self) -> usize {
         self.running.iter().filter(|r| r.parked.is_some()).count()
     }
+}
+
+/// How a request relates to tasks (see [`App::task_plan`]).
+enum TaskPlan {
+    /// It is answered directly.
+    Direct,
+    /// Its handler may make it a task ([`TaskCreation::Deferred`]).
+    Deferred,
+    /// It runs as this task, just created; the `CreateTaskResult` answers it.
+    Created(String, Value),
+}
+
+/// Whether `capabilities` declare the tasks extension.
+fn declares_tasks(capabilities: &ClientCapabilities) -> bool {
+    capabilities.extension(TASKS_EXTENSION_ID).is_some()
 }
 
 /// The `requestState` and answers of a modern request that can carry them (`None`: it
@@ -1128,5 +1229,296 @@ mod named_input_tests {
         let (sent, closed) = settle(&mut app, &mut endpoint, now);
         assert_eq!(sent[0]["result"]["content"][0]["text"], "done", "{sent:?}");
         assert!(closed, "the handler's close_stream reaches the transport");
+    }
+}
+
+#[cfg(test)]
+mod task_tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context as TaskContext, Poll, Wake, Waker};
+    use std::time::Instant;
+
+    use mcp_proto::engine::{ServerEndpoint, Transmit, TransportScope};
+    use mcp_proto::jsonrpc::{DecodeOptions, decode_message, encode};
+    use mcp_proto::types::{CallToolResult, InputRequest, InputResponse, Tool};
+    use serde_json::{Value, json};
+
+    use super::App;
+    use crate::server::{Continuation, HandlerError, Server, TaskCreation, TaskSupport};
+
+    fn tool(name: &str) -> Tool {
+        serde_json::from_value(json!({"name": name, "inputSchema": {"type": "object"}})).unwrap()
+    }
+
+    fn name_form() -> InputRequest {
+        serde_json::from_value(json!({"method": "elicitation/create", "params": {
+            "message": "Your name?",
+            "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}
+        }}))
+        .unwrap()
+    }
+
+    /// `greet` and `greet_required` ask a name while the call is open, then go on as a task;
+    /// `gated` (a task on arrival) waits for the test's signal, asks, and answers.
+    fn server(gate: async_channel::Receiver<()>) -> Server {
+        let greet = |ctx: crate::server::Context, _| async move {
+            let answer = ctx.ask_as("user_name", name_form()).await?;
+            let InputResponse::Elicit(answer) = answer else {
+                return Err(HandlerError::internal("not an elicitation result"));
+            };
+            let name = answer
+                .content
+                .and_then(|c| c.get("name").map(|n| serde_json::to_value(n).unwrap()))
+                .unwrap_or_default();
+            let how = match ctx.continue_as_task().await? {
+                Continuation::Task { .. } => "as a task",
+                Continuation::Direct => "directly",
+            };
+            // Asked again for a task: the same one.
+            let again = ctx.continue_as_task().await?;
+            assert_eq!(again == Continuation::Direct, how == "directly");
+            Ok::<_, HandlerError>(CallToolResult::text(format!("Hello, {name}! ({how})")))
+        };
+        Server::builder("s", "1")
+            .tool(tool("greet"), greet)
+            .task_support("greet", TaskSupport::Optional)
+            .task_creation("greet", TaskCreation::Deferred)
+            .tool(tool("greet_required"), greet)
+            .task_support("greet_required", TaskSupport::Required)
+            .task_creation("greet_required", TaskCreation::Deferred)
+            .tool(tool("gated"), move |ctx, _| {
+                let gate = gate.clone();
+                async move {
+                    let _ = gate.recv().await;
+                    ctx.ask_as("ok", name_form()).await?;
+                    Ok::<_, HandlerError>(CallToolResult::text("opened"))
+                }
+            })
+            .task_support("gated", TaskSupport::Optional)
+            .build()
+    }
+
+    fn request(id: u32, method: &str, params: Value, declares_tasks: bool) -> Value {
+        let mut capabilities = json!({"elicitation": {}});
+        if declares_tasks {
+            capabilities["extensions"] = json!({"io.modelcontextprotocol/tasks": {}});
+        }
+        let mut params = params;
+        params["_meta"] = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": capabilities,
+            "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"}
+        });
+        json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+    }
+
+    struct Pair {
+        app: App<()>,
+        endpoint: ServerEndpoint,
+    }
+
+    impl Pair {
+        fn new(server: Server) -> Self {
+            Self {
+                endpoint: ServerEndpoint::new(server.config()),
+                app: App::new(server),
+            }
+        }
+
+        /// Sends `message`, runs until idle, returns what was sent.
+        fn exchange(&mut self, message: &Value) -> Vec<Value> {
+            let message = decode_message(
+                &serde_json::to_vec(message).unwrap(),
+                &DecodeOptions::default(),
+            )
+            .unwrap();
+            self.endpoint
+                .handle_message(Instant::now(), TransportScope::CONNECTION, message);
+            self.settle()
+        }
+
+        /// Runs until idle: nothing ready, and nothing woken since (a handler answered
+        /// through a channel is polled again, as the owner task would be woken).
+        fn settle(&mut self) -> Vec<Value> {
+            let woken = Arc::new(Woken(AtomicBool::new(false)));
+            let waker = Waker::from(Arc::clone(&woken));
+            let mut cx = TaskContext::from_waker(&waker);
+            let mut sent = Vec::new();
+            loop {
+                while let Some(event) = self.endpoint.poll_event() {
+                    self.app.on_event(&(), event);
+                }
+                while let Some(transmit) = self.endpoint.poll_transmit() {
+                    if let Transmit::Send { message, .. } = transmit {
+                        sent.push(serde_json::from_slice(&encode(&message)).unwrap());
+                    }
+                }
+                match self.app.poll(&mut cx, true) {
+                    Poll::Ready(produced) => {
+                        self.app
+                            .apply(Instant::now(), produced, Some(&mut self.endpoint));
+                    }
+                    Poll::Pending if woken.0.swap(false, Ordering::SeqCst) => {}
+                    Poll::Pending => return sent,
+                }
+            }
+        }
+    }
+
+    /// A waker that remembers it was woken.
+    struct Woken(AtomicBool);
+
+    impl Wake for Woken {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn answer_to(sent: &[Value], id: u32) -> Value {
+        sent.iter()
+            .find(|m| m["id"] == id)
+            .unwrap_or_else(|| panic!("no answer to {id} in {sent:?}"))
+            .clone()
+    }
+
+    #[test]
+    fn a_deferred_call_asks_first_then_becomes_a_task_for_declaring_clients_only() {
+        let (_open, gate) = async_channel::bounded(1);
+        let mut pair = Pair::new(server(gate));
+        for (first, declares) in [(1, true), (10, false)] {
+            let call = json!({"name": "greet", "arguments": {}});
+            let sent = pair.exchange(&request(first, "tools/call", call.clone(), declares));
+            let round_1 = answer_to(&sent, first)["result"].clone();
+            assert_eq!(round_1["resultType"], "input_required", "{round_1}");
+            assert!(round_1.get("taskId").is_none(), "{round_1}");
+            assert!(
+                round_1["inputRequests"]["user_name"].is_object(),
+                "{round_1}"
+            );
+
+            let mut retry = call;
+            retry["requestState"] = round_1["requestState"].clone();
+            retry["inputResponses"] =
+                json!({"user_name": {"action": "accept", "content": {"name": "Alice"}}});
+            let sent = pair.exchange(&request(first + 1, "tools/call", retry, declares));
+            let round_2 = answer_to(&sent, first + 1)["result"].clone();
+            if !declares {
+                assert_eq!(round_2["resultType"], "complete", "{round_2}");
+                assert_eq!(
+                    round_2["content"][0]["text"],
+                    "Hello, \"Alice\"! (directly)"
+                );
+                continue;
+            }
+            assert_eq!(round_2["resultType"], "task", "{round_2}");
+            assert_eq!(round_2["status"], "working", "{round_2}");
+            assert!(round_2.get("requestState").is_none(), "{round_2}");
+            assert!(round_2.get("inputRequests").is_none(), "{round_2}");
+            let task_id = round_2["taskId"].as_str().unwrap().to_owned();
+            let get = json!({"taskId": task_id});
+            let sent = pair.exchange(&request(first + 2, "tasks/get", get, true));
+            let got = answer_to(&sent, first + 2)["result"].clone();
+            assert_eq!(got["status"], "completed", "{got}");
+            assert_eq!(
+                got["result"]["content"][0]["text"],
+                "Hello, \"Alice\"! (as a task)"
+            );
+        }
+    }
+
+    #[test]
+    fn a_required_deferred_tool_refuses_clients_without_the_extension_up_front() {
+        let (_open, gate) = async_channel::bounded(1);
+        let mut pair = Pair::new(server(gate));
+        let call = json!({"name": "greet_required", "arguments": {}});
+        let sent = pair.exchange(&request(1, "tools/call", call, false));
+        let refused = answer_to(&sent, 1);
+        assert_eq!(refused["error"]["code"], -32021, "{refused}");
+        assert_eq!(
+            refused["error"]["data"]["requiredCapabilities"]["extensions"],
+            json!({"io.modelcontextprotocol/tasks": {}})
+        );
+        assert_eq!(pair.app.running.len(), 0, "its handler never ran");
+    }
+
+    #[test]
+    fn status_changes_reach_the_subscriptions_following_the_task() {
+        let (open, gate) = async_channel::bounded(1);
+        let mut pair = Pair::new(server(gate));
+        let sent = pair.exchange(&request(1, "tools/call", json!({"name": "gated"}), true));
+        let created = answer_to(&sent, 1)["result"].clone();
+        assert_eq!(created["resultType"], "task", "{created}");
+        let task_id = created["taskId"].as_str().unwrap().to_owned();
+
+        let follow = json!({"notifications": {"taskIds": [task_id]}});
+        let sent = pair.exchange(&request(2, "subscriptions/listen", follow, true));
+        assert_eq!(
+            sent[0]["params"]["notifications"]["taskIds"][0],
+            task_id.as_str()
+        );
+        let other = json!({"notifications": {"taskIds": ["another-task"]}});
+        pair.exchange(&request(3, "subscriptions/listen", other, true));
+
+        // The handler asks: input_required, with the request inline.
+        open.try_send(()).unwrap();
+        let sent = pair.settle();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        let note = &sent[0];
+        assert_eq!(note["method"], "notifications/tasks");
+        assert_eq!(
+            note["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+            2
+        );
+        assert_eq!(note["params"]["taskId"], task_id.as_str());
+        assert_eq!(note["params"]["status"], "input_required");
+        assert!(note["params"]["inputRequests"]["ok"].is_object(), "{note}");
+
+        // An update answering nothing changes nothing.
+        let update = json!({"taskId": task_id, "inputResponses": {"nobody-asked": {}}});
+        let sent = pair.exchange(&request(4, "tasks/update", update, true));
+        assert_eq!(sent.len(), 1, "only the ack: {sent:?}");
+
+        // The answer: working again, then completed with the result inline.
+        let answer = json!({"action": "accept", "content": {"name": "x"}});
+        let update = json!({"taskId": task_id, "inputResponses": {"ok": answer}});
+        let sent = pair.exchange(&request(5, "tasks/update", update, true));
+        let notes: Vec<&Value> = sent
+            .iter()
+            .filter(|m| m["method"] == "notifications/tasks")
+            .collect();
+        let statuses: Vec<&Value> = notes.iter().map(|n| &n["params"]["status"]).collect();
+        assert_eq!(statuses, ["working", "completed"], "{sent:?}");
+        assert_eq!(notes[1]["params"]["result"]["content"][0]["text"], "opened");
+        assert!(
+            notes
+                .iter()
+                .all(|n| n["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == 2),
+            "subscription 3 follows another task: {notes:?}"
+        );
+    }
+
+    #[test]
+    fn a_cancelled_task_is_announced() {
+        let (_open, gate) = async_channel::bounded(1);
+        let mut pair = Pair::new(server(gate));
+        let sent = pair.exchange(&request(1, "tools/call", json!({"name": "gated"}), true));
+        let task_id = answer_to(&sent, 1)["result"]["taskId"].clone();
+        let follow = json!({"notifications": {"taskIds": [task_id]}});
+        pair.exchange(&request(2, "subscriptions/listen", follow, true));
+        let sent = pair.exchange(&request(
+            3,
+            "tasks/cancel",
+            json!({"taskId": task_id}),
+            true,
+        ));
+        let note = sent
+            .iter()
+            .find(|m| m["method"] == "notifications/tasks")
+            .unwrap();
+        assert_eq!(note["params"]["status"], "cancelled");
+        assert_eq!(pair.app.running.len(), 0, "its handler was dropped");
     }
 }

@@ -462,6 +462,10 @@ where
                     sse.notify_list_changed(list);
                 }
             }
+            // Only modern subscriptions follow tasks: HTTP+SSE sessions are legacy.
+            Wake::App(Produced::TaskChanged(task)) => {
+                http.notify_task(&task);
+            }
             Wake::App(produced) => {
                 let endpoint = produced
                     .key()
@@ -650,7 +654,9 @@ where
         let machine = match route(&parts, options, EndpointPath::Exact(&options.path)) {
             Ok(machine) => machine,
             Err(status) => {
-                write_status(connection, status).await?;
+                let allow = (status == StatusCode::METHOD_NOT_ALLOWED)
+                    .then(|| allowed_methods(parts.uri.path(), options));
+                write_status(connection, status, allow).await?;
                 if keep_alive {
                     continue;
                 }
@@ -659,7 +665,7 @@ where
         };
         let Some(outputs) = submit(inbound, machine, parts, body).await else {
             // The server is stopping.
-            return write_status(connection, StatusCode::SERVICE_UNAVAILABLE).await;
+            return write_status(connection, StatusCode::SERVICE_UNAVAILABLE, None).await;
         };
         if !answer(connection, &outputs, inbound, &mut buffer, &mut chunk).await? {
             return Ok(());
@@ -707,6 +713,15 @@ pub(crate) fn route(
         Err(StatusCode::METHOD_NOT_ALLOWED)
     } else {
         Err(StatusCode::NOT_FOUND)
+    }
+}
+
+/// The `Allow` value of a 405 from [`route`]: the methods the path serves.
+pub(crate) fn allowed_methods(path: &str, options: &HttpServeOptions) -> &'static str {
+    match options.legacy_sse.as_ref() {
+        Some(legacy) if path == legacy.sse => "GET",
+        Some(legacy) if path == legacy.messages => "POST",
+        _ => "GET, POST, DELETE",
     }
 }
 
@@ -803,9 +818,15 @@ fn encode(
 async fn write_status<C: AsyncWrite + Unpin>(
     connection: &mut C,
     status: StatusCode,
+    allow: Option<&'static str>,
 ) -> io::Result<()> {
     let mut response = http::Response::new(());
     *response.status_mut() = status;
+    if let Some(allow) = allow {
+        response
+            .headers_mut()
+            .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+    }
     let mut out = Vec::new();
     encode(&response, BodyFraming::Length(0), &mut out)?;
     connection.write_all(&out).await?;

@@ -121,6 +121,8 @@ pub(crate) enum ToTask {
     ),
     /// Close the SSE stream carrying the request's messages without ending the request.
     CloseStream,
+    /// Continue the request as a task ([`Context::continue_as_task`]); the outcome goes back.
+    ContinueAsTask(async_channel::Sender<Result<Continuation, ContinueAsTaskError>>),
 }
 
 /// The handler's line to its connection's task: which handler it is (`slot`, stable while
@@ -281,6 +283,77 @@ impl Context {
         answer.recv().await.unwrap_or(Err(InputError::Closed))
     }
 
+    /// Continues this tool call as a task (extension `io.modelcontextprotocol/tasks`,
+    /// SEP-2663): the client gets a `CreateTaskResult` for its request now, and from here on
+    /// the handler's answer completes the task (read with `tasks/get`), its asks wait in the
+    /// task for `tasks/update`, and `tasks/cancel` stops it.
+    ///
+    /// This is how a handler gathers input first and then goes asynchronous: register the
+    /// tool with [`ServerBuilder::task_support`] and [`TaskCreation::Deferred`]; before this
+    /// call its asks are ordinary `input_required` rounds (MRTR) of the request, resolved
+    /// before the task exists, as the extension recommends. For a call that already runs as a
+    /// task (created on arrival) it returns that task at once.
+    ///
+    /// Only a 2026-07-28 `tools/call` of a tool with task support, from a client that declared
+    /// the extension on it, can become a task; anything else gets [`Continuation::Direct`]:
+    /// the handler answers the request as usual.
+    ///
+    /// ```
+    /// use mcp_async::server::{Continuation, HandlerError, Server, TaskCreation, TaskSupport};
+    /// use mcp_async::proto::types::{CallToolResult, ElicitAction, InputRequest, InputResponse, Tool};
+    ///
+    /// let report: Tool = serde_json::from_value(serde_json::json!({
+    ///     "name": "report", "inputSchema": {"type": "object"}
+    /// })).unwrap();
+    /// let server = Server::builder("reports", "1.0")
+    ///     .tool(report, |ctx, _args| async move {
+    ///         // Round trips with the client while the request is still open…
+    ///         let form = serde_json::from_value(serde_json::json!({
+    ///             "message": "Which year?",
+    ///             "requestedSchema": {"type": "object", "properties": {"year": {"type": "integer"}}}
+    ///         })).unwrap();
+    ///         let year = match ctx.ask_as("year", InputRequest::elicit(form)).await? {
+    ///             InputResponse::Elicit(answer) if answer.action == ElicitAction::Accept => answer
+    ///                 .content
+    ///                 .and_then(|content| serde_json::to_string(content.get("year")?).ok())
+    ///                 .unwrap_or_default(),
+    ///             _ => return Ok(CallToolResult::text("no report")),
+    ///         };
+    ///         // …then the long part as a task: the client polls tasks/get for this answer
+    ///         // (a client without the extension waits for it on its request instead).
+    ///         let made_as = match ctx.continue_as_task().await? {
+    ///             Continuation::Task { task_id } => format!("task {task_id}"),
+    ///             _ => "a direct answer".to_owned(),
+    ///         };
+    ///         Ok::<_, HandlerError>(CallToolResult::text(format!("the report of {year}, as {made_as}")))
+    ///     })
+    ///     .task_support("report", TaskSupport::Optional)
+    ///     .task_creation("report", TaskCreation::Deferred)
+    ///     .build();
+    /// assert_eq!(server.task_creation("report"), TaskCreation::Deferred);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ContinueAsTaskError`]: the server runs as many tasks as it may, or the connection
+    /// ended.
+    pub async fn continue_as_task(&self) -> Result<Continuation, ContinueAsTaskError> {
+        if self.request.era != Era::Modern {
+            return Ok(Continuation::Direct);
+        }
+        let Some(link) = &self.link else {
+            return Ok(Continuation::Direct);
+        };
+        let (reply, answer) = async_channel::bounded(1);
+        link.to_task
+            .send((link.slot, ToTask::ContinueAsTask(reply)))
+            .await
+            .map_err(|_| ContinueAsTaskError::Closed)?;
+        answer
+            .recv()
+            .await
+            .unwrap_or(Err(ContinueAsTaskError::Closed))
+    }
+
     /// Asks the user for input through the client (`elicitation/create`).
     ///
     /// # Errors
@@ -328,6 +401,43 @@ impl Context {
     pub async fn cancelled(&self) {
         // Nothing is ever sent: the channel closing is the signal.
         let _ = self.cancelled.recv().await;
+    }
+}
+
+/// How a handler's work goes on after [`Context::continue_as_task`].
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Continuation {
+    /// It runs as task `task_id`: the request was answered with the task, and the handler's
+    /// answer is the task's result.
+    Task {
+        /// The task's id, as the client got it.
+        task_id: String,
+    },
+    /// It cannot become a task (not a 2026-07-28 `tools/call`, a tool without task support,
+    /// or a client that did not declare the extension): the handler answers the request.
+    Direct,
+}
+
+/// Why [`Context::continue_as_task`] failed.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContinueAsTaskError {
+    /// The connection already runs as many tasks as it may (none has finished to make room).
+    #[error("too many running tasks")]
+    TooManyTasks,
+    /// The connection ended (or the request was cancelled) first.
+    #[error("the connection ended before the task was created")]
+    Closed,
+    /// The task could not be created.
+    #[error("the task could not be created: {0}")]
+    Internal(String),
+}
+
+impl From<ContinueAsTaskError> for HandlerError {
+    /// -32603: the call can neither go on as a task nor be answered as one.
+    fn from(error: ContinueAsTaskError) -> Self {
+        Self::internal(error.to_string())
     }
 }
 
@@ -432,11 +542,26 @@ pub enum TaskSupport {
     Required,
 }
 
+/// When a call of a task-capable tool becomes a task (see [`ServerBuilder::task_creation`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaskCreation {
+    /// As the call arrives (the default): the client gets the `CreateTaskResult` at once,
+    /// and the handler's asks wait in the task for `tasks/update`.
+    #[default]
+    OnArrival,
+    /// When the handler calls [`Context::continue_as_task`]: until then the call is an
+    /// ordinary request (its asks are `input_required` rounds), and a handler that never
+    /// calls it answers the request directly.
+    Deferred,
+}
+
 #[derive(Clone)]
 struct Registry {
     info: Implementation,
     /// Tools that run as tasks, by name.
     task_support: BTreeMap<String, TaskSupport>,
+    /// When their tasks are created, for the tools not created on arrival.
+    task_creation: BTreeMap<String, TaskCreation>,
     instructions: Option<String>,
     page_size: usize,
     tools: Vec<(Tool, ToolFn)>,
@@ -640,6 +765,7 @@ impl Server {
             registry: Registry {
                 info: Implementation::new(name, version),
                 task_support: BTreeMap::new(),
+                task_creation: BTreeMap::new(),
                 instructions: None,
                 page_size: DEFAULT_PAGE_SIZE,
                 tools: Vec::new(),
@@ -666,6 +792,16 @@ impl Server {
     pub fn task_support(&self, name: &str) -> TaskSupport {
         self.registry
             .task_support
+            .get(name)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// When a call of tool `name` becomes a task.
+    #[must_use]
+    pub fn task_creation(&self, name: &str) -> TaskCreation {
+        self.registry
+            .task_creation
             .get(name)
             .copied()
             .unwrap_or_default()
@@ -891,10 +1027,25 @@ impl ServerBuilder {
     /// Runs tool `name` as a task (`support` [`TaskSupport::Optional`] or
     /// [`TaskSupport::Required`]) for clients that declare the tasks extension, and declares
     /// the extension (`capabilities.extensions["io.modelcontextprotocol/tasks"]`). Its handler
-    /// is the tool's own; its asks wait for `tasks/update`, and `tasks/cancel` drops it.
+    /// is the tool's own; its asks wait for `tasks/update`, and `tasks/cancel` drops it. The
+    /// task is created as the call arrives, or with [`TaskCreation::Deferred`]
+    /// ([`ServerBuilder::task_creation`]) when the handler calls [`Context::continue_as_task`].
+    /// Each status change goes out as `notifications/tasks` to the `subscriptions/listen`
+    /// streams that list the task's id in `taskIds`.
     #[must_use]
     pub fn task_support(mut self, name: impl Into<String>, support: TaskSupport) -> Self {
         self.registry.task_support.insert(name.into(), support);
+        self
+    }
+
+    /// When a call of tool `name` (given task support with [`ServerBuilder::task_support`])
+    /// becomes a task: on arrival (the default), or [`TaskCreation::Deferred`] until its
+    /// handler calls [`Context::continue_as_task`]. A tool whose support is
+    /// [`TaskSupport::Required`] still refuses clients that do not declare the extension
+    /// (-32021) before its handler runs.
+    #[must_use]
+    pub fn task_creation(mut self, name: impl Into<String>, creation: TaskCreation) -> Self {
+        self.registry.task_creation.insert(name.into(), creation);
         self
     }
 

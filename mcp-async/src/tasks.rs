@@ -141,6 +141,13 @@ impl TaskTable {
         })
     }
 
+    /// Whether a new task would be refused ([`TaskError::Full`]): the table is full of
+    /// running tasks.
+    pub(crate) fn is_full(&self) -> bool {
+        self.entries.len() >= MAX_TASKS
+            && self.entries.values().all(|e| !e.task.status.is_terminal())
+    }
+
     /// Whether `task_id` is live and not finished.
     #[cfg(test)]
     pub(crate) fn is_running(&self, task_id: &str) -> bool {
@@ -210,26 +217,35 @@ impl TaskTable {
 
     /// The client's `tasks/update`: each answer under a pending key goes to its asker (one
     /// that is no input response as [`InputError::InvalidAnswer`]); other keys are ignored,
-    /// whatever they hold. Once nothing is pending the task works again.
+    /// whatever they hold. Once nothing is pending the task works again. Returns whether it
+    /// answered anything (the task changed).
     pub(crate) fn update(
         &mut self,
         now: Instant,
         wall: SystemTime,
         task_id: &str,
         responses: &JsonObject,
-    ) -> Result<(), TaskError> {
+    ) -> Result<bool, TaskError> {
         let entry = self.entry_mut(task_id)?;
+        let mut answered = false;
         for (key, value) in responses {
             if let Some((_, reply)) = entry.pending.remove(key) {
+                answered = true;
                 let answer = serde_json::from_value::<InputResponse>(value.clone())
                     .map_err(|e| InputError::InvalidAnswer(format!("{key}: {e}")));
                 let _ = reply.try_send(answer);
             }
         }
+        if !answered {
+            return Ok(false);
+        }
         if entry.pending.is_empty() && entry.task.status == TaskStatus::InputRequired {
             self.set_status(now, wall, task_id, TaskStatus::Working)?;
+        } else {
+            entry.changed = now;
+            entry.task.last_updated_at = iso8601(wall);
         }
-        Ok(())
+        Ok(true)
     }
 
     /// The client's `tasks/cancel`: a running task becomes `cancelled` (returns true: stop its
@@ -391,7 +407,7 @@ mod tests {
             "a": {"action": "accept", "content": {}},
             "zzz": {"ignored": true}
         }));
-        table.update(now, wall, "t1", &partial).unwrap();
+        assert!(table.update(now, wall, "t1", &partial).unwrap());
         assert!(a_answer.try_recv().unwrap().is_ok());
         let got = table.get("t1").unwrap();
         assert_eq!(got.task.status, TaskStatus::InputRequired);
@@ -400,7 +416,7 @@ mod tests {
 
         // An answer that is no input response reaches its asker as an invalid answer.
         let wrong = responses(json!({"b": 12345}));
-        table.update(now, wall, "t1", &wrong).unwrap();
+        assert!(table.update(now, wall, "t1", &wrong).unwrap());
         assert!(matches!(
             b_answer.try_recv().unwrap(),
             Err(InputError::InvalidAnswer(_))

@@ -83,7 +83,7 @@ use mcp_proto::streamable::{HttpOutput, StreamId};
 use crate::entropy::os_entropy;
 use crate::http_serve::{
     EndpointPath, Front, HttpServeOptions, HttpServeReport, Inbound, Machine, OnHandleDrop,
-    Outbound, OwnerTask, route, spawn_owner, submit,
+    Outbound, OwnerTask, allowed_methods, route, spawn_owner, submit,
 };
 use crate::runtime::{BoxFuture, Runtime};
 use crate::server::Server;
@@ -156,7 +156,16 @@ impl McpService {
         let (mut parts, body) = request.into_parts();
         let machine = match route(&parts, &self.options, EndpointPath::AnyOther) {
             Ok(machine) => machine,
-            Err(status) => return status_only(status),
+            Err(status) => {
+                let mut response = status_only(status);
+                if status == StatusCode::METHOD_NOT_ALLOWED {
+                    let allow = allowed_methods(parts.uri.path(), &self.options);
+                    response
+                        .headers_mut()
+                        .insert(http::header::ALLOW, HeaderValue::from_static(allow));
+                }
+                return response;
+            }
         };
         if !parts.headers.contains_key(HOST)
             && let Some(authority) = parts.uri.authority()

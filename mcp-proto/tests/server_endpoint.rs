@@ -265,6 +265,23 @@ fn a_legacy_session_serves_requests_without_meta_and_answers_ping() {
     // Legacy answers are not rewritten.
     server.respond(id, &json!({"tools": []})).unwrap();
     assert_eq!(wire(&mut server)[0]["result"], json!({"tools": []}));
+    // A result built with the modern default loses it: legacy results have no resultType.
+    send(
+        &mut server,
+        json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "t"}}),
+    );
+    let [ServerEvent::Request { id, .. }] = &events(&mut server)[..] else {
+        panic!()
+    };
+    let result = mcp_proto::types::CallToolResult {
+        result_type: Some(mcp_proto::types::ResultType::Complete),
+        ..mcp_proto::types::CallToolResult::text("done")
+    };
+    server.respond(id, &result).unwrap();
+    assert_eq!(
+        wire(&mut server)[0]["result"],
+        json!({"content": [{"type": "text", "text": "done"}]})
+    );
     // Modern-only methods are refused inside a legacy session when sent without modern _meta.
     send(
         &mut server,
@@ -751,4 +768,140 @@ fn a_request_about_a_client_request_travels_on_that_requests_scope() {
             .any(|e| matches!(e, ServerEvent::Settled(s) if s.id == id)),
         "{settled:?}"
     );
+}
+
+fn with_tasks() -> ServerCapabilities {
+    serde_json::from_value(json!({
+        "tools": {}, "extensions": {"io.modelcontextprotocol/tasks": {}}
+    }))
+    .unwrap()
+}
+
+fn listen(id: u32, task_ids: Value, declares_tasks: bool) -> Value {
+    let mut meta = modern_meta("2026-07-28");
+    if declares_tasks {
+        meta["io.modelcontextprotocol/clientCapabilities"] =
+            json!({"extensions": {"io.modelcontextprotocol/tasks": {}}});
+    }
+    json!({"jsonrpc": "2.0", "id": id, "method": "subscriptions/listen", "params": {
+        "notifications": {"taskIds": task_ids}, "_meta": meta}})
+}
+
+fn task(
+    task_id: &str,
+    status: &str,
+    extra: Value,
+) -> mcp_proto::types::tasks::TaskNotificationParams {
+    let mut value = json!({
+        "taskId": task_id, "status": status, "createdAt": "2026-07-28T12:00:00.000Z",
+        "lastUpdatedAt": "2026-07-28T12:00:01.000Z", "ttlMs": 60000
+    });
+    if let (Some(value), Some(extra)) = (value.as_object_mut(), extra.as_object()) {
+        value.extend(extra.clone());
+    }
+    serde_json::from_value(value).unwrap()
+}
+
+#[test]
+fn task_notifications_reach_only_the_subscriptions_that_listed_the_task() {
+    let mut server = server(with_tasks());
+    send(&mut server, listen(1, json!(["t-1", "t-1", "t-2"]), true));
+    send(&mut server, listen(2, json!(["t-2"]), true));
+    let acks = wire(&mut server);
+    assert_eq!(
+        acks[0]["method"],
+        "notifications/subscriptions/acknowledged"
+    );
+    assert_eq!(
+        acks[0]["params"]["notifications"]["taskIds"],
+        json!(["t-1", "t-2"]),
+        "honoured once each"
+    );
+    assert_eq!(
+        acks[1]["params"]["notifications"]["taskIds"],
+        json!(["t-2"])
+    );
+
+    let done = task(
+        "t-1",
+        "completed",
+        json!({"result": {"content": [{"type": "text", "text": "hi"}], "isError": false}}),
+    );
+    assert_eq!(server.notify_task(&done), 1);
+    assert_eq!(server.notify_task(&task("t-2", "working", json!({}))), 2);
+    assert_eq!(server.notify_task(&task("t-3", "working", json!({}))), 0);
+    let sent = wire(&mut server);
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(sent[0]["method"], "notifications/tasks");
+    let params = &sent[0]["params"];
+    assert_eq!(params["taskId"], "t-1");
+    assert_eq!(params["status"], "completed");
+    assert_eq!(params["result"]["content"][0]["text"], "hi");
+    assert_eq!(params["_meta"]["io.modelcontextprotocol/subscriptionId"], 1);
+    let mut subscriptions: Vec<i64> = sent[1..]
+        .iter()
+        .map(|m| {
+            m["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    subscriptions.sort_unstable();
+    assert_eq!(subscriptions, [1, 2]);
+}
+
+#[test]
+fn task_ids_on_listen_need_the_extension_on_both_sides() {
+    // A client asking for task notifications without declaring the extension: -32021.
+    let mut server = server(with_tasks());
+    send(&mut server, listen(1, json!(["t-1"]), false));
+    let sent = wire(&mut server);
+    assert_eq!(
+        error_code(&sent[0]),
+        ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY.0
+    );
+    assert_eq!(
+        sent[0]["error"]["data"],
+        json!({"requiredCapabilities": {"extensions": {"io.modelcontextprotocol/tasks": {}}}})
+    );
+    assert_eq!(server.subscription_count(), 0);
+    // Asking for none is no request for task notifications.
+    send(&mut server, listen(2, json!([]), false));
+    let sent = wire(&mut server);
+    assert_eq!(
+        sent[0]["method"],
+        "notifications/subscriptions/acknowledged"
+    );
+
+    // A server without the extension leaves taskIds out of what it honours.
+    let mut plain = self::server(with_tools());
+    send(&mut plain, listen(1, json!(["t-1"]), true));
+    let sent = wire(&mut plain);
+    assert_eq!(
+        sent[0]["method"],
+        "notifications/subscriptions/acknowledged"
+    );
+    assert!(
+        sent[0]["params"]["notifications"].get("taskIds").is_none(),
+        "{sent:?}"
+    );
+    assert_eq!(plain.notify_task(&task("t-1", "working", json!({}))), 0);
+}
+
+#[test]
+fn a_subscription_follows_a_bounded_number_of_tasks() {
+    use mcp_proto::engine::server::MAX_TASK_IDS_PER_SUBSCRIPTION;
+    let mut server = server(with_tasks());
+    let ids: Vec<String> = (0..=MAX_TASK_IDS_PER_SUBSCRIPTION)
+        .map(|i| format!("t-{i}"))
+        .collect();
+    send(&mut server, listen(1, json!(ids), true));
+    let sent = wire(&mut server);
+    let honoured = sent[0]["params"]["notifications"]["taskIds"]
+        .as_array()
+        .unwrap();
+    assert_eq!(honoured.len(), MAX_TASK_IDS_PER_SUBSCRIPTION);
+    let last = format!("t-{MAX_TASK_IDS_PER_SUBSCRIPTION}");
+    assert_eq!(server.notify_task(&task(&last, "working", json!({}))), 0);
+    assert_eq!(server.notify_task(&task("t-0", "working", json!({}))), 1);
 }

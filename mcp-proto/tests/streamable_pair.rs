@@ -958,3 +958,111 @@ fn x_mcp_header_parameters_are_mirrored_checked_and_invalid_tools_excluded() {
     assert_eq!(error["error"]["code"], -32020);
     assert_eq!(error["id"], 10);
 }
+
+/// A legacy handshake in which the standalone GET is not delivered: returns the GET's exchange
+/// and request head, the client being Ready.
+fn legacy_ready_with_get_in_flight(
+    now: Instant,
+    client: &mut HttpClient,
+    server: &mut HttpServer,
+    exchanges: &mut HashMap<StreamId, ExchangeId>,
+) -> (ExchangeId, http::request::Parts) {
+    client.start(now).unwrap();
+    let mut get = None;
+    loop {
+        let mut moved = false;
+        while let Some(output) = client.poll_output() {
+            moved = true;
+            let HttpClientOutput::Send { exchange, request } = output else {
+                panic!("nothing to abort during a handshake")
+            };
+            let (parts, body) = request.into_parts();
+            if parts.method == http::Method::GET {
+                get = Some((exchange, parts));
+                continue;
+            }
+            let stream = server.handle_post(now, &parts, &body);
+            exchanges.insert(stream, exchange);
+        }
+        while let Some(output) = server.poll_output(now) {
+            moved = true;
+            match output {
+                HttpOutput::Respond { stream, response } => {
+                    client.handle_response(now, exchanges[&stream], response)
+                }
+                other => panic!("a handshake answers in one piece: {other:?}"),
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+    assert!(
+        matches!(&events(client)[..], [ClientEvent::Ready(n)] if n.era == Era::Legacy),
+        "legacy handshake"
+    );
+    get.expect("a legacy session opens its standalone stream")
+}
+
+fn sent_method(client: &mut HttpClient) -> Option<http::Method> {
+    match client.poll_output()? {
+        HttpClientOutput::Send { request, .. } => Some(request.method().clone()),
+        HttpClientOutput::Abort { .. } => None,
+    }
+}
+
+#[test]
+fn a_new_sessions_first_request_waits_until_its_standalone_stream_is_answered() {
+    let now = Instant::now();
+    let (mut client, mut server, mut map) = (http_client(), http_server(true), HashMap::new());
+    let (get_exchange, get) =
+        legacy_ready_with_get_in_flight(now, &mut client, &mut server, &mut map);
+    client
+        .endpoint()
+        .request(now, &tools_list(), RequestOptions::default())
+        .unwrap();
+    assert_eq!(
+        sent_method(&mut client),
+        None,
+        "the request must not overtake the GET (the server could not reach us yet)"
+    );
+    let stream = server.handle_get(now, &get);
+    map.insert(stream, get_exchange);
+    let Some(HttpOutput::StartEvents { head, .. }) = server.poll_output(now) else {
+        panic!("the server opens the standalone stream")
+    };
+    client.handle_response_head(now, get_exchange, &head);
+    assert_eq!(sent_method(&mut client), Some(http::Method::POST));
+}
+
+#[test]
+fn a_refused_or_silent_standalone_stream_releases_the_waiting_requests() {
+    // Refused: 405 means the server has no standalone stream.
+    let now = Instant::now();
+    let (mut client, mut server, mut map) = (http_client(), http_server(true), HashMap::new());
+    let (get_exchange, _) =
+        legacy_ready_with_get_in_flight(now, &mut client, &mut server, &mut map);
+    client
+        .endpoint()
+        .request(now, &tools_list(), RequestOptions::default())
+        .unwrap();
+    assert_eq!(sent_method(&mut client), None);
+    let mut refused = http::Response::new(Vec::new());
+    *refused.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    client.handle_response(now, get_exchange, refused);
+    assert_eq!(sent_method(&mut client), Some(http::Method::POST));
+
+    // Silent: a server that holds the GET's head back delays the first request by the bound.
+    let (mut client, mut server, mut map) = (http_client(), http_server(true), HashMap::new());
+    legacy_ready_with_get_in_flight(now, &mut client, &mut server, &mut map);
+    client
+        .endpoint()
+        .request(now, &tools_list(), RequestOptions::default())
+        .unwrap();
+    let deadline = client.poll_timeout().expect("the wait is bounded");
+    assert!(deadline <= now + mcp_proto::streamable::DEFAULT_STANDALONE_WAIT);
+    client.handle_timeout(deadline - Duration::from_millis(1));
+    assert_eq!(sent_method(&mut client), None);
+    client.handle_timeout(deadline);
+    assert_eq!(sent_method(&mut client), Some(http::Method::POST));
+}

@@ -180,6 +180,7 @@ fn the_deprecated_http_sse_transport_on_routes_of_its_own() {
 
 struct Reply {
     status: u16,
+    allow: Option<String>,
     body: Vec<u8>,
 }
 
@@ -195,6 +196,10 @@ async fn raw(addr: SocketAddr, head: &str, body: &[u8]) -> Reply {
         .unwrap();
     Reply {
         status: response.status().as_u16(),
+        allow: response
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned()),
         body: received[consumed..].to_vec(),
     }
 }
@@ -244,6 +249,7 @@ fn the_endpoints_checks_and_limits_apply_through_the_router() {
         )
         .await;
         assert_eq!(put.status, 405);
+        assert_eq!(put.allow.as_deref(), Some("GET, POST, DELETE"));
 
         // Over the body limit, declared: refused before the body is sent (none is).
         let declared = raw(

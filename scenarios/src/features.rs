@@ -1,20 +1,24 @@
 //! The rest of the high-level API end to end, in both eras: resource templates, completion,
 //! per-call progress callbacks, `subscriptions/listen`, logs as notifications, tools with
-//! derived schemas.
+//! derived schemas, a call that gathers input then goes on as a task, followed with
+//! `notifications/tasks`.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mcp_async::api::{
-    CallError, CallOptions, Client, ClientOptions, HandlerError, HttpConnectOptions,
-    HttpServeOptions, Server, Stack, SubscriptionEvent,
+    CallError, CallOptions, Client, ClientOptions, Continuation, HandlerError, HttpConnectOptions,
+    HttpServeOptions, Server, Stack, SubscriptionEvent, TaskCreation, TaskSupport,
 };
 use mcp_async::demo::{GREETING_TEMPLATE, demo_server};
 use mcp_async::proto::engine::EraPolicy;
-use mcp_async::proto::types::methods::ServerNotification;
+use mcp_async::proto::jsonrpc::RawJson;
+use mcp_async::proto::types::methods::{ClientRequest, ServerNotification};
+use mcp_async::proto::types::tasks::{CreateTaskResult, GetTaskResult};
 use mcp_async::proto::types::{
-    CallToolResult, Completion, Era, LoggingLevel, ResourceContents, SubscriptionFilter, Tool,
+    CallToolResult, Completion, ElicitResult, Era, InputRequest, InputResponse, LoggingLevel,
+    ResourceContents, SubscriptionFilter, TASKS_EXTENSION_ID, TaskStatus, Tool,
 };
 use serde_json::json;
 
@@ -34,6 +38,10 @@ pub fn scenarios<H: Harness>() -> Vec<Scenario> {
         scenario!(H, handler_logs_reach_a_legacy_clients_notification_callback),
         scenario!(H, a_tool_with_a_derived_schema_is_listed_and_called),
         scenario!(H, a_completion_is_capped_at_100_values_with_has_more),
+        scenario!(
+            H,
+            a_call_gathers_input_then_runs_as_a_task_whose_end_is_notified_in_memory_and_over_http
+        ),
     ]
 }
 
@@ -264,6 +272,117 @@ pub async fn a_completion_is_capped_at_100_values_with_has_more<H: Harness>() {
         assert_eq!(completed.completion.has_more, Some(true));
         assert_eq!(completed.completion.total, Some(150));
         client.shutdown().await;
+    })
+    .await;
+}
+
+/// `greet` asks the user's name while the call is open (MRTR), goes on as a task, waits for
+/// `gate` (so the test can subscribe first), then greets.
+fn escalating_server(gate: async_channel::Receiver<()>) -> Server {
+    let tool: Tool =
+        serde_json::from_value(json!({"name": "greet", "inputSchema": {"type": "object"}}))
+            .unwrap();
+    let form: InputRequest = serde_json::from_value(json!({
+        "method": "elicitation/create",
+        "params": {"message": "Your name?", "requestedSchema": {
+            "type": "object", "properties": {"name": {"type": "string"}}}}
+    }))
+    .unwrap();
+    Server::builder("escalating", "1")
+        .tool(tool, move |ctx, _| {
+            let (gate, form) = (gate.clone(), form.clone());
+            async move {
+                let InputResponse::Elicit(answer) = ctx.ask_as("user_name", form).await? else {
+                    return Err(HandlerError::internal("not an elicitation answer"));
+                };
+                let name = serde_json::to_value(answer.content).unwrap()["name"].clone();
+                let Continuation::Task { .. } = ctx.continue_as_task().await? else {
+                    return Err(HandlerError::internal("the call did not become a task"));
+                };
+                let _ = gate.recv().await;
+                Ok::<_, HandlerError>(CallToolResult::text(format!("Hello, {name}!")))
+            }
+        })
+        .task_support("greet", TaskSupport::Optional)
+        .task_creation("greet", TaskCreation::Deferred)
+        .build()
+}
+
+fn request(method: &str, params: serde_json::Value) -> ClientRequest {
+    let raw = RawJson::from_serialize(&params).unwrap();
+    ClientRequest::parse(method, Some(&raw)).unwrap()
+}
+
+/// Calls `greet` as a client declaring the tasks extension, follows the task it becomes,
+/// lets it finish, and checks the notification and `tasks/get`.
+async fn gather_then_follow_the_task(client: &Client, gate: &async_channel::Sender<()>) {
+    let call = request("tools/call", json!({"name": "greet", "arguments": {}}));
+    let created: CreateTaskResult = client.request(call, None).await.unwrap().parse().unwrap();
+    assert_eq!(created.task.status, TaskStatus::Working);
+    let task_id = created.task.task_id;
+    let filter = SubscriptionFilter {
+        task_ids: Some(vec![task_id.clone()]),
+        ..SubscriptionFilter::default()
+    };
+    let subscription = client.listen(filter).await.unwrap();
+    match subscription.next().await {
+        Some(SubscriptionEvent::Acknowledged(honoured)) => {
+            assert_eq!(honoured.task_ids, Some(vec![task_id.clone()]));
+        }
+        other => panic!("{other:?}"),
+    }
+    gate.send(()).await.unwrap();
+    let notified = match subscription.next().await {
+        Some(SubscriptionEvent::Notification(ServerNotification::TaskChanged(task))) => task,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(notified.task.task_id, task_id);
+    assert_eq!(notified.task.status, TaskStatus::Completed);
+    let result = notified.result.unwrap();
+    assert_eq!(
+        result["content"][0]["text"], "Hello, \"Alice\"!",
+        "{result:?}"
+    );
+    let get = request("tasks/get", json!({"taskId": task_id}));
+    let got: GetTaskResult = client.request(get, None).await.unwrap().parse().unwrap();
+    assert_eq!(got.task.status, TaskStatus::Completed);
+    assert_eq!(got.result.as_ref(), Some(&result));
+}
+
+pub async fn a_call_gathers_input_then_runs_as_a_task_whose_end_is_notified_in_memory_and_over_http<
+    H: Harness,
+>() {
+    within::<H, _>(LIMIT, async {
+        let mut options = ClientOptions::new("t", "1").on_elicitation(|_form| async {
+            let answer = json!({"action": "accept", "content": {"name": "Alice"}});
+            Ok(serde_json::from_value::<ElicitResult>(answer).unwrap())
+        });
+        options.config.capabilities = options
+            .config
+            .capabilities
+            .clone()
+            .with_extension(TASKS_EXTENSION_ID);
+
+        let (gate, opened) = async_channel::bounded(1);
+        let client = S::<H>::connect_in_memory(escalating_server(opened), options.clone())
+            .await
+            .unwrap();
+        gather_then_follow_the_task(&client, &gate).await;
+        client.shutdown().await;
+
+        let (gate, opened) = async_channel::bounded(1);
+        let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let server =
+            S::<H>::serve_http(escalating_server(opened), addr, HttpServeOptions::default())
+                .await
+                .unwrap();
+        let url: http::Uri = server.url("/mcp").parse().unwrap();
+        let client = S::<H>::connect_http(HttpConnectOptions::new(url), options)
+            .await
+            .unwrap();
+        gather_then_follow_the_task(&client, &gate).await;
+        client.shutdown().await;
+        server.shutdown().await;
     })
     .await;
 }

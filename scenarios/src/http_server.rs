@@ -223,6 +223,7 @@ pub async fn a_legacy_session_and_a_modern_request_on_one_url_with_the_spec_stat
         assert_eq!(text.status, 415);
         let put = exchange::<H>(addr, "PUT", &[accept, json_body], INITIALIZE).await;
         assert_eq!(put.status, 405);
+        assert_eq!(put.headers["allow"], "GET, POST, DELETE", "RFC 9110 §15.5.6");
         let elsewhere =
             exchange_at::<H>(addr, "POST", "/elsewhere", &[accept, json_body], INITIALIZE).await;
         assert_eq!(elsewhere.status, 404);

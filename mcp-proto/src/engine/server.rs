@@ -28,7 +28,7 @@ use super::connection::{
 use super::lifecycle::State;
 use super::pending::{Settled, TransportFailure, TransportScope};
 use crate::jsonrpc::{DecodeError, ErrorCode, ErrorObject, Message, RawJson, RequestId};
-use crate::types::errors::MissingRequiredClientCapabilityData;
+use crate::types::errors::{MissingRequiredClientCapabilityData, tasks_extension_required};
 use crate::types::meta::PROTOCOL_VERSION_KEY;
 use crate::types::meta::SUBSCRIPTION_ID_KEY;
 use crate::types::methods::{
@@ -37,9 +37,9 @@ use crate::types::methods::{
 use crate::types::methods::{
     NOTIFICATION_MESSAGE, NOTIFICATION_PROGRESS, NOTIFICATION_PROMPTS_LIST_CHANGED,
     NOTIFICATION_RESOURCES_LIST_CHANGED, NOTIFICATION_RESOURCES_UPDATED,
-    NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED, NOTIFICATION_TOOLS_LIST_CHANGED,
+    NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED, NOTIFICATION_TASKS, NOTIFICATION_TOOLS_LIST_CHANGED,
 };
-use crate::types::tasks::TASKS_EXTENSION_ID;
+use crate::types::tasks::{TASKS_EXTENSION_ID, TaskNotificationParams};
 use crate::types::version::{self, Era, ProtocolVersion};
 use crate::types::{
     CacheScope, ClientCapabilities, DiscoverResult, Implementation, InitializeResult,
@@ -52,6 +52,9 @@ use crate::types::{
 pub const DEFAULT_DISCOVER_TTL_MS: u64 = 60_000;
 /// The default number of live `subscriptions/listen` streams per connection.
 pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 32;
+/// The most task ids one `subscriptions/listen` stream follows (tasks extension); the
+/// acknowledgement lists the ones honoured.
+pub const MAX_TASK_IDS_PER_SUBSCRIPTION: usize = 1024;
 
 /// Which list changed, for [`ServerEndpoint::notify_list_changed`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,8 +232,12 @@ struct Answering {
     progress_token: Option<ProgressToken>,
     /// Modern `_meta.logLevel`: log messages for this request only at or above it.
     log_level: Option<LoggingLevel>,
-    /// Whether the request declared the tasks extension (only then may it get a task result).
+    /// Whether the request may get a task result (legacy: the 2025-11-25 tasks; modern: the
+    /// extension declared).
     accepts_tasks: bool,
+    /// Whether the client declared the tasks extension, whose results carry `resultType` in
+    /// either era.
+    tasks_extension: bool,
     /// Whether a modern result must carry `ttlMs` and `cacheScope`.
     cacheable: bool,
 }
@@ -314,7 +321,8 @@ impl ServerEndpoint {
     }
 
     /// Answers request `id` with `result`. For a modern request, `resultType: "complete"` is
-    /// added when `result` is an object without one.
+    /// added when `result` is an object without one; for a legacy request it is removed
+    /// (unless the client declared the tasks extension, which uses it on legacy sessions too).
     ///
     /// # Errors
     /// [`ServerError`] when the request is not awaiting an answer or the result does not
@@ -349,6 +357,15 @@ impl ServerEndpoint {
             object
                 .entry("resultType")
                 .or_insert_with(|| serde_json::Value::from("complete"));
+        } else if answering.is_some_and(|a| a.era == Era::Legacy && !a.tasks_extension)
+            && let Some(object) = value.as_object_mut()
+            && object
+                .get("resultType")
+                .is_some_and(|kind| kind == "complete")
+        {
+            // A legacy result has no `resultType` (only the tasks extension brings it to
+            // legacy sessions); results built for either era carry the modern default.
+            object.remove("resultType");
         }
         let raw =
             RawJson::from_serialize(&value).map_err(|e| ServerError::Serialize(e.to_string()))?;
@@ -491,11 +508,10 @@ impl ServerEndpoint {
         id: &RequestId,
         required: ClientCapabilities,
     ) -> Result<(), ServerError> {
-        let data = MissingRequiredClientCapabilityData {
+        let error = MissingRequiredClientCapabilityData {
             required_capabilities: required,
-        };
-        let error = ErrorObject::from_code(ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY);
-        let error = error.clone().with_data(&data).unwrap_or(error);
+        }
+        .into_error("Missing required client capability");
         if !self.answering.contains_key(id) {
             return Err(ServerError::NotAnswering(id.clone()));
         }
@@ -663,6 +679,40 @@ impl ServerEndpoint {
         self.send_to_subscriptions(&targets, NOTIFICATION_RESOURCES_UPDATED, params) + legacy
     }
 
+    /// Sends `notifications/tasks` (tasks extension, SEP-2663) with `task` — the task as
+    /// `tasks/get` would return it now — to every subscription that listed its id in
+    /// `taskIds`. Returns how many were told.
+    pub fn notify_task(&mut self, task: &TaskNotificationParams) -> usize {
+        let task_id = task.task.task_id.as_str();
+        let targets: Vec<(RequestId, TransportScope)> = self
+            .subscriptions
+            .iter()
+            .filter(|(_, sub)| {
+                sub.filter
+                    .task_ids
+                    .as_ref()
+                    .is_some_and(|ids| ids.iter().any(|id| id == task_id))
+            })
+            .map(|(id, sub)| (id.clone(), sub.scope))
+            .collect();
+        if targets.is_empty() {
+            return 0;
+        }
+        let Ok(serde_json::Value::Object(params)) = serde_json::to_value(task) else {
+            return 0;
+        };
+        self.send_to_subscriptions(&targets, NOTIFICATION_TASKS, params)
+    }
+
+    /// Whether this server declares the tasks extension.
+    fn offers_tasks(&self) -> bool {
+        self.config
+            .capabilities
+            .extensions
+            .as_ref()
+            .is_some_and(|extensions| extensions.contains_key(TASKS_EXTENSION_ID))
+    }
+
     /// Ends subscription `id` with its completion result (`resultType: "complete"` and the
     /// subscription id in `_meta`). Returns whether it was live.
     pub fn end_subscription(&mut self, id: &RequestId) -> bool {
@@ -798,8 +848,20 @@ impl ServerEndpoint {
                 .resource_subscriptions
                 .clone()
                 .filter(|_| resources.is_some_and(|r| r.subscribe == Some(true))),
-            // The tasks extension is not served yet.
-            task_ids: None,
+            // Any id (task ids are unguessable: knowing one is the right to follow it), at
+            // most MAX_TASK_IDS_PER_SUBSCRIPTION distinct ones.
+            task_ids: requested
+                .task_ids
+                .as_ref()
+                .filter(|_| self.offers_tasks())
+                .map(|ids| {
+                    let mut seen = BTreeSet::new();
+                    ids.iter()
+                        .filter(|id| seen.insert(id.as_str()))
+                        .take(MAX_TASK_IDS_PER_SUBSCRIPTION)
+                        .cloned()
+                        .collect()
+                }),
         }
     }
 
@@ -970,26 +1032,31 @@ impl ServerEndpoint {
                 .extension(TASKS_EXTENSION_ID)
                 .is_none()
         {
-            let required = ClientCapabilities {
-                extensions: Some(
-                    [(TASKS_EXTENSION_ID.to_owned(), serde_json::Map::new())]
-                        .into_iter()
-                        .collect(),
-                ),
-                ..ClientCapabilities::default()
-            };
-            let data = MissingRequiredClientCapabilityData {
-                required_capabilities: required,
-            };
-            let error = ErrorObject::new(
-                ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
-                format!("{method} needs the client to declare the {TASKS_EXTENSION_ID} extension"),
-            );
-            return self.refuse(&id, error.clone().with_data(&data).unwrap_or(error));
+            let message =
+                format!("{method} needs the client to declare the {TASKS_EXTENSION_ID} extension");
+            return self.refuse(&id, tasks_extension_required(message));
         }
         match request {
             ClientRequest::Discover(_) => self.answer_discover(&id),
             ClientRequest::SubscriptionsListen(listen) => {
+                // Task notifications go only to clients declaring the extension (SEP-2663).
+                let asks_for_tasks = listen
+                    .notifications
+                    .task_ids
+                    .as_ref()
+                    .is_some_and(|ids| !ids.is_empty());
+                if asks_for_tasks
+                    && self.offers_tasks()
+                    && context
+                        .client_capabilities
+                        .extension(TASKS_EXTENSION_ID)
+                        .is_none()
+                {
+                    let message = format!(
+                        "taskIds needs the client to declare the {TASKS_EXTENSION_ID} extension"
+                    );
+                    return self.refuse(&id, tasks_extension_required(message));
+                }
                 self.listen(id, &listen.notifications, context.scope);
             }
             ClientRequest::Ping(_) => {
@@ -1006,16 +1073,17 @@ impl ServerEndpoint {
                 let _ = self.conn.respond(&id, Ok(RawJson::empty_object()));
             }
             request => {
+                let tasks_extension = context
+                    .client_capabilities
+                    .extension(TASKS_EXTENSION_ID)
+                    .is_some();
                 let answering = Answering {
                     era: context.era,
                     scope: context.scope,
                     progress_token: context.progress_token.clone(),
                     log_level: context.log_level,
-                    accepts_tasks: context.era == Era::Legacy
-                        || context
-                            .client_capabilities
-                            .extension(TASKS_EXTENSION_ID)
-                            .is_some(),
+                    accepts_tasks: context.era == Era::Legacy || tasks_extension,
+                    tasks_extension,
                     cacheable: CACHEABLE_METHODS.contains(&request.method()),
                 };
                 self.answering.insert(id.clone(), answering);

@@ -53,6 +53,9 @@ pub const DEFAULT_ERROR_EXCERPT: usize = 512;
 pub const DEFAULT_RECONNECT: Duration = Duration::from_secs(1);
 /// The default number of resumptions in a row that may bring no new event.
 pub const DEFAULT_MAX_FRUITLESS_RESUMPTIONS: u32 = 3;
+/// The default longest wait for a new legacy session's standalone GET stream to be answered
+/// before the first requests go out anyway.
+pub const DEFAULT_STANDALONE_WAIT: Duration = Duration::from_secs(1);
 
 const LAST_EVENT_ID: &str = "last-event-id";
 
@@ -97,6 +100,11 @@ pub struct HttpClientConfig {
     pub max_fruitless_resumptions: u32,
     /// Whether the deprecated HTTP+SSE transport (2024-11-05) may be used.
     pub legacy_sse: LegacySsePolicy,
+    /// How long a new legacy session's first requests wait for its standalone GET stream to be
+    /// answered (opened or refused). Requests sent at once could reach the server before the
+    /// GET, and a server that sends what they cause (an elicitation, a log message) on the
+    /// standalone stream would have no stream to send it on yet.
+    pub standalone_wait: Duration,
 }
 
 /// Whether an [`HttpClient`] may use the deprecated HTTP+SSE transport (2024-11-05).
@@ -126,6 +134,7 @@ impl HttpClientConfig {
             default_reconnect: DEFAULT_RECONNECT,
             max_fruitless_resumptions: DEFAULT_MAX_FRUITLESS_RESUMPTIONS,
             legacy_sse: LegacySsePolicy::Fallback,
+            standalone_wait: DEFAULT_STANDALONE_WAIT,
         }
     }
 }
@@ -210,6 +219,10 @@ pub struct HttpClient {
     /// The replacement session being set up, and the messages waiting for it.
     reinitializing: Option<ExchangeId>,
     held: Vec<Held>,
+    /// A new legacy session's standalone GET, not answered yet, and until when requests wait
+    /// for it; the messages waiting (in order: the first request and whatever follows it).
+    standalone_opening: Option<(ExchangeId, Instant)>,
+    awaiting_standalone: Vec<Held>,
     reinitializations: u64,
     reconnects: Vec<Reconnect>,
     exchanges: HashMap<ExchangeId, Exchange>,
@@ -243,6 +256,8 @@ impl HttpClient {
             initialize_params: None,
             reinitializing: None,
             held: Vec::new(),
+            standalone_opening: None,
+            awaiting_standalone: Vec::new(),
             reinitializations: 0,
             reconnects: Vec::new(),
             exchanges: HashMap::new(),
@@ -330,6 +345,7 @@ impl HttpClient {
         self.reconnects
             .iter()
             .map(|r| r.at)
+            .chain(self.standalone_opening.map(|(_, until)| until))
             .chain(self.client.poll_timeout())
             .min()
     }
@@ -341,6 +357,12 @@ impl HttpClient {
             return sse.handle_timeout(now);
         }
         self.client.handle_timeout(now);
+        if self
+            .standalone_opening
+            .is_some_and(|(_, until)| until <= now)
+        {
+            self.release_awaiting_standalone();
+        }
         let (due, later): (Vec<Reconnect>, Vec<Reconnect>) = std::mem::take(&mut self.reconnects)
             .into_iter()
             .partition(|r| r.at <= now);
@@ -367,6 +389,7 @@ impl HttpClient {
         let Some(entry) = self.exchanges.remove(&exchange) else {
             return;
         };
+        self.standalone_answered(exchange);
         let status = response.status();
         if status.is_success() && entry.answers_initialize() {
             self.capture_session(response.headers());
@@ -442,6 +465,8 @@ impl HttpClient {
                 if entry.answers_initialize() {
                     self.capture_session(head.headers());
                 }
+                self.standalone_answered(exchange);
+                self.pump();
             }
             Some(_) => {
                 let mut response = http::Response::new(Vec::new());
@@ -523,6 +548,7 @@ impl HttpClient {
             self.pump();
             return;
         };
+        self.standalone_answered(exchange);
         let delay = entry
             .events
             .as_ref()
@@ -585,6 +611,7 @@ impl HttpClient {
             return sse.handle_exchange_failed(now, exchange, reason);
         }
         if let Some(entry) = self.exchanges.remove(&exchange) {
+            self.standalone_answered(exchange);
             if entry.kind == ExchangeKind::Reinitialize {
                 self.reinitialized(now, None);
             } else if entry.scope != TransportScope::CONNECTION {
@@ -646,15 +673,20 @@ impl HttpClient {
                     self.legacy_version = Some(negotiated.protocol_version.as_str().to_owned());
                     self.client
                         .set_cancellation_style(CancellationStyle::Notify);
-                    self.send_get(
+                    let opened = self.send_get(
                         ExchangeKind::Standalone,
                         TransportScope::CONNECTION,
                         None,
                         "",
                         0,
                     );
+                    if let (Some(exchange), Some(now)) = (opened, self.last_now) {
+                        let until = now.checked_add(self.config.standalone_wait).unwrap_or(now);
+                        self.standalone_opening = Some((exchange, until));
+                    }
                 }
                 ClientEvent::Closed(_) => {
+                    self.release_awaiting_standalone();
                     self.reconnects.clear();
                     self.delete_session();
                 }
@@ -721,6 +753,18 @@ impl HttpClient {
     fn post(&mut self, scope: TransportScope, message: Message, retried: bool) {
         if self.reinitializing.is_some() {
             self.held.push(Held {
+                scope,
+                message,
+                retried,
+            });
+            return;
+        }
+        // Notifications (`notifications/initialized` first) go at once; from the first request
+        // on, everything waits, in order, for the standalone stream.
+        let waits = self.standalone_opening.is_some()
+            && (matches!(message, Message::Request(_)) || !self.awaiting_standalone.is_empty());
+        if waits {
+            self.awaiting_standalone.push(Held {
                 scope,
                 message,
                 retried,
@@ -825,7 +869,7 @@ impl HttpClient {
             }
         }
         self.last_now = Some(now);
-        self.send_get(
+        let _ = self.send_get(
             reconnect.kind,
             reconnect.scope,
             reconnect.awaiting,
@@ -844,9 +888,9 @@ impl HttpClient {
         awaiting: Option<RequestId>,
         last_event_id: &str,
         fruitless_resumptions: u32,
-    ) {
+    ) -> Option<ExchangeId> {
         if self.session_id.is_none() && kind == ExchangeKind::Standalone {
-            return;
+            return None;
         }
         let mut builder = self
             .base_request(Method::GET)
@@ -864,14 +908,40 @@ impl HttpClient {
             entry.fruitless_resumptions = fruitless_resumptions;
         }
         match builder.body(Vec::new()) {
-            Ok(request) => self
-                .outputs
-                .push_back(HttpClientOutput::Send { exchange, request }),
+            Ok(request) => {
+                self.outputs
+                    .push_back(HttpClientOutput::Send { exchange, request });
+                Some(exchange)
+            }
             // An event id no header can carry: the stream cannot be resumed.
             Err(error) => {
                 self.exchanges.remove(&exchange);
                 self.fail_unsent(scope, &error.to_string());
+                None
             }
+        }
+    }
+
+    /// `exchange` was answered, refused or failed: if it is the new session's standalone
+    /// stream, the requests waiting for it go out now.
+    fn standalone_answered(&mut self, exchange: ExchangeId) {
+        if self
+            .standalone_opening
+            .is_some_and(|(opening, _)| opening == exchange)
+        {
+            self.release_awaiting_standalone();
+        }
+    }
+
+    fn release_awaiting_standalone(&mut self) {
+        self.standalone_opening = None;
+        for Held {
+            scope,
+            message,
+            retried,
+        } in std::mem::take(&mut self.awaiting_standalone)
+        {
+            self.post(scope, message, retried);
         }
     }
 

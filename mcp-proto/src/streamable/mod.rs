@@ -22,7 +22,10 @@ pub mod server;
 pub mod sessions;
 pub mod validate;
 
-pub use client::{ExchangeId, HttpClient, HttpClientConfig, HttpClientOutput, LegacySsePolicy};
+pub use client::{
+    DEFAULT_STANDALONE_WAIT, ExchangeId, HttpClient, HttpClientConfig, HttpClientOutput,
+    LegacySsePolicy,
+};
 pub use event_store::{EventId, EventStore, MemoryEventStore, MemoryEventStoreLimits, StoredEvent};
 pub use legacy_sse::{SseClient, SseClientConfig, SseHandshakeError, SseServer, SseServerConfig};
 pub use param_headers::{

@@ -49,6 +49,7 @@ use crate::jsonrpc::{
     self, Decoded, ErrorCode, ErrorObject, ErrorResponse, Message, Request, RequestId,
 };
 use crate::types::methods::TOOLS_CALL;
+use crate::types::tasks::TaskNotificationParams;
 use crate::types::{Era, Tool};
 
 /// The default interval between keep-alive comments on an idle SSE stream.
@@ -297,6 +298,17 @@ impl HttpServer {
         let mut told = self.modern.notify_list_changed(list);
         for (_, session) in self.sessions.iter_mut() {
             told += session.endpoint.notify_list_changed(list);
+        }
+        told
+    }
+
+    /// Sends `notifications/tasks` for `task` (tasks extension) to the `subscriptions/listen`
+    /// streams that listed its id (see [`ServerEndpoint::notify_task`]). Returns how many
+    /// were told; the notifications go out through [`HttpServer::poll_output`].
+    pub fn notify_task(&mut self, task: &TaskNotificationParams) -> usize {
+        let mut told = self.modern.notify_task(task);
+        for (_, session) in self.sessions.iter_mut() {
+            told += session.endpoint.notify_task(task);
         }
         told
     }

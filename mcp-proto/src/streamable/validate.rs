@@ -521,10 +521,18 @@ fn legacy_version(
                     supported: policy.supported_versions.clone(),
                     requested: value.to_owned(),
                 };
-                let error = ErrorObject::new(
-                    ErrorCode::INVALID_REQUEST,
-                    format!("unsupported MCP-Protocol-Version {value:?}"),
-                );
+                let message = if policy.supported_versions.contains(&version) {
+                    // A supported modern version on a message without modern `_meta` (a
+                    // response, a notification, a request lacking `_meta`): the version is fine,
+                    // the message is not one that version has.
+                    format!(
+                        "MCP-Protocol-Version {value:?} has no sessions: only requests carrying \
+                         `_meta` are valid with it, and this message belongs to a legacy session"
+                    )
+                } else {
+                    format!("unsupported MCP-Protocol-Version {value:?}")
+                };
+                let error = ErrorObject::new(ErrorCode::INVALID_REQUEST, message);
                 let error = error.clone().with_data(&data).unwrap_or(error);
                 Err(HttpReject {
                     status: StatusCode::BAD_REQUEST,

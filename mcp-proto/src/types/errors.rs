@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::capabilities::ClientCapabilities;
 use super::elicitation::ElicitRequestUrlParams;
+use super::tasks::TASKS_EXTENSION_ID;
 use super::version::ProtocolVersion;
 use crate::jsonrpc::{ErrorCode, ErrorObject};
 
@@ -23,6 +24,46 @@ pub struct UnsupportedProtocolVersionData {
 pub struct MissingRequiredClientCapabilityData {
     /// The capabilities the request needs.
     pub required_capabilities: ClientCapabilities,
+}
+
+impl MissingRequiredClientCapabilityData {
+    /// Data naming the extension `id` (declared with no settings) as the missing capability.
+    #[must_use]
+    pub fn extension(id: impl Into<String>) -> Self {
+        Self {
+            required_capabilities: ClientCapabilities::default().with_extension(id),
+        }
+    }
+
+    /// The -32021 error carrying this data, with `message`.
+    #[must_use]
+    pub fn into_error(self, message: impl Into<String>) -> ErrorObject {
+        let error = ErrorObject::new(Self::CODE, message);
+        // Serializing a `ClientCapabilities` cannot fail; the data is kept when it does not.
+        error.clone().with_data(&self).unwrap_or(error)
+    }
+}
+
+/// The -32021 error of a request that needs the tasks extension (`io.modelcontextprotocol/tasks`,
+/// SEP-2663) when the client did not declare it on that request: `tasks/get|update|cancel`, a
+/// tool that runs only as a task, `subscriptions/listen` asking for `taskIds`. Its
+/// `data.requiredCapabilities` is `{"extensions": {"io.modelcontextprotocol/tasks": {}}}`.
+///
+/// ```
+/// use mcp_proto::jsonrpc::ErrorCode;
+/// use mcp_proto::types::tasks_extension_required;
+///
+/// let error = tasks_extension_required("tasks/get needs the tasks extension");
+/// assert_eq!(error.code, ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY);
+/// let data: serde_json::Value = error.data.unwrap().parse().unwrap();
+/// assert_eq!(
+///     data,
+///     serde_json::json!({"requiredCapabilities": {"extensions": {"io.modelcontextprotocol/tasks": {}}}})
+/// );
+/// ```
+#[must_use]
+pub fn tasks_extension_required(message: impl Into<String>) -> ErrorObject {
+    MissingRequiredClientCapabilityData::extension(TASKS_EXTENSION_ID).into_error(message)
 }
 
 /// `data` of -32042 `URLElicitationRequiredError` (2025-11-25 only).

@@ -107,7 +107,7 @@ pub use elicitation::{
 };
 pub use errors::{
     ErrorData, ErrorDataError, McpErrorKind, MissingRequiredClientCapabilityData,
-    UnsupportedProtocolVersionData, UrlElicitationRequiredData,
+    UnsupportedProtocolVersionData, UrlElicitationRequiredData, tasks_extension_required,
 };
 pub use lifecycle::{InitializeRequestParams, InitializeResult, SetLevelRequestParams};
 pub use logging::{LoggingLevel, LoggingMessageNotificationParams};

@@ -201,17 +201,17 @@ pub struct CallToolResult {
 }
 
 impl CallToolResult {
-    /// A successful modern result with one text block.
+    /// A successful result with one text block (the server engine adds the modern
+    /// `resultType`).
     #[must_use]
     pub fn text(text: impl Into<String>) -> Self {
         Self {
-            result_type: Some(ResultType::Complete),
             content: vec![ContentBlock::text(text)],
             ..Self::default()
         }
     }
 
-    /// A modern tool execution error (`isError: true`) with one text block.
+    /// A tool execution error (`isError: true`) with one text block.
     #[must_use]
     pub fn error(text: impl Into<String>) -> Self {
         Self {

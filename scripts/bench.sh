@@ -10,8 +10,9 @@
 # with a note when absent), ceiling (`mcp-load ceiling`: the machine and load-tool limit).
 # Scenarios: Streamable HTTP with 1 session (server and load tool pinned to different cores
 # when taskset exists) and 32 sessions, each in the legacy and the modern era; stdio with a
-# window of 1 (pinned) and 64; 1,000 and 10,000 idle legacy sessions (server RSS). Every run
-# gets a freshly started server. Results go to a JSON-lines file, then `mcp-load report`
+# window of 1 (pinned) and 64; 1,000 and 10,000 idle legacy sessions each holding its
+# connection, and 1,000 held without connections (server RSS). Every run gets a freshly
+# started server. Results go to a JSON-lines file, then `mcp-load report`
 # renders the Markdown.
 #
 # Measure on a quiet machine: the 1-minute load average at the start of each run is in the
@@ -26,12 +27,14 @@ SERVERS="ours-smol ours-tokio rmcp ceiling"
 OUT=BENCHMARKS.md
 RESULTS=""
 IDLE_COUNTS="1000 10000"
+IDLE_DETACHED=1000
 BASE_PORT=${BENCH_BASE_PORT:-18300}
 ARGS_TEXT=""
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
-  echo "options: --quick | --duration S | --servers \"LIST\" | --idle \"COUNTS\" | --out FILE | --results FILE"
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+  echo "options: --quick | --duration S | --servers \"LIST\" | --idle \"COUNTS\" | --idle-detached N (\"\" for none)"
+  echo "         --out FILE | --results FILE"
 }
 
 while [ $# -gt 0 ]; do
@@ -40,6 +43,7 @@ while [ $# -gt 0 ]; do
     --duration) DURATION=$2; ARGS_TEXT="$ARGS_TEXT --duration $2"; shift ;;
     --servers) SERVERS=$2; ARGS_TEXT="$ARGS_TEXT --servers \"$2\""; shift ;;
     --idle) IDLE_COUNTS=$2; ARGS_TEXT="$ARGS_TEXT --idle \"$2\""; shift ;;
+    --idle-detached) IDLE_DETACHED=$2; ARGS_TEXT="$ARGS_TEXT --idle-detached \"$2\""; shift ;;
     --out) OUT=$2; shift ;;
     --results) RESULTS=$2; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -84,8 +88,33 @@ HTTP_CMD[ours-tokio]="$WORK/ours-tokio-server --listen"
 STDIO_CMD[ours-tokio]="$WORK/ours-tokio-server --stdio"
 HTTP_CMD[ceiling]="$MCP_LOAD ceiling --listen"
 STDIO_CMD[ceiling]="$MCP_LOAD ceiling --stdio"
+# rmcp: peers/rmcp-echo. Served by `axum::serve`, which leaves Nagle's algorithm on, its
+# responses written in several pieces (an SSE head, then chunks) wait for the client's delayed
+# ACK, ~40 ms a call. The rmcp figures have no such stall, so unless peers/rmcp-echo
+# sets TCP_NODELAY itself, a copy that does is measured as `rmcp` (the rest of the program
+# unchanged), and peers/rmcp-echo as it is only for the 1-session row `rmcp-as-is`.
+RMCP_AS_IS=""
 if [ -f peers/rmcp-echo/Cargo.toml ]; then
   RMCP=$(executable_of --manifest-path peers/rmcp-echo/Cargo.toml)
+  if [ -n "$RMCP" ] && ! grep -q set_nodelay peers/rmcp-echo/src/*.rs; then
+    copy="$WORK/rmcp-echo-nodelay"
+    rm -rf "$copy" && mkdir -p "$copy"
+    cp -r peers/rmcp-echo/Cargo.toml peers/rmcp-echo/Cargo.lock peers/rmcp-echo/src "$copy/"
+    sed -i 's/^name = "rmcp-echo"$/name = "rmcp-echo-nodelay"/' "$copy/Cargo.toml" "$copy/Cargo.lock"
+    sed -i 's/^\( *\)axum::serve(listener, router)/\1let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {\n\1    let _ = tcp.set_nodelay(true);\n\1});\n&/' \
+      "$copy/src/main.rs"
+    PATCHED=""
+    if grep -q set_nodelay "$copy/src/main.rs"; then
+      PATCHED=$(executable_of --manifest-path "$copy/Cargo.toml" || true)
+    fi
+    if [ -n "$PATCHED" ]; then
+      RMCP_AS_IS=$RMCP
+      RMCP=$PATCHED
+      NOTES+=("rmcp: peers/rmcp-echo serves with axum::serve, which leaves Nagle's algorithm on: its SSE answers (head, then chunks) wait ~40 ms for the client's delayed ACK (row rmcp-as-is). The rows named rmcp are a copy with TCP_NODELAY set on accepted connections (scripts/bench.sh makes it; nothing else changed), as the issue's rmcp figures assume; the fix belongs in peers/rmcp-echo")
+    else
+      NOTES+=("rmcp: peers/rmcp-echo does not set TCP_NODELAY and the copy that would could not be built: its HTTP rows include ~40 ms delayed-ACK stalls")
+    fi
+  fi
   if [ -n "$RMCP" ]; then
     HTTP_CMD[rmcp]="$RMCP --http"
     STDIO_CMD[rmcp]="$RMCP --stdio"
@@ -124,7 +153,7 @@ start_server() {
   local -a pin=()
   if [ "$pinned" = 1 ]; then pin=("${PIN_SERVER[@]}"); fi
   # shellcheck disable=SC2086 # the command is a program and its flag, split on purpose
-  "${pin[@]}" ${HTTP_CMD[$name]} "$addr" 2>>"$WORK/$name.log" &
+  "${pin[@]}" ${HTTP_CMD[$name]} "$addr" >>"$WORK/$name.log" 2>&1 &
   SERVER_PID=$!
   URL="http://$addr/mcp"
 }
@@ -158,15 +187,29 @@ for name in $SERVERS; do
   # shellcheck disable=SC2206 # split the command into words on purpose
   stdio_cmd=(${STDIO_CMD[$name]})
   load "${PIN_LOAD[@]}" "$MCP_LOAD" stdio --window 1 --label "$name" "${COMMON[@]}" \
-    -- "${PIN_SERVER[@]}" "${stdio_cmd[@]}"
-  load "$MCP_LOAD" stdio --window 64 --label "$name" "${COMMON[@]}" -- "${stdio_cmd[@]}"
+    -- "${PIN_SERVER[@]}" "${stdio_cmd[@]}" 2>>"$WORK/$name.log"
+  load "$MCP_LOAD" stdio --window 64 --label "$name" "${COMMON[@]}" -- "${stdio_cmd[@]}" \
+    2>>"$WORK/$name.log"
   for count in $IDLE_COUNTS; do
     start_server "$name" 0
     load "$MCP_LOAD" idle --url "$URL" --sessions "$count" --hold "$HOLD" \
       --server-pid "$SERVER_PID" --label "$name" --out "$RESULTS"
     stop_server
   done
+  if [ -n "$IDLE_DETACHED" ]; then
+    start_server "$name" 0
+    load "$MCP_LOAD" idle --url "$URL" --sessions "$IDLE_DETACHED" --detached --hold "$HOLD" \
+      --server-pid "$SERVER_PID" --label "$name" --out "$RESULTS"
+    stop_server
+  fi
 done
+if [ -n "$RMCP_AS_IS" ] && [[ " $SERVERS " == *" rmcp "* ]]; then
+  HTTP_CMD[rmcp-as-is]="$RMCP_AS_IS --http"
+  start_server rmcp-as-is 1
+  load "${PIN_LOAD[@]}" "$MCP_LOAD" http --url "$URL" --sessions 1 --era legacy \
+    --server-pid "$SERVER_PID" --label rmcp-as-is "${COMMON[@]}"
+  stop_server
+fi
 echo "bench: load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 NOTE_ARGS=()

@@ -200,6 +200,16 @@ pub fn preflight(target: &Target, timeout: Duration) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// The label of an idle run's scenario.
+#[must_use]
+pub fn scenario(sessions: usize, detached: bool) -> String {
+    if detached {
+        format!("idle-{sessions}-detached")
+    } else {
+        format!("idle-{sessions}")
+    }
+}
+
 /// Builds the record of an idle run.
 #[must_use]
 pub fn record(server: &str, load: &IdleLoad, outcome: &IdleOutcome) -> IdleRecord {
@@ -210,8 +220,9 @@ pub fn record(server: &str, load: &IdleLoad, outcome: &IdleOutcome) -> IdleRecor
         .map(|(before, after)| (after as f64 - before as f64) / outcome.opened as f64);
     IdleRecord {
         server: server.to_owned(),
-        scenario: format!("idle-{}", load.sessions),
+        scenario: scenario(load.sessions, load.detached),
         sessions: load.sessions,
+        detached: load.detached,
         opened: outcome.opened,
         held: outcome.held,
         errors: outcome.errors.total(),

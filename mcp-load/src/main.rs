@@ -109,7 +109,7 @@ fn execute(command: Command) -> Result<u8, LoadError> {
         } => {
             let target = Target::parse(&url)?;
             http::wait_for_server(&target, SERVER_START_WAIT)?;
-            let scenario = format!("idle-{sessions}");
+            let scenario = idle::scenario(sessions, detached);
             match idle::preflight(&target, common.timeout) {
                 Ok(()) => {}
                 Err(LoadError::Preflight(error)) => {

@@ -9,7 +9,8 @@
 # rmcp (peers/rmcp-echo: `rmcp-echo --http ADDR` serving /mcp, `rmcp-echo --stdio`; skipped
 # with a note when absent), ceiling (`mcp-load ceiling`: the machine and load-tool limit).
 # Scenarios: Streamable HTTP with 1 session (server and load tool pinned to different cores
-# when taskset exists) and 32 sessions, each in the legacy and the modern era; stdio with a
+# when taskset exists) and 32 sessions, each in the legacy and the modern era, plus 8 modern
+# sessions whose request ids clash (each counts 1, 2, 3…, as independent clients do); stdio with a
 # window of 1 (pinned) and 64; 1,000 and 10,000 idle legacy sessions each holding its
 # connection, and 1,000 held without connections (server RSS). Every run gets a freshly
 # started server. Results go to a JSON-lines file, then `mcp-load report`
@@ -22,6 +23,7 @@ cd "$(dirname "$0")/.."
 
 DURATION=10
 WARMUP=2
+SAME_IDS_DURATION=2
 HOLD=2
 SERVERS="ours-smol ours-tokio rmcp ceiling"
 OUT=BENCHMARKS.md
@@ -39,7 +41,7 @@ usage() {
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) DURATION=2; WARMUP=0.5; HOLD=1; ARGS_TEXT="$ARGS_TEXT --quick" ;;
+    --quick) DURATION=2; WARMUP=0.5; HOLD=1; SAME_IDS_DURATION=1; ARGS_TEXT="$ARGS_TEXT --quick" ;;
     --duration) DURATION=$2; ARGS_TEXT="$ARGS_TEXT --duration $2"; shift ;;
     --servers) SERVERS=$2; ARGS_TEXT="$ARGS_TEXT --servers \"$2\""; shift ;;
     --idle) IDLE_COUNTS=$2; ARGS_TEXT="$ARGS_TEXT --idle \"$2\""; shift ;;
@@ -184,6 +186,13 @@ for name in $SERVERS; do
       --server-pid "$SERVER_PID" --label "$name" "${COMMON[@]}"
     stop_server
   done
+  # Correctness under load: 8 modern clients that all number their requests 1, 2, 3…, as
+  # independent clients do; a stateless server must answer each on its own.
+  start_server "$name" 0
+  load "$MCP_LOAD" http --url "$URL" --sessions 8 --era modern --same-ids \
+    --server-pid "$SERVER_PID" --label "$name" --duration "$SAME_IDS_DURATION" --warmup 0.2 \
+    --out "$RESULTS"
+  stop_server
   # shellcheck disable=SC2206 # split the command into words on purpose
   stdio_cmd=(${STDIO_CMD[$name]})
   load "${PIN_LOAD[@]}" "$MCP_LOAD" stdio --window 1 --label "$name" "${COMMON[@]}" \

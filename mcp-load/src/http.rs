@@ -875,10 +875,12 @@ pub fn run(
     })
 }
 
-/// The label of an HTTP run's scenario.
+/// The label of an HTTP run's scenario (`-same-ids` when every session numbers its requests
+/// from 1).
 #[must_use]
-pub fn scenario(sessions: u32, era: Era) -> String {
-    format!("http-{sessions}-{}", era.as_str())
+pub fn scenario(sessions: u32, era: Era, same_ids: bool) -> String {
+    let suffix = if same_ids { "-same-ids" } else { "" };
+    format!("http-{sessions}-{}{suffix}", era.as_str())
 }
 
 /// Builds the record of an HTTP run.
@@ -892,7 +894,7 @@ pub fn record(
     crate::run::record(
         &RunLabel {
             server: server.to_owned(),
-            scenario: scenario(load.sessions, load.era),
+            scenario: scenario(load.sessions, load.era, load.same_ids),
         },
         "http",
         load.era.as_str(),

@@ -68,9 +68,11 @@ fn execute(command: Command) -> Result<u8, LoadError> {
                     let record = http::record(&common.label, &load, &outcome, load_average);
                     finish(&common, Record::Load(record))
                 }
-                Err(LoadError::Preflight(error)) => {
-                    unsupported(&common, http::scenario(sessions, era), &error.to_string())
-                }
+                Err(LoadError::Preflight(error)) => unsupported(
+                    &common,
+                    http::scenario(sessions, era, same_ids),
+                    &error.to_string(),
+                ),
                 Err(error) => Err(error),
             }
         }

@@ -186,7 +186,8 @@ fn server_rank(server: &str) -> (usize, String) {
     (rank, server.to_owned())
 }
 
-/// Orders scenarios: HTTP, then stdio, then idle; by concurrency; legacy before modern.
+/// Orders scenarios: HTTP, then stdio, then idle; by concurrency; then by name (legacy before
+/// modern, plain before `-same-ids` or `-detached`).
 fn scenario_rank(scenario: &str) -> (usize, u64, String) {
     let mut parts = scenario.split('-');
     let transport = parts.next().unwrap_or_default();
@@ -426,7 +427,10 @@ fn header(out: &mut String, records: &[Record], context: &ReportContext) {
          its answer has the request's id and echoes the message. HTTP sessions are closed \
          loops over one keep-alive connection each (legacy: `initialize` then \
          `Mcp-Session-Id`, 2025-11-25; modern: stateless 2026-07-28 with `_meta`); stdio keeps \
-         a window of W requests in flight. Server CPU/call is the server's utime + stime \
+         a window of W requests in flight. Request ids are unique across sessions, except in \
+         `-same-ids` runs: 8 modern sessions that each number their requests 1, 2, 3…, as \
+         independent clients do, which a stateless server must answer each on its own (their \
+         errors are refusals). Server CPU/call is the server's utime + stime \
          (`/proc/<pid>/stat`) over the measured window ÷ verified calls: at high rates the \
          load tool, not the server, limits calls/s, so CPU/call is the figure to compare. \
          `ceiling` is `mcp-load ceiling`: one thread, epoll, the HTTP/1.1 codec and a \

@@ -100,11 +100,18 @@ if [ -f peers/rmcp-echo/Cargo.toml ]; then
   RMCP=$(executable_of --manifest-path peers/rmcp-echo/Cargo.toml)
   if [ -n "$RMCP" ] && ! grep -q set_nodelay peers/rmcp-echo/src/*.rs; then
     copy="$WORK/rmcp-echo-nodelay"
-    rm -rf "$copy" && mkdir -p "$copy"
-    cp -r peers/rmcp-echo/Cargo.toml peers/rmcp-echo/Cargo.lock peers/rmcp-echo/src "$copy/"
-    sed -i 's/^name = "rmcp-echo"$/name = "rmcp-echo-nodelay"/' "$copy/Cargo.toml" "$copy/Cargo.lock"
+    stage="$WORK/rmcp-echo-nodelay.new"
+    rm -rf "$stage" && mkdir -p "$stage"
+    cp -r peers/rmcp-echo/Cargo.toml peers/rmcp-echo/Cargo.lock peers/rmcp-echo/src "$stage/"
+    sed -i 's/^name = "rmcp-echo"$/name = "rmcp-echo-nodelay"/' "$stage/Cargo.toml" "$stage/Cargo.lock"
     sed -i 's/^\( *\)axum::serve(listener, router)/\1let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {\n\1    let _ = tcp.set_nodelay(true);\n\1});\n&/' \
-      "$copy/src/main.rs"
+      "$stage/src/main.rs"
+    # Replaced only when it changed, so that cargo does not rebuild it every time.
+    if diff -rq "$stage" "$copy" >/dev/null 2>&1; then
+      rm -rf "$stage"
+    else
+      rm -rf "$copy" && mv "$stage" "$copy"
+    fi
     PATCHED=""
     if grep -q set_nodelay "$copy/src/main.rs"; then
       PATCHED=$(executable_of --manifest-path "$copy/Cargo.toml" || true)
@@ -170,48 +177,71 @@ load() {
 }
 
 COMMON=(--duration "$DURATION" --warmup "$WARMUP" --out "$RESULTS")
-echo "bench: load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+AVAILABLE=()
 for name in $SERVERS; do
-  if [ -z "${HTTP_CMD[$name]:-}" ]; then
+  if [ -n "${HTTP_CMD[$name]:-}" ]; then
+    AVAILABLE+=("$name")
+  else
     echo "bench: skipping $name (not available)" >&2
-    continue
-  fi
-  for era in legacy modern; do
-    start_server "$name" 1
-    load "${PIN_LOAD[@]}" "$MCP_LOAD" http --url "$URL" --sessions 1 --era "$era" \
-      --server-pid "$SERVER_PID" --label "$name" "${COMMON[@]}"
-    stop_server
-    start_server "$name" 0
-    load "$MCP_LOAD" http --url "$URL" --sessions 32 --era "$era" \
-      --server-pid "$SERVER_PID" --label "$name" "${COMMON[@]}"
-    stop_server
-  done
-  # Correctness under load: 8 modern clients that all number their requests 1, 2, 3…, as
-  # independent clients do; a stateless server must answer each on its own.
-  start_server "$name" 0
-  load "$MCP_LOAD" http --url "$URL" --sessions 8 --era modern --same-ids \
-    --server-pid "$SERVER_PID" --label "$name" --duration "$SAME_IDS_DURATION" --warmup 0.2 \
-    --out "$RESULTS"
-  stop_server
-  # shellcheck disable=SC2206 # split the command into words on purpose
-  stdio_cmd=(${STDIO_CMD[$name]})
-  load "${PIN_LOAD[@]}" "$MCP_LOAD" stdio --window 1 --label "$name" "${COMMON[@]}" \
-    -- "${PIN_SERVER[@]}" "${stdio_cmd[@]}" 2>>"$WORK/$name.log"
-  load "$MCP_LOAD" stdio --window 64 --label "$name" "${COMMON[@]}" -- "${stdio_cmd[@]}" \
-    2>>"$WORK/$name.log"
-  for count in $IDLE_COUNTS; do
-    start_server "$name" 0
-    load "$MCP_LOAD" idle --url "$URL" --sessions "$count" --hold "$HOLD" \
-      --server-pid "$SERVER_PID" --label "$name" --out "$RESULTS"
-    stop_server
-  done
-  if [ -n "$IDLE_DETACHED" ]; then
-    start_server "$name" 0
-    load "$MCP_LOAD" idle --url "$URL" --sessions "$IDLE_DETACHED" --detached --hold "$HOLD" \
-      --server-pid "$SERVER_PID" --label "$name" --out "$RESULTS"
-    stop_server
   fi
 done
+
+# Each scenario runs on every server in turn (side by side), so that a change in the machine's
+# load during the matrix touches all servers of a scenario alike.
+http_run() { # SESSIONS ERA PINNED(0|1) [EXTRA mcp-load ARGS…]
+  local sessions=$1 era=$2 pinned=$3
+  shift 3
+  local -a pin=()
+  if [ "$pinned" = 1 ]; then pin=("${PIN_LOAD[@]}"); fi
+  for name in "${AVAILABLE[@]}"; do
+    start_server "$name" "$pinned"
+    load "${pin[@]}" "$MCP_LOAD" http --url "$URL" --sessions "$sessions" --era "$era" \
+      --server-pid "$SERVER_PID" --label "$name" "${COMMON[@]}" "$@"
+    stop_server
+  done
+}
+
+stdio_run() { # WINDOW PINNED(0|1)
+  local window=$1 pinned=$2
+  local -a pin_load=() pin_server=()
+  if [ "$pinned" = 1 ]; then pin_load=("${PIN_LOAD[@]}"); pin_server=("${PIN_SERVER[@]}"); fi
+  for name in "${AVAILABLE[@]}"; do
+    # shellcheck disable=SC2206 # split the command into words on purpose
+    local -a stdio_cmd=(${STDIO_CMD[$name]})
+    load "${pin_load[@]}" "$MCP_LOAD" stdio --window "$window" --label "$name" "${COMMON[@]}" \
+      -- "${pin_server[@]}" "${stdio_cmd[@]}" 2>>"$WORK/$name.log"
+  done
+}
+
+idle_run() { # COUNT [--detached]
+  local count=$1
+  shift
+  for name in "${AVAILABLE[@]}"; do
+    start_server "$name" 0
+    load "$MCP_LOAD" idle --url "$URL" --sessions "$count" --hold "$HOLD" "$@" \
+      --server-pid "$SERVER_PID" --label "$name" --out "$RESULTS"
+    stop_server
+  done
+}
+
+echo "bench: load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for era in legacy modern; do
+  http_run 1 "$era" 1
+  http_run 32 "$era" 0
+done
+# Correctness under load: 8 modern clients that all number their requests 1, 2, 3…, as
+# independent clients do; a stateless server must answer each on its own.
+COMMON=(--duration "$SAME_IDS_DURATION" --warmup 0.2 --out "$RESULTS")
+http_run 8 modern 0 --same-ids
+COMMON=(--duration "$DURATION" --warmup "$WARMUP" --out "$RESULTS")
+stdio_run 1 1
+stdio_run 64 0
+for count in $IDLE_COUNTS; do
+  idle_run "$count"
+done
+if [ -n "$IDLE_DETACHED" ]; then
+  idle_run "$IDLE_DETACHED" --detached
+fi
 if [ -n "$RMCP_AS_IS" ] && [[ " $SERVERS " == *" rmcp "* ]]; then
   HTTP_CMD[rmcp-as-is]="$RMCP_AS_IS --http"
   start_server rmcp-as-is 1

@@ -453,6 +453,24 @@ fn errors_cell(errors: u64, kinds: &BTreeMap<String, u64>) -> String {
     format!("**{errors}** ({})", detail.join(", "))
 }
 
+/// The most error samples shown per run (the results file keeps more).
+const SAMPLES_SHOWN: usize = 3;
+
+fn samples_text(samples: &[String]) -> String {
+    let shown: Vec<&str> = samples
+        .iter()
+        .take(SAMPLES_SHOWN)
+        .map(|s| s.as_str())
+        .collect();
+    let more = samples.len().saturating_sub(SAMPLES_SHOWN);
+    let text = shown.join("; ");
+    if more > 0 {
+        format!("{text}; … ({more} more in the results file)")
+    } else {
+        text
+    }
+}
+
 fn load_table(out: &mut String, records: &[Record]) {
     let _ = writeln!(out, "## Results\n");
     let _ = writeln!(
@@ -502,7 +520,7 @@ fn load_table(out: &mut String, records: &[Record]) {
                 "- {} / {}: {}",
                 l.scenario,
                 l.server,
-                l.error_samples.join("; ")
+                samples_text(&l.error_samples)
             )),
             _ => None,
         })
@@ -619,7 +637,7 @@ fn idle_table(out: &mut String, records: &[Record]) {
                 "- {} / {}: {}",
                 i.scenario,
                 i.server,
-                i.error_samples.join("; ")
+                samples_text(&i.error_samples)
             )),
             _ => None,
         })

@@ -21,7 +21,10 @@ fn accept_benches(c: &mut Criterion) {
                 "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8",
             ],
         ),
-        ("parameters_any_case", &["Application/JSON; charset=UTF-8, TEXT/Event-Stream;Q=0.5"]),
+        (
+            "parameters_any_case",
+            &["Application/JSON; charset=UTF-8, TEXT/Event-Stream;Q=0.5"],
+        ),
         ("two_lines", &["application/json", "text/event-stream"]),
     ];
     let mut group = c.benchmark_group("http/parse_accept");

@@ -7,7 +7,12 @@
 //!   (`ServerEndpoint`), modern and legacy, and to the bare JSON-RPC engine (`Connection`).
 //!
 //! Throughput is in messages (requests answered).
-#![allow(clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod common;
 

@@ -87,24 +87,34 @@ fn decode_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("lines/decode");
     group.throughput(Throughput::Bytes(wire.len() as u64));
     for chunk in [61, 4096, 65536] {
-        group.bench_function(format!("64_messages/{}B/chunks_of_{chunk}", wire.len()), |b| {
-            let mut decoder = LineDecoder::new();
-            let mut buf = Vec::with_capacity(2 * chunk);
-            b.iter(|| {
-                let lines = decode_stream(&mut decoder, &mut buf, black_box(&wire), chunk);
-                assert_eq!(lines, 64);
-            });
-        });
-    }
-    for chunk in [4096, 65536] {
         group.bench_function(
-            format!("64_messages/{}B/chunks_of_{chunk}/drain_per_line", wire.len()),
+            format!("64_messages/{}B/chunks_of_{chunk}", wire.len()),
             |b| {
                 let mut decoder = LineDecoder::new();
                 let mut buf = Vec::with_capacity(2 * chunk);
                 b.iter(|| {
-                    let lines =
-                        decode_stream_drain_per_line(&mut decoder, &mut buf, black_box(&wire), chunk);
+                    let lines = decode_stream(&mut decoder, &mut buf, black_box(&wire), chunk);
+                    assert_eq!(lines, 64);
+                });
+            },
+        );
+    }
+    for chunk in [4096, 65536] {
+        group.bench_function(
+            format!(
+                "64_messages/{}B/chunks_of_{chunk}/drain_per_line",
+                wire.len()
+            ),
+            |b| {
+                let mut decoder = LineDecoder::new();
+                let mut buf = Vec::with_capacity(2 * chunk);
+                b.iter(|| {
+                    let lines = decode_stream_drain_per_line(
+                        &mut decoder,
+                        &mut buf,
+                        black_box(&wire),
+                        chunk,
+                    );
                     assert_eq!(lines, 64);
                 });
             },

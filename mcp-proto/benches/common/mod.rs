@@ -25,7 +25,8 @@ use mcp_proto::types::{CallToolResult, Implementation, ServerCapabilities};
 pub(crate) const MODERN_META: &str = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench-client","version":"1.0.0"}}"#;
 
 /// A small request with empty params.
-pub(crate) const SMALL_REQUEST: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#;
+pub(crate) const SMALL_REQUEST: &str =
+    r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#;
 
 /// A progress notification.
 pub(crate) const NOTIFICATION: &str = r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"job-17","progress":50,"total":100,"message":"halfway there"}}"#;
@@ -163,8 +164,8 @@ impl HttpBench {
         let initialize = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench-client","version":"1.0.0"}}}"#;
         bench.request = http_post(initialize, &[]);
         let response = bench.exchange();
-        let session = header_value(response, "mcp-session-id")
-            .expect("initialize answers with a session id");
+        let session =
+            header_value(response, "mcp-session-id").expect("initialize answers with a session id");
         let session_headers = [
             ("Mcp-Session-Id", session.as_str()),
             ("Mcp-Protocol-Version", "2025-11-25"),

@@ -31,5 +31,6 @@ pub mod framing;
 pub mod h1;
 pub mod http;
 pub mod jsonrpc;
+mod scan;
 pub mod streamable;
 pub mod types;

@@ -1305,7 +1305,7 @@ mod tests {
 
     #[test]
     fn task_support_is_listed_in_the_tools_execution() {
-        let tool = |name: &str, execution: serde_json::Value| -> Tool {
+        let tool = |name: &str, execution: Value| -> Tool {
             serde_json::from_value(serde_json::json!({
                 "name": name, "inputSchema": {"type": "object"}, "execution": execution
             }))
@@ -1313,10 +1313,13 @@ mod tests {
         };
         let handler = |_, _| async { Ok(CallToolResult::text("")) };
         let server = Server::builder("s", "1")
-            .tool(tool("plain", serde_json::Value::Null), handler)
-            .tool(tool("optional", serde_json::Value::Null), handler)
+            .tool(tool("plain", Value::Null), handler)
+            .tool(tool("optional", Value::Null), handler)
             .task_support("optional", TaskSupport::Optional)
-            .tool(tool("stated", serde_json::json!({"taskSupport": "required"})), handler)
+            .tool(
+                tool("stated", serde_json::json!({"taskSupport": "required"})),
+                handler,
+            )
             .task_support("stated", TaskSupport::Optional)
             .build();
         let listed: Vec<_> = server
@@ -1325,7 +1328,11 @@ mod tests {
             .collect();
         assert_eq!(
             listed,
-            [None, Some(TaskSupport::Optional), Some(TaskSupport::Required)]
+            [
+                None,
+                Some(TaskSupport::Optional),
+                Some(TaskSupport::Required)
+            ]
         );
     }
 

@@ -2,6 +2,15 @@
 //! server that behave like the conformance harness's `auth/*` mocks (0.1.16 and 0.2.0-alpha.12):
 //! the same URLs, documents, traps and checks, one knob per scenario difference.
 
+// The scripted servers and strategies are test scaffolding: a broken expectation there must
+// stop the test, exactly as inside a #[test] function.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -130,6 +139,13 @@ enum Seen {
     Trap(&'static str),
 }
 
+/// A token request as seen: URL, form fields, decoded Basic credentials.
+type TokenSeen<'a> = (
+    &'a str,
+    &'a Vec<(String, String)>,
+    &'a Option<(String, String)>,
+);
+
 struct Mock {
     s: Scenario,
     seen: Vec<Seen>,
@@ -143,6 +159,8 @@ struct Mock {
     migrated: bool,
     accepted_with_token: u32,
     registered_clients: Vec<String>,
+    /// Client ids the token endpoint no longer knows (`invalid_client`).
+    forgotten: Vec<String>,
     /// The ID-JAG the identity provider issued.
     id_jag: Option<String>,
 }
@@ -192,6 +210,7 @@ impl Mock {
             migrated: false,
             accepted_with_token: 0,
             registered_clients: Vec::new(),
+            forgotten: Vec::new(),
             id_jag: None,
         }
     }
@@ -306,7 +325,17 @@ impl Mock {
         if url == format!("{}/register", self.as_base()) && self.s.dcr {
             let body: serde_json::Value = serde_json::from_str(&body).unwrap();
             self.seen.push(Seen::Register { url, body });
-            let client_id = format!("client-at-{}", self.as_origin());
+            let origin = self.as_origin().to_owned();
+            let before = self
+                .registered_clients
+                .iter()
+                .filter(|id| id.contains(origin.as_str()))
+                .count();
+            let client_id = if before == 0 {
+                format!("client-at-{origin}")
+            } else {
+                format!("client-at-{origin}-{}", before + 1)
+            };
             self.registered_clients.push(client_id.clone());
             let mut answer = serde_json::json!({"client_id": client_id, "client_name": "x", "redirect_uris": [REDIRECT]});
             if let Some(secret) = self.s.dcr_answer.0 {
@@ -433,6 +462,12 @@ impl Mock {
         basic: Option<(String, String)>,
     ) -> http::Response<Vec<u8>> {
         let grant = field(form, "grant_type").unwrap_or_default().to_owned();
+        let client_id = field(form, "client_id")
+            .map(str::to_owned)
+            .or_else(|| basic.as_ref().map(|(id, _)| id.clone()));
+        if client_id.is_some_and(|id| self.forgotten.contains(&id)) {
+            return json_response(401, &serde_json::json!({"error": "invalid_client"}));
+        }
         if !self.s.grant_types.iter().any(|listed| *listed == grant)
             && grant != "authorization_code"
         {
@@ -524,7 +559,7 @@ impl Mock {
             .collect()
     }
 
-    fn token_requests(&self) -> Vec<(&str, &Vec<(String, String)>, &Option<(String, String)>)> {
+    fn token_requests(&self) -> Vec<TokenSeen<'_>> {
         self.seen
             .iter()
             .filter_map(|seen| match seen {
@@ -1173,6 +1208,25 @@ fn authorization_server_migration_registers_again_and_never_reuses_credentials()
         Some(format!("client-at-{AS2}").as_str())
     );
     assert_eq!(client.current_issuer(), Some(AS2));
+}
+
+#[test]
+fn a_forgotten_dynamic_client_registers_again() {
+    let mut mock = Mock::new(Scenario::default());
+    let mut client = OAuthClient::new(config(), Box::new(Counter(0)));
+    let now = Instant::now();
+    call(&mut client, &mut mock, now, "tools/list").unwrap();
+    mock.tokens.clear();
+    mock.forgotten.push(format!("client-at-{AS}"));
+    let error = call(&mut client, &mut mock, now, "tools/list").unwrap_err();
+    assert!(matches!(error, AuthError::Token { .. }), "{error:?}");
+    assert_eq!(error.fault(), Fault::AuthorizationServer);
+    assert!(client.registration(AS).is_none());
+    call(&mut client, &mut mock, now, "tools/list").unwrap();
+    assert_eq!(
+        mock.registered_clients,
+        [format!("client-at-{AS}"), format!("client-at-{AS}-2")]
+    );
 }
 
 // ---- scopes --------------------------------------------------------------------------------

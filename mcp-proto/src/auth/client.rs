@@ -49,8 +49,8 @@ use super::metadata::{
 use super::pkce::{AuthState, PkceVerifier, STATE_ENTROPY_BYTES, VERIFIER_ENTROPY_BYTES};
 use super::registration::{
     ApplicationType, ClientIdentity, ClientRegistration, ClientRegistrationRequest,
-    ClientRegistrationResponse, GRANT_JWT_BEARER, TokenEndpointAuthMethod, check_client_id_url,
-    registration_auth_method,
+    ClientRegistrationResponse, GRANT_JWT_BEARER, RegistrationSource, TokenEndpointAuthMethod,
+    check_client_id_url, registration_auth_method,
 };
 use super::request::{
     AuthorizationRequest, ClientAuth, ExpectedResponse, Grant, TOKEN_TYPE_ID_JAG,
@@ -59,7 +59,7 @@ use super::request::{
 };
 use super::scope::{ScopeSet, select_scopes, step_up_scopes};
 use super::secret::Secret;
-use super::token::{DEFAULT_MAX_TOKEN_BYTES, TokenSet, read_token_response};
+use super::token::{DEFAULT_MAX_TOKEN_BYTES, TokenResponseError, TokenSet, read_token_response};
 use super::url::{HttpUrl, UrlError, UrlPolicy};
 
 /// The default number of authorization attempts in a row (see
@@ -1574,11 +1574,27 @@ impl OAuthClient {
                 self.entry_mut(&authority.issuer).tokens = None;
                 self.begin_grant(now, authority, scopes, false)
             }
-            Err(source) => self.fail(AuthError::Token {
-                issuer: authority.issuer,
-                grant,
-                source,
-            }),
+            Err(source) => {
+                // A dynamically registered client the server no longer knows is forgotten,
+                // so the next attempt registers again.
+                let unknown_client = matches!(
+                    &source,
+                    TokenResponseError::Refused { error: Some(error), .. } if error.error == "invalid_client"
+                );
+                let dynamic = self
+                    .registration(&authority.issuer)
+                    .is_some_and(|registration| registration.source == RegistrationSource::Dynamic);
+                if unknown_client && dynamic {
+                    if let Some(entry) = self.entry_mut_existing(&authority.issuer) {
+                        entry.registration = None;
+                    }
+                }
+                self.fail(AuthError::Token {
+                    issuer: authority.issuer,
+                    grant,
+                    source,
+                })
+            }
         }
     }
 

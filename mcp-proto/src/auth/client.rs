@@ -1,31 +1,4 @@
-//! [`OAuthClient`]: the whole client side of MCP authorization as one Sans-IO state machine.
-//!
-//! ```text
-//!              handle_unauthorized(401 | 403 insufficient_scope)
-//!   Idle ───────────────────────────────────────────────┐
-//!    ▲  │ 403 step-up (authorization server known)      ▼
-//!    │  │                                   ResourceMetadata ──(no PRM: 2025-03-26)──┐
-//!    │  │                                        │ PRM for this server               ▼
-//!    │  │                                        ▼                          ServerMetadata
-//!    │  │                                   ServerMetadata ──(none, 2025-03-26: defaults)─┐
-//!    │  │                                        │ metadata with the right issuer          │
-//!    │  ▼                                        ▼                                         ▼
-//!    │  begin_grant ◀────────────────────────────┴─────────────────────────────────────────┘
-//!    │    ├─ refresh token held (401) ──────────────▶ Token(refresh) ──fails──▶ begin_grant again
-//!    │    ├─ authorization code: registered? ──no, DCR──▶ Registering ──▶ AwaitingRedirect
-//!    │    │                       yes (pre-registered, stored, CIMD) ──▶ AwaitingRedirect
-//!    │    │         AwaitingRedirect ──handle_redirect: state, iss, code──▶ Token(code)
-//!    │    ├─ client credentials / JWT bearer ───────▶ Token(grant)
-//!    │    └─ enterprise (ID-JAG) ──▶ Exchanging (identity provider) ──▶ Token(jwt-bearer)
-//!    │                                              Token ──ok──▶ Authorized, Idle
-//!    └──────────────────── any failure: Failed(AuthError), Idle ◀────┘
-//! ```
-//!
-//! Every transition is one arm of the `match` in `OAuthClient::transition`. Only one fetch is
-//! in flight at a time; the action queue is bounded; the number of authorization attempts in a
-//! row is bounded ([`OAuthClientConfig::max_authorization_attempts`]); every input is accepted
-//! in every state without panicking (a stale fetch id or an unexpected redirect changes
-//! nothing).
+//! [`OAuthClient`]: the flow state machine (see its documentation).
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -431,7 +404,42 @@ struct IssuerEntry {
     used: u64,
 }
 
-/// The client side of MCP authorization (see the [module docs](self)).
+/// The client side of MCP authorization as one Sans-IO state machine.
+///
+/// ```text
+///              handle_unauthorized(401 | 403 insufficient_scope)
+///   Idle ───────────────────────────────────────────────┐
+///    ▲  │ 403 step-up (authorization server known)      ▼
+///    │  │                                   ResourceMetadata ──(no PRM: 2025-03-26)──┐
+///    │  │                                        │ PRM for this server               ▼
+///    │  │                                        ▼                          ServerMetadata
+///    │  │                                   ServerMetadata ──(none, 2025-03-26: defaults)─┐
+///    │  │                                        │ metadata with the right issuer          │
+///    │  ▼                                        ▼                                         ▼
+///    │  begin_grant ◀────────────────────────────┴─────────────────────────────────────────┘
+///    │    ├─ refresh token held (401) ──────────────▶ Token(refresh) ──fails──▶ begin_grant again
+///    │    ├─ authorization code: registered? ──no, DCR──▶ Registering ──▶ AwaitingRedirect
+///    │    │                       yes (pre-registered, stored, CIMD) ──▶ AwaitingRedirect
+///    │    │         AwaitingRedirect ──handle_redirect: state, iss, code──▶ Token(code)
+///    │    ├─ client credentials / JWT bearer ───────▶ Token(grant)
+///    │    └─ enterprise (ID-JAG) ──▶ Exchanging (identity provider) ──▶ Token(jwt-bearer)
+///    │                                              Token ──ok──▶ Authorized, Idle
+///    └──────────────────── any failure: Failed(AuthError), Idle ◀────┘
+/// ```
+///
+/// Every transition is one arm of the `match` in `OAuthClient::transition`. Only one fetch is
+/// in flight at a time; the action queue is bounded; the number of authorization attempts in a
+/// row is bounded ([`OAuthClientConfig::max_authorization_attempts`]); every input is accepted
+/// in every state without panicking (a stale fetch id or an unexpected redirect changes
+/// nothing).
+///
+/// Time arrives as the `now` of each input; randomness from the [`EntropySource`]; the
+/// adapter performs every request. Decisions this type makes beyond the spec's letter:
+/// a 2xx metadata answer that is not JSON counts as absent (a catch-all HTML page), while a
+/// document that parses but fails a check (another resource, another issuer) ends the flow;
+/// without Protected Resource Metadata the 2025-03-26 discovery runs (metadata at the MCP
+/// origin, any issuer on that origin accepted; then the default endpoints when that
+/// document is absent, but not when it cannot be fetched).
 pub struct OAuthClient {
     config: OAuthClientConfig,
     entropy: Box<dyn EntropySource>,

@@ -1843,6 +1843,65 @@ fn the_user_has_a_deadline_and_may_abandon() {
 }
 
 #[test]
+fn a_late_redirect_is_refused() {
+    let mut mock = Mock::new(Scenario::default());
+    let mut client = OAuthClient::new(config(), Box::new(Counter(0)));
+    let t0 = Instant::now();
+    let (status, header) = mock.mcp("tools/list", None);
+    client
+        .handle_unauthorized(t0, status, header.iter().map(String::as_str))
+        .unwrap();
+    let mut callback = None;
+    while let Some(action) = client.poll_action() {
+        match action {
+            AuthAction::Fetch { id, request, .. } => {
+                client.handle_fetch_response(t0, id, &mock.fetch(&request))
+            }
+            AuthAction::Authorize { url } => callback = Some(mock.authorize(&url)),
+            other => panic!("{other:?}"),
+        }
+    }
+    client
+        .handle_redirect(t0 + Duration::from_secs(601), &callback.unwrap())
+        .unwrap();
+    assert!(matches!(
+        client.poll_action(),
+        Some(AuthAction::Failed(AuthError::TimedOut(_)))
+    ));
+    assert!(mock.token_requests().is_empty());
+}
+
+#[test]
+fn registrations_persist_per_issuer_and_old_issuers_are_forgotten() {
+    // A registration restored from an earlier run is used instead of registering.
+    let mut mock = Mock::new(Scenario::default());
+    let mut client = OAuthClient::new(config(), Box::new(Counter(0)));
+    client.insert_registration(AS, ClientRegistration::pre_registered("restored", None));
+    call(&mut client, &mut mock, Instant::now(), "tools/list").unwrap();
+    assert!(mock.registrations().is_empty());
+    assert_eq!(
+        field(mock.authorize_requests()[0], "client_id"),
+        Some("restored")
+    );
+    // With room for one issuer, moving to AS2 forgets AS1.
+    let mut config = config();
+    config.limits.max_issuers = 1;
+    let (_, client, result) = run(
+        Scenario {
+            migrate: true,
+            ..Scenario::default()
+        },
+        config,
+    );
+    result.unwrap();
+    assert!(client.registration(AS).is_none() && client.tokens(AS).is_none());
+    assert!(client.registration(AS2).is_some() && client.tokens(AS2).is_some());
+    let mut client = client;
+    client.forget_issuer(AS2);
+    assert!(client.registration(AS2).is_none() && client.current_issuer().is_none());
+}
+
+#[test]
 fn network_failures_during_discovery_fall_through_then_fail_typed() {
     let mut client = OAuthClient::new(config(), Box::new(Counter(0)));
     let now = Instant::now();

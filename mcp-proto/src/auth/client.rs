@@ -731,7 +731,10 @@ impl OAuthClient {
                 phase
             }
 
-            // The user's return.
+            // The user's return (too late counts as no return).
+            (Phase::AwaitingRedirect { deadline, .. }, Input::Redirect(_)) if now >= deadline => {
+                self.fail(AuthError::TimedOut(self.config.authorization_timeout))
+            }
             (
                 Phase::AwaitingRedirect {
                     authority,
@@ -1428,8 +1431,9 @@ impl OAuthClient {
         let request = TokenRequest {
             grant,
             resource: Some(authority.resource.clone()),
-            // A refresh keeps the original grant's scopes (RFC 6749 §6): no `scope`.
-            scopes: if kind == TokenKind::Refresh {
+            // The code was issued for the scopes of its authorization request, and a refresh
+            // keeps the original grant's (RFC 6749 §4.1.3, §6): neither sends `scope`.
+            scopes: if matches!(kind, TokenKind::Refresh | TokenKind::Code) {
                 ScopeSet::new()
             } else {
                 scopes.clone()

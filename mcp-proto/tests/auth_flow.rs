@@ -748,6 +748,7 @@ fn assert_standard_checks(mock: &Mock) {
         "pkce-code-verifier-sent"
     );
     assert_eq!(field(form, "redirect_uri"), Some(REDIRECT));
+    assert_eq!(field(form, "scope"), None, "the code carries its scopes");
     // resource-parameter-in-authorization / -in-token / -consistency / -matches-prm.
     let resource = field(query, "resource").expect("resource in the authorization request");
     assert_eq!(field(form, "resource"), Some(resource));

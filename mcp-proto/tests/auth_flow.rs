@@ -1844,6 +1844,50 @@ fn the_user_has_a_deadline_and_may_abandon() {
 }
 
 #[test]
+fn debug_output_carries_no_credentials() {
+    let mut mock = Mock::new(Scenario {
+        auth_methods: vec!["client_secret_post"],
+        dcr_answer: (Some("very-secret-value"), Some("client_secret_post")),
+        ..Scenario::default()
+    });
+    let mut client = OAuthClient::new(config(), Box::new(Counter(0)));
+    let now = Instant::now();
+    let (status, header) = mock.mcp("tools/list", None);
+    client
+        .handle_unauthorized(now, status, header.iter().map(String::as_str))
+        .unwrap();
+    let mut printed = String::new();
+    for _ in 0..16 {
+        let Some(action) = client.poll_action() else {
+            break;
+        };
+        printed.push_str(&format!("{action:?}\n{client:?}\n"));
+        match action {
+            AuthAction::Fetch { id, request, .. } => {
+                client.handle_fetch_response(now, id, &mock.fetch(&request))
+            }
+            AuthAction::Authorize { url } => {
+                let callback = mock.authorize(&url);
+                client.handle_redirect(now, &callback).unwrap();
+            }
+            _ => {}
+        }
+    }
+    assert!(printed.contains("Authorized"), "{printed}");
+    for secret in ["very-secret-value", "test-token-1", "test-auth-code"] {
+        assert!(!printed.contains(secret), "{secret} leaked: {printed}");
+    }
+    let verifier = mock.token_requests()[0]
+        .1
+        .iter()
+        .find(|(k, _)| k == "code_verifier")
+        .unwrap()
+        .1
+        .clone();
+    assert!(!printed.contains(&verifier));
+}
+
+#[test]
 fn a_late_redirect_is_refused() {
     let mut mock = Mock::new(Scenario::default());
     let mut client = OAuthClient::new(config(), Box::new(Counter(0)));

@@ -203,9 +203,9 @@ impl OAuthClientConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FetchId(pub u64);
 
-/// What the adapter must do next.
+/// What the adapter must do next. `Debug` shows no credential: a fetch shows its method,
+/// target and body length only.
 #[must_use]
-#[derive(Debug)]
 pub enum AuthAction {
     /// Perform this HTTP request (do not follow redirects) and report the outcome with
     /// [`OAuthClient::handle_fetch_response`] or [`OAuthClient::handle_fetch_failed`].
@@ -237,6 +237,42 @@ pub enum AuthAction {
     },
     /// The flow failed; the flow is idle again.
     Failed(AuthError),
+}
+
+impl fmt::Debug for AuthAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Fetch {
+                id,
+                purpose,
+                request,
+            } => f
+                .debug_struct("Fetch")
+                .field("id", id)
+                .field("purpose", purpose)
+                .field("method", request.method())
+                .field("uri", request.uri())
+                .field("body_len", &request.body().len())
+                .finish(),
+            Self::Authorize { url } => f
+                .debug_struct("Authorize")
+                .field("endpoint", &format_args!("{}{}", url.origin(), url.path()))
+                .finish_non_exhaustive(),
+            Self::Authorized {
+                issuer,
+                access_token,
+                expires_at,
+                scopes,
+            } => f
+                .debug_struct("Authorized")
+                .field("issuer", issuer)
+                .field("access_token", access_token)
+                .field("expires_at", expires_at)
+                .field("scopes", scopes)
+                .finish(),
+            Self::Failed(error) => f.debug_tuple("Failed").field(error).finish(),
+        }
+    }
 }
 
 /// The answer of [`OAuthClient::bearer_for`].

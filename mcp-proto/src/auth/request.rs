@@ -17,7 +17,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
-use http::{Method, Request};
+use http::{HeaderValue, Method, Request};
 
 use super::jwt::CLIENT_ASSERTION_TYPE;
 use super::pkce::{AuthState, PkceVerifier, S256};
@@ -313,10 +313,12 @@ impl TokenRequest {
             client_secret,
         } = &self.auth
         {
-            builder = builder.header(
-                AUTHORIZATION,
-                basic_authorization(client_id, client_secret.expose()),
-            );
+            let mut value =
+                HeaderValue::try_from(basic_authorization(client_id, client_secret.expose()))
+                    .map_err(|_| RequestError::Header)?;
+            // `Debug` of the request then shows `Sensitive` instead of the credentials.
+            value.set_sensitive(true);
+            builder = builder.header(AUTHORIZATION, value);
         }
         builder.body(body).map_err(|_| RequestError::Header)
     }
@@ -567,6 +569,8 @@ mod tests {
             basic.headers()[AUTHORIZATION],
             basic_authorization("id", "secret").as_str()
         );
+        assert!(basic.headers()[AUTHORIZATION].is_sensitive());
+        assert!(!format!("{basic:?}").contains(&basic_authorization("id", "secret")));
         let pairs = body(&basic);
         assert_eq!(field(&pairs, "grant_type"), Some("authorization_code"));
         assert_eq!(field(&pairs, "code"), Some("test-auth-code"));

@@ -36,5 +36,6 @@ pub mod h1;
 pub mod http;
 pub mod jsonrpc;
 mod scan;
+pub mod sha256;
 pub mod streamable;
 pub mod types;

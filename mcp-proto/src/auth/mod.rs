@@ -62,7 +62,6 @@ pub mod registration;
 pub mod request;
 pub mod scope;
 mod secret;
-mod sha256;
 pub mod token;
 pub mod url;
 

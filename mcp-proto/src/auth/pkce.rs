@@ -23,8 +23,6 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::sha256;
-
 /// The entropy a verifier is minted from by default: 32 bytes (256 bits, a 43-character
 /// verifier).
 pub const VERIFIER_ENTROPY_BYTES: usize = 32;
@@ -128,7 +126,7 @@ impl fmt::Debug for PkceVerifier {
 /// The `S256` code challenge of any verifier string (also what an authorization server computes
 /// to check one).
 pub fn s256_challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(sha256::digest(verifier.as_bytes()))
+    URL_SAFE_NO_PAD.encode(crate::sha256::digest(verifier.as_bytes()))
 }
 
 /// An OAuth `state` value: unguessable, bound to one authorization request (CSRF protection).

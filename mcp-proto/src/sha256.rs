@@ -1,10 +1,11 @@
-//! SHA-256 (FIPS 180-4 §6.2), for the PKCE `S256` code challenge.
+//! SHA-256 (FIPS 180-4 §6.2): the PKCE `S256` code challenge, and the `sha256:` digests of
+//! skill listings.
 //!
 //! Written here rather than taken from the `sha2` crate because `sha2` pulls in `cpufeatures`,
 //! which depends on `libc` on some targets, and `mcp-proto`'s dependency tree must stay free of
-//! OS crates on every target (`scripts/check-purity.sh`). PKCE hashes a 43–128 byte verifier
-//! once per authorization, so a portable implementation is plenty; its constants are checked
-//! against their definition and its output against the FIPS 180-2 examples in the tests.
+//! OS crates on every target (`scripts/check-purity.sh`); it also spares the adapters seven
+//! crates. Its constants are checked against their definition and its output against the
+//! FIPS 180-2 examples in the tests.
 
 /// Round constants: the first 32 bits of the fractional parts of the cube roots of the first
 /// 64 primes (FIPS 180-4 §4.2.2).
@@ -89,7 +90,13 @@ const H0: [u32; 8] = [
 ];
 
 /// The SHA-256 digest of `message`.
-pub(crate) fn digest(message: &[u8]) -> [u8; 32] {
+///
+/// ```
+/// let hash = mcp_proto::sha256::digest(b"abc");
+/// assert_eq!(hash[..4], [0xba, 0x78, 0x16, 0xbf]);
+/// ```
+#[must_use]
+pub fn digest(message: &[u8]) -> [u8; 32] {
     let mut state = H0;
     let mut blocks = message.chunks_exact(64);
     for block in blocks.by_ref() {

@@ -43,6 +43,7 @@ mod percent;
 pub mod process;
 pub mod programs;
 pub mod proxy;
+pub mod resource_server;
 pub mod runtime;
 pub mod serve;
 pub mod server;

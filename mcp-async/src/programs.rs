@@ -1,4 +1,5 @@
-//! The example programs — `server`, `cli`, `gateway` — written once for every [`Stack`].
+//! The example programs — `server`, `cli`, `gateway`, `protected_server` — written once for
+//! every [`Stack`].
 //!
 //! Each adapter's `examples/` are a `main` that runs these on its runtime, so both adapters'
 //! examples take the same command lines and behave the same. They write to the writers they
@@ -8,11 +9,17 @@
 use std::io::Write;
 use std::net::SocketAddr;
 
+use mcp_proto::auth::ScopeSet;
+use mcp_proto::types::{CallToolResult, Tool};
+
 use crate::cli::{CliArgs, Target, USAGE, run};
 use crate::client::ClientOptions;
 use crate::demo::demo_server;
+use crate::entropy::os_entropy;
 use crate::group::{Member, ServersConfig, gateway_server};
-use crate::http_serve::{HttpServeOptions, LegacySsePaths};
+use crate::http_serve::{HttpServeOptions, LegacySsePaths, spawn_http_server};
+use crate::resource_server::{ResourceServerAuth, StaticTokens};
+use crate::server::{HandlerError, Server};
 use crate::stack::Stack;
 
 /// The exit status of a usage error.
@@ -194,4 +201,178 @@ const GATEWAY_USAGE: &str = "usage: gateway --config FILE (--stdio | --listen AD
 fn usage(log: &mut dyn Write, usage: &str) -> i32 {
     let _ = writeln!(log, "{usage}");
     USAGE_ERROR
+}
+
+/// The scope the `write-note` tool of [`protected_demo_server`] needs.
+pub const NOTES_WRITE_SCOPE: &str = "notes:write";
+
+/// The server of `protected_server`: `whoami` answers the caller's subject and scopes (from
+/// [`Context::principal`](crate::server::Context::principal)); `write-note` needs
+/// [`NOTES_WRITE_SCOPE`] (the HTTP front end checks it, see
+/// [`protected_demo_auth`]) and checks it again itself, as a handler authorising further
+/// would.
+#[must_use]
+pub fn protected_demo_server() -> Server {
+    let tool = |name: &str, description: &str| -> Option<Tool> {
+        serde_json::from_value(serde_json::json!({
+            "name": name,
+            "description": description,
+            "inputSchema": {"type": "object"}
+        }))
+        .ok()
+    };
+    let mut builder = Server::builder("protected-demo", env!("CARGO_PKG_VERSION"));
+    if let Some(whoami) = tool("whoami", "The caller's subject and scopes") {
+        builder = builder.tool(whoami, |ctx, _args| async move {
+            let principal = ctx
+                .principal()
+                .ok_or_else(|| HandlerError::internal("no authenticated caller"))?;
+            Ok::<_, HandlerError>(CallToolResult::text(format!(
+                "{} {}",
+                principal.subject, principal.scopes
+            )))
+        });
+    }
+    if let Some(write) = tool("write-note", "Needs the notes:write scope") {
+        builder = builder.tool(write, |ctx, _args| async move {
+            match ctx.principal() {
+                Some(principal) if principal.has_scope(NOTES_WRITE_SCOPE) => Ok::<_, HandlerError>(
+                    CallToolResult::text(format!("note written by {}", principal.subject)),
+                ),
+                _ => Err(HandlerError::internal("notes:write is required")),
+            }
+        });
+    }
+    builder.build()
+}
+
+/// The resource-server settings of `protected_server`: metadata for `resource` naming
+/// `authorization_server`, `tokens` checked (audience included), `required` of every request
+/// and [`NOTES_WRITE_SCOPE`] of `write-note`.
+///
+/// # Errors
+/// An invalid URL (see [`ResourceServerAuth::new`]).
+pub fn protected_demo_auth(
+    resource: &str,
+    authorization_server: &str,
+    tokens: StaticTokens,
+    required: ScopeSet,
+) -> Result<ResourceServerAuth, crate::resource_server::ResourceServerConfigError> {
+    let notes = ScopeSet::from_scopes([NOTES_WRITE_SCOPE]).unwrap_or_default();
+    ResourceServerAuth::new(resource, [authorization_server], tokens)?
+        .resource_name("protected demo")
+        .require_scopes(required)
+        .tool_scopes("write-note", notes)
+}
+
+/// `protected_server --listen ADDR:PORT --authorization-server URL [--resource URL]
+/// [--require SCOPES] --token TOKEN[:SCOPES]...`: [`protected_demo_server`] over HTTP as an
+/// OAuth resource server. Each `--token` is accepted for subject `user-N` (its position) with
+/// the comma-separated scopes; `--require` (comma-separated) is needed by every request;
+/// `--resource` is the canonical URI (default `http://ADDR:PORT/mcp` with the bound address).
+/// Serves until the process is stopped.
+pub async fn protected_server<S: Stack>(args: &[String], log: &mut dyn Write) -> i32 {
+    let Some(parsed) = ProtectedArgs::parse(args) else {
+        return usage(log, PROTECTED_USAGE);
+    };
+    let runtime = match S::runtime() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            let _ = writeln!(log, "protected_server: {error}");
+            return 1;
+        }
+    };
+    let (listener, local) = match S::bind(parsed.listen).await {
+        Ok(bound) => bound,
+        Err(error) => {
+            let _ = writeln!(
+                log,
+                "protected_server: cannot listen on {}: {error}",
+                parsed.listen
+            );
+            return 1;
+        }
+    };
+    let resource = parsed
+        .resource
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}/mcp"));
+    let mut tokens = StaticTokens::new(resource.clone());
+    for (n, (token, scopes)) in parsed.tokens.into_iter().enumerate() {
+        if let Err(error) = tokens.add(token, format!("user-{}", n + 1), scopes) {
+            let _ = writeln!(log, "protected_server: {error}");
+            return USAGE_ERROR;
+        }
+    }
+    let auth = match protected_demo_auth(&resource, &parsed.issuer, tokens, parsed.required) {
+        Ok(auth) => auth,
+        Err(error) => {
+            let _ = writeln!(log, "protected_server: {error}");
+            return USAGE_ERROR;
+        }
+    };
+    let metadata_url = auth.metadata_url();
+    let options = HttpServeOptions::default().bearer_auth(auth);
+    let _handle = spawn_http_server(
+        &runtime,
+        protected_demo_server(),
+        listener,
+        local,
+        options,
+        os_entropy,
+    );
+    let _ = writeln!(log, "protected_server: MCP endpoint at http://{local}/mcp");
+    let _ = writeln!(log, "protected_server: resource metadata at {metadata_url}");
+    let _ = log.flush();
+    std::future::pending::<()>().await;
+    0
+}
+
+const PROTECTED_USAGE: &str = "usage: protected_server --listen ADDR:PORT --authorization-server URL [--resource URL] [--require SCOPE,...] --token TOKEN[:SCOPE,...]...";
+
+struct ProtectedArgs {
+    listen: SocketAddr,
+    issuer: String,
+    resource: Option<String>,
+    required: ScopeSet,
+    tokens: Vec<(String, ScopeSet)>,
+}
+
+impl ProtectedArgs {
+    fn parse(args: &[String]) -> Option<Self> {
+        let scopes = |list: &str| ScopeSet::from_scopes(list.split(',').filter(|s| !s.is_empty()));
+        let mut listen = None;
+        let mut issuer = None;
+        let mut resource = None;
+        let mut required = ScopeSet::new();
+        let mut tokens = Vec::new();
+        let mut args = args.iter();
+        while let Some(flag) = args.next() {
+            let value = args.next()?;
+            match flag.as_str() {
+                "--listen" => listen = Some(value.parse().ok()?),
+                "--authorization-server" => issuer = Some(value.clone()),
+                "--resource" => resource = Some(value.clone()),
+                "--require" => required = scopes(value).ok()?,
+                "--token" => {
+                    let (token, list) = value.split_once(':').unwrap_or((value, ""));
+                    if token.is_empty() {
+                        return None;
+                    }
+                    tokens.push((token.to_owned(), scopes(list).ok()?));
+                }
+                _ => return None,
+            }
+        }
+        if tokens.is_empty() {
+            return None;
+        }
+        Some(Self {
+            listen: listen?,
+            issuer: issuer?,
+            resource,
+            required,
+            tokens,
+        })
+    }
 }

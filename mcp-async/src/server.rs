@@ -47,6 +47,7 @@ use mcp_proto::types::{
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::resource_server::Principal;
 use crate::runtime::BoxFuture;
 pub use crate::uri_template::{UriTemplate, UriTemplateError};
 
@@ -141,6 +142,7 @@ pub struct Context {
     request: RequestContext,
     link: Option<Link>,
     cancelled: async_channel::Receiver<()>,
+    principal: Option<Arc<Principal>>,
 }
 
 impl fmt::Debug for Context {
@@ -172,7 +174,22 @@ impl Context {
             request,
             link,
             cancelled,
+            principal: None,
         }
+    }
+
+    pub(crate) fn with_principal(mut self, principal: Option<Arc<Principal>>) -> Self {
+        self.principal = principal;
+        self
+    }
+
+    /// Who made the request, as the HTTP server's token check established it
+    /// ([`HttpServeOptions::bearer_auth`](crate::http_serve::HttpServeOptions::bearer_auth)):
+    /// the token's subject, scopes and audiences, for a handler that authorises further.
+    /// `None` when the server does not check tokens (stdio, in-memory, unprotected HTTP).
+    #[must_use]
+    pub fn principal(&self) -> Option<&Principal> {
+        self.principal.as_deref()
     }
 
     /// The id of the request as it first arrived (a modern request retried with input keeps

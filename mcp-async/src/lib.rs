@@ -39,6 +39,9 @@ pub mod http_client;
 pub mod http_serve;
 mod lines;
 pub mod memory;
+pub mod oauth;
+#[cfg(feature = "tls")]
+pub mod oauth_signer;
 mod percent;
 pub mod process;
 pub mod programs;

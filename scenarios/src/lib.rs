@@ -52,6 +52,7 @@ pub mod http_server;
 pub mod in_memory;
 pub mod input_requests;
 pub mod interop;
+pub mod oauth;
 pub mod resource_server;
 pub mod tls_proxy;
 
@@ -143,6 +144,7 @@ pub fn all<H: Harness>() -> Vec<Scenario> {
     all.extend(input_requests::scenarios::<H>());
     all.extend(tls_proxy::scenarios::<H>());
     all.extend(resource_server::scenarios::<H>());
+    all.extend(oauth::scenarios::<H>());
     all.extend(interop::scenarios::<H>());
     all
 }

@@ -550,6 +550,12 @@ impl OAuthClient {
         self.entry_mut(issuer).registration = Some(registration);
     }
 
+    /// Restores tokens for `issuer` (e.g. kept by a token store): a held refresh token is used
+    /// on the next 401 from a server this issuer protects, before any new authorization.
+    pub fn insert_tokens(&mut self, issuer: &str, tokens: TokenSet) {
+        self.entry_mut(issuer).tokens = Some(tokens);
+    }
+
     /// The tokens held for `issuer`.
     pub fn tokens(&self, issuer: &str) -> Option<&TokenSet> {
         self.entry(issuer).and_then(|entry| entry.tokens.as_ref())

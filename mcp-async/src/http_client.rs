@@ -464,7 +464,9 @@ impl<R: Runtime, C: Connector> Http<R, C> {
         exchange: ExchangeId,
         response: http::Response<Vec<u8>>,
     ) -> Option<http::Response<Vec<u8>>> {
-        let auth = self.auth.as_mut()?;
+        let Some(auth) = self.auth.as_mut() else {
+            return Some(response);
+        };
         let Some((request, had_token)) = auth.sent.remove(&exchange) else {
             return Some(response);
         };

@@ -1,5 +1,5 @@
-//! The example programs — `server`, `cli`, `gateway`, `protected_server` — written once for
-//! every [`Stack`].
+//! The example programs — `server`, `cli`, `gateway`, `protected_server`, `oauth_client` —
+//! written once for every [`Stack`].
 //!
 //! Each adapter's `examples/` are a `main` that runs these on its runtime, so both adapters'
 //! examples take the same command lines and behave the same. They write to the writers they
@@ -375,4 +375,127 @@ impl ProtectedArgs {
             tokens,
         })
     }
+}
+
+const OAUTH_CLIENT_USAGE: &str = "usage: oauth_client [--port PORT] [--client-name NAME] \
+     [--allow-http-loopback] URL [TOOL [JSON_ARGUMENTS]]";
+
+/// How long `oauth_client` gives the whole connection, the user's visit to the authorization
+/// page included.
+const OAUTH_CLIENT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// `oauth_client [--port PORT] [--client-name NAME] [--allow-http-loopback] URL [TOOL
+/// [JSON_ARGUMENTS]]`: connects to the MCP server at `URL`, which may require OAuth 2.1. When
+/// it does, the flow runs with a loopback redirect listener on `127.0.0.1:PORT` (default: any
+/// free port): the authorization URL is written to `log` for the user to open in a browser,
+/// and the client continues once the browser comes back to the listener. Then it lists the
+/// tools (or calls `TOOL` with `JSON_ARGUMENTS`, default `{}`) and writes the JSON result to
+/// `out`. Authorization servers must use https, except on loopback addresses with
+/// `--allow-http-loopback` (local development).
+pub async fn oauth_client<S: Stack>(
+    args: &[String],
+    out: &mut dyn Write,
+    log: &mut dyn Write,
+) -> i32 {
+    let mut port = 0u16;
+    let mut client_name = "mcp-rs oauth_client".to_owned();
+    let mut url_policy = mcp_proto::auth::UrlPolicy::default();
+    let mut rest = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => match args.next().and_then(|p| p.parse().ok()) {
+                Some(p) => port = p,
+                None => return usage(log, OAUTH_CLIENT_USAGE),
+            },
+            "--client-name" => match args.next() {
+                Some(name) => name.clone_into(&mut client_name),
+                None => return usage(log, OAUTH_CLIENT_USAGE),
+            },
+            "--allow-http-loopback" => url_policy.allow_insecure_loopback = true,
+            _ => rest.push(arg.as_str()),
+        }
+    }
+    let (url, call) = match rest.as_slice() {
+        [url] => (*url, None),
+        [url, tool] => (*url, Some((*tool, "{}"))),
+        [url, tool, arguments] => (*url, Some((*tool, *arguments))),
+        _ => return usage(log, OAUTH_CLIENT_USAGE),
+    };
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        let _ = writeln!(log, "oauth_client: not a URL: {url}");
+        return USAGE_ERROR;
+    };
+    let arguments = match call.map(|(_, text)| serde_json::from_str::<serde_json::Value>(text)) {
+        Some(Err(error)) => {
+            let _ = writeln!(log, "oauth_client: the arguments are not JSON: {error}");
+            return USAGE_ERROR;
+        }
+        Some(Ok(value)) => value,
+        None => serde_json::Value::Null,
+    };
+    // The URL goes to the user through a channel the callback can own (`log` is borrowed).
+    let (shown, to_show) = async_channel::bounded::<String>(1);
+    let open = move |url: &str| {
+        shown
+            .try_send(url.to_owned())
+            .map_err(|_| "the authorization URL was not shown".to_owned())
+    };
+    let authorizer = match crate::oauth::LoopbackAuthorizer::bind::<S>(port, open).await {
+        Ok(authorizer) => authorizer,
+        Err(error) => {
+            let _ = writeln!(log, "oauth_client: cannot listen for the redirect: {error}");
+            return 1;
+        }
+    };
+    let http = crate::http_client::HttpConnectOptions::new(uri).with_oauth(
+        crate::oauth::OAuthOptions::new(client_name, authorizer).with_url_policy(url_policy),
+    );
+    let mut options = ClientOptions::new("oauth_client", env!("CARGO_PKG_VERSION"));
+    options.connect_timeout = OAUTH_CLIENT_CONNECT_TIMEOUT;
+    let connecting = S::connect_http(http, options);
+    let mut connecting = std::pin::pin!(connecting);
+    let connected = futures_lite::future::or(async { Some((&mut connecting).await) }, async {
+        // Shown as soon as the flow asks for it, while the connection waits for the browser.
+        let Ok(url) = to_show.recv().await else {
+            return std::future::pending().await;
+        };
+        let _ = writeln!(log, "oauth_client: open this URL to authorize:\n{url}");
+        let _ = log.flush();
+        None
+    })
+    .await;
+    let connected = match connected {
+        Some(connected) => connected,
+        None => connecting.await,
+    };
+    let client = match connected {
+        Ok(client) => client,
+        Err(error) => {
+            let _ = writeln!(log, "oauth_client: {error}");
+            return 1;
+        }
+    };
+    let result = match call {
+        Some((tool, _)) => client
+            .call_tool(tool, arguments)
+            .await
+            .map(|result| serde_json::to_value(result).unwrap_or_default()),
+        None => client
+            .list_tools()
+            .await
+            .map(|tools| serde_json::to_value(tools).unwrap_or_default()),
+    };
+    let status = match result {
+        Ok(value) => {
+            let _ = writeln!(out, "{value:#}");
+            0
+        }
+        Err(error) => {
+            let _ = writeln!(log, "oauth_client: {error}");
+            1
+        }
+    };
+    client.shutdown().await;
+    status
 }

@@ -32,6 +32,7 @@ pub fn scenarios<H: Harness>() -> Vec<Scenario> {
             H,
             a_refused_token_request_settles_the_connect_with_a_typed_error
         ),
+        scenario!(H, the_oauth_client_example_completes_the_flow),
     ]
 }
 
@@ -355,6 +356,71 @@ async fn a_refused_token_request_settles_the_connect_with_a_typed_error<H: Harne
             other => panic!("not the typed authorization failure: {other:?}"),
         }
         assert!(error.to_string().contains("invalid_grant"), "{error}");
+        assert_no_token_in_targets(&seen);
+        backend.shutdown().await;
+    })
+    .await;
+}
+
+/// The `log` of the `oauth_client` program as a user reads it: the authorization URL it shows
+/// is opened in a "browser", which follows the redirect back to the program's listener.
+struct UserReadingTheLog<H: Harness> {
+    text: String,
+    opened: bool,
+    harness: std::marker::PhantomData<H>,
+}
+
+impl<H: Harness> std::io::Write for UserReadingTheLog<H> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.text.push_str(&String::from_utf8_lossy(bytes));
+        let shown = self
+            .text
+            .lines()
+            .find(|line| line.starts_with("http://"))
+            .map(str::to_owned);
+        if let (Some(url), false) = (shown, self.opened) {
+            self.opened = true;
+            let runtime = S::<H>::runtime().map_err(std::io::Error::other)?;
+            runtime.spawn(Box::pin(async move {
+                let redirect = location(&browser_get::<H>(&url).await);
+                let page = browser_get::<H>(&redirect).await;
+                assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+            }));
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+async fn the_oauth_client_example_completes_the_flow<H: Harness>() {
+    within::<H, _>(LIMIT, async {
+        let (url, seen, _stops, backend) = setup::<H>(true).await;
+        let args: Vec<String> = [
+            "--allow-http-loopback",
+            &url,
+            "echo",
+            r#"{"message":"from the example"}"#,
+        ]
+        .map(str::to_owned)
+        .into();
+        let mut out = Vec::new();
+        let mut log = UserReadingTheLog::<H> {
+            text: String::new(),
+            opened: false,
+            harness: std::marker::PhantomData,
+        };
+        let status = mcp_async::programs::oauth_client::<S<H>>(&args, &mut out, &mut log).await;
+        assert_eq!(status, 0, "{}", log.text);
+        assert!(
+            log.text.contains("open this URL to authorize"),
+            "{}",
+            log.text
+        );
+        let result: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(result["content"][0]["text"], "from the example");
         assert_no_token_in_targets(&seen);
         backend.shutdown().await;
     })

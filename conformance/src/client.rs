@@ -7,11 +7,18 @@
 //! connects, lists the tools and does what the scenario asks of a user (which tool to call,
 //! with which arguments). Everything on the wire is the stack's own doing.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_async::client::{CallError, Client, ClientOptions};
 use mcp_async::http_client::HttpConnectOptions;
+use mcp_async::oauth::{HeadlessAuthorizer, OAuthOptions};
+use mcp_async::oauth_signer::Es256Signer;
 use mcp_async::stack::Stack;
+use mcp_proto::auth::{
+    ClientRegistration, GrantConfig, HttpUrl, IdentityAssertionGrant, PreRegisteredClient, Secret,
+    UrlPolicy,
+};
 use mcp_proto::types::skills::SKILLS_EXTENSION;
 use mcp_proto::types::{ElicitAction, ElicitResult, Tool};
 use serde_json::{Value, json};
@@ -230,12 +237,82 @@ async fn exercise(client: &Client, scenario: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The environment variable holding an auth scenario's JSON context.
+const CONTEXT_VAR: &str = "MCP_CONFORMANCE_CONTEXT";
+
+/// The Client ID Metadata Document URL the harness expects a CIMD client to use.
+const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadata.json";
+
+/// Where the harness's authorization endpoint redirects (never listened on: the headless
+/// authorizer reads the redirect's `Location`).
+const REDIRECT_URI: &str = "http://127.0.0.1:3000/callback";
+
+/// OAuth as an auth scenario's user sets it up: headless authorization (the mock redirects at
+/// once), plain http on loopback allowed, the CIMD URL offered, and what the context
+/// (`MCP_CONFORMANCE_CONTEXT`) gives — pre-registered credentials, a `client_credentials`
+/// grant (secret or ES256 key), an enterprise identity provider's ID token, a workload's JWT.
+fn oauth_options(scenario: &str, context: Option<&str>) -> Result<OAuthOptions, String> {
+    let mut oauth = OAuthOptions::new(
+        "mcp-rust-conformance-client",
+        HeadlessAuthorizer::new(REDIRECT_URI),
+    )
+    .with_client_id_metadata_url(CLIENT_METADATA_URL)
+    .with_url_policy(UrlPolicy {
+        allow_insecure_loopback: true,
+        allow_private_addresses: false,
+    });
+    let Some(context) = context else {
+        return Ok(oauth);
+    };
+    let context: Value =
+        serde_json::from_str(context).map_err(|e| format!("{CONTEXT_VAR} is not JSON: {e}"))?;
+    let field = |name: &str| context.get(name).and_then(Value::as_str).map(str::to_owned);
+    let Some(client_id) = field("client_id") else {
+        return Ok(oauth);
+    };
+    let secret = field("client_secret").map(Secret::new);
+    oauth = oauth.with_pre_registered(PreRegisteredClient {
+        issuer: field("issuer"),
+        registration: ClientRegistration::pre_registered(client_id, secret),
+    });
+    if let Some(pem) = field("private_key_pem") {
+        let signer = Es256Signer::from_pkcs8_pem(&pem).map_err(|e| e.to_string())?;
+        oauth = oauth
+            .with_signer(Arc::new(signer))
+            .with_grant(GrantConfig::ClientCredentials);
+    } else if let (Some(id_token), Some(endpoint), Some(idp_client_id)) = (
+        field("idp_id_token"),
+        field("idp_token_endpoint"),
+        field("idp_client_id"),
+    ) {
+        let idp_token_endpoint =
+            HttpUrl::parse(&endpoint).map_err(|e| format!("idp_token_endpoint: {e}"))?;
+        oauth = oauth.with_grant(GrantConfig::EnterpriseManaged(IdentityAssertionGrant {
+            idp_token_endpoint,
+            id_token: Secret::new(id_token),
+            idp_client: ClientRegistration::pre_registered(idp_client_id, None),
+        }));
+    } else if let Some(assertion) = field("valid_jwt") {
+        oauth = oauth.with_grant(GrantConfig::JwtBearer {
+            assertion: Secret::new(assertion),
+        });
+    } else if scenario.contains("client-credentials") {
+        oauth = oauth.with_grant(GrantConfig::ClientCredentials);
+    }
+    Ok(oauth)
+}
+
 /// Connects to `url` on `S`, runs the scenario, closes.
 async fn run_scenario<S: Stack>(url: String, scenario: String) -> Result<(), String> {
     let uri = url
         .parse()
         .map_err(|e| format!("bad server URL {url:?}: {e}"))?;
-    let client = S::connect_http(HttpConnectOptions::new(uri), client_options())
+    let mut http = HttpConnectOptions::new(uri);
+    if scenario.starts_with("auth/") {
+        let context = std::env::var(CONTEXT_VAR).ok();
+        http = http.with_oauth(oauth_options(&scenario, context.as_deref())?);
+    }
+    let client = S::connect_http(http, client_options())
         .await
         .map_err(|e| format!("connecting to {url}: {e}"))?;
     eprintln!(

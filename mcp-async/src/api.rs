@@ -11,6 +11,9 @@ pub use crate::http_client::{HttpConnectError, HttpConnectOptions};
 pub use crate::http_serve::{HttpServeOptions, HttpServeReport, HttpServerHandle, LegacySsePaths};
 pub use crate::process::{ChildCommand, ChildExit, CommandLineError, EndedBy};
 pub use crate::proxy::{NoProxy, ProxyConfig, ProxyError};
+pub use crate::resource_server::{
+    Principal, ResourceServerAuth, StaticTokens, TokenCheckLimits, TokenRejection, TokenValidator,
+};
 pub use crate::serve::ServeReport;
 pub use crate::server::{
     Context, Continuation, ContinueAsTaskError, HandlerError, InputError, Server, ServerBuilder,

@@ -9,6 +9,7 @@
 //! resumes it with the client's answers.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -26,6 +27,7 @@ use mcp_proto::types::{
 use serde_json::Value;
 
 use crate::entropy::os_entropy;
+use crate::resource_server::Principal;
 use crate::runtime::BoxFuture;
 use crate::server::{
     Context, Continuation, ContinueAsTaskError, InputError, Link, Progress, Server, TaskCreation,
@@ -169,6 +171,17 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
     /// Takes in one event of the endpoint keyed `key`; returns its close report when it
     /// closed.
     pub(crate) fn on_event(&mut self, key: &K, event: ServerEvent) -> Option<CloseReport> {
+        self.on_event_as(key, event, None)
+    }
+
+    /// [`App::on_event`] for an event whose requests come from `principal` (authenticated by
+    /// the HTTP front end): their handlers see it in [`Context::principal`].
+    pub(crate) fn on_event_as(
+        &mut self,
+        key: &K,
+        event: ServerEvent,
+        principal: Option<Arc<Principal>>,
+    ) -> Option<CloseReport> {
         match event {
             ServerEvent::Request {
                 id,
@@ -228,7 +241,8 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                             | ClientRequest::GetPrompt(_)
                             | ClientRequest::ReadResource(_)
                     );
-                let context = Context::new(id.clone(), context, Some(link), cancelled);
+                let context = Context::new(id.clone(), context, Some(link), cancelled)
+                    .with_principal(principal);
                 self.running.push(Running {
                     slot,
                     key: key.clone(),

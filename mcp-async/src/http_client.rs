@@ -25,7 +25,8 @@ use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use futures_lite::{FutureExt, Stream};
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, Method, Uri};
-use mcp_proto::engine::{ClientEndpoint, ClientEvent};
+use mcp_proto::auth::{AuthAction, Bearer, FetchId, OAuthClient};
+use mcp_proto::engine::{ClientEndpoint, ClientEvent, TransportFailure};
 use mcp_proto::h1::{self, BodyDecoder, BodyFraming, BodyStatus, Limits};
 use mcp_proto::streamable::{
     ExchangeId, HttpClient, HttpClientConfig, HttpClientOutput, LegacySsePolicy,
@@ -36,6 +37,10 @@ use crate::client::{
     client_connection,
 };
 pub use crate::dial::{Dialer, HttpConnectError, MaybeTls};
+use crate::oauth::{
+    AuthorizeError, Authorizer, Fetcher, MAX_HELD_REQUESTS, OAuthOptions, TokenStore, copy_request,
+    credentials_of,
+};
 use crate::proxy::ProxyConfig;
 use crate::runtime::{BoxFuture, Runtime};
 use crate::tls::TlsOptions;
@@ -106,6 +111,8 @@ pub struct HttpConnectOptions {
     pub proxy: ProxyConfig,
     /// The TLS trust for `https://` URLs (set with the `with_…` methods).
     pub tls: TlsOptions,
+    /// OAuth: obtain and send bearer tokens as the server demands ([`crate::oauth`]).
+    pub oauth: Option<OAuthOptions>,
 }
 
 impl fmt::Debug for HttpConnectOptions {
@@ -121,6 +128,7 @@ impl fmt::Debug for HttpConnectOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("proxy", &self.proxy)
             .field("tls", &self.tls)
+            .field("oauth", &self.oauth)
             .finish()
     }
 }
@@ -138,7 +146,16 @@ impl HttpConnectOptions {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             proxy: ProxyConfig::from_env(),
             tls: TlsOptions::default(),
+            oauth: None,
         }
+    }
+
+    /// Authorizes with OAuth as the server demands: every request carries the bearer token,
+    /// a 401 or 403 runs the flow and the request goes again (see [`crate::oauth`]).
+    #[must_use]
+    pub fn with_oauth(mut self, oauth: OAuthOptions) -> Self {
+        self.oauth = Some(oauth);
+        self
     }
 
     /// Chooses the proxy (the default is [`ProxyConfig::from_env`]; [`ProxyConfig::none`]
@@ -243,6 +260,39 @@ pub(crate) struct Http<R, C: Connector> {
     report_sender: async_channel::Sender<(ExchangeId, Report)>,
     /// Dropping an exchange's sender cancels it (a modern cancellation, or the end).
     cancels: HashMap<ExchangeId, async_channel::Sender<()>>,
+    /// The OAuth flow, when the options ask for one.
+    auth: Option<Auth>,
+}
+
+/// What an OAuth task reports.
+pub(crate) enum AuthWake {
+    Fetched(FetchId, Result<http::Response<Vec<u8>>, String>),
+    Redirected(Result<String, AuthorizeError>),
+}
+
+/// What woke the HTTP transport.
+pub(crate) enum HttpWake {
+    Exchange(ExchangeId, Report),
+    Auth(AuthWake),
+}
+
+/// The OAuth side of an HTTP connection: the flow's machine, the tasks performing its
+/// actions, and the requests waiting for a token.
+struct Auth {
+    /// `Err`: the flow cannot run for this server (every request fails with the reason).
+    machine: Result<OAuthClient, String>,
+    authorizer: Arc<dyn Authorizer>,
+    store: Arc<dyn TokenStore>,
+    fetcher: Fetcher,
+    wakes: (
+        async_channel::Sender<AuthWake>,
+        Pin<Box<async_channel::Receiver<AuthWake>>>,
+    ),
+    /// Requests in flight, kept to be sent again on a 401/403: a copy, and whether it
+    /// carried a token.
+    sent: HashMap<ExchangeId, (http::Request<Vec<u8>>, bool)>,
+    /// Requests waiting for the flow, with the status that stopped them (0: not sent yet).
+    held: Vec<(ExchangeId, http::Request<Vec<u8>>, u16)>,
 }
 
 impl ClientTask {
@@ -288,29 +338,251 @@ pub async fn connect_http<R: Runtime, C: Connector>(
 impl<R: Runtime, C: Connector> Http<R, C> {
     fn new(runtime: R, connector: C, options: &ClientOptions, http: HttpConnectOptions) -> Self {
         let dialer = Dialer::new(connector, &http);
+        let server_url = http.url.to_string();
         let mut config = HttpClientConfig::new(http.url, options.config.clone());
         config.headers = http.headers;
         config.legacy_sse = http.legacy_sse;
         let (report_sender, reports) = async_channel::bounded(REPORT_QUEUE);
+        let shared = Arc::new(Shared {
+            dialer,
+            idle: async_channel::bounded(http.idle_connections.max(1)),
+            limits: Limits::default(),
+            max_response_body: http.max_response_body,
+            connect_timeout: http.connect_timeout,
+        });
+        let auth = http.oauth.map(|oauth| {
+            let fetch_shared = Arc::clone(&shared);
+            let fetch_runtime = runtime.clone();
+            let (max_bytes, timeout) = (oauth.max_fetch_bytes, oauth.fetch_timeout);
+            let fetcher = Fetcher::new(move |request| {
+                let shared = Arc::clone(&fetch_shared);
+                let runtime = fetch_runtime.clone();
+                Box::pin(
+                    async move { fetch_once(&shared, &runtime, request, max_bytes, timeout).await },
+                )
+            });
+            // One action of the flow at a time, plus the user's step: a small queue.
+            let (sender, receiver) = async_channel::bounded(8);
+            Auth {
+                machine: oauth.machine(&server_url),
+                authorizer: Arc::clone(&oauth.authorizer),
+                store: Arc::clone(&oauth.store),
+                fetcher,
+                wakes: (sender, Box::pin(receiver)),
+                sent: HashMap::new(),
+                held: Vec::new(),
+            }
+        });
         Self {
             runtime,
             client: HttpClient::new(config),
-            shared: Arc::new(Shared {
-                dialer,
-                idle: async_channel::bounded(http.idle_connections.max(1)),
-                limits: Limits::default(),
-                max_response_body: http.max_response_body,
-                connect_timeout: http.connect_timeout,
-            }),
+            shared,
             reports: Box::pin(reports),
             report_sender,
             cancels: HashMap::new(),
+            auth,
         }
+    }
+
+    /// Sends `request` as `exchange` (with the current bearer token, under OAuth), or holds
+    /// it while the flow runs.
+    fn send(&mut self, exchange: ExchangeId, mut request: http::Request<Vec<u8>>) {
+        if let Some(auth) = &mut self.auth {
+            let now = Instant::now();
+            let machine = match &mut auth.machine {
+                Ok(machine) => machine,
+                Err(reason) => {
+                    let failure = TransportFailure::ConnectionLost(reason.clone());
+                    self.client.fail_exchange(now, exchange, failure);
+                    return;
+                }
+            };
+            let bearer = machine.bearer_for(now);
+            self.drive_auth(now);
+            let Some(auth) = &mut self.auth else { return };
+            match bearer {
+                Bearer::Ready(token) => {
+                    match http::HeaderValue::try_from(format!("Bearer {}", token.expose())) {
+                        Ok(mut value) => {
+                            value.set_sensitive(true);
+                            request
+                                .headers_mut()
+                                .insert(http::header::AUTHORIZATION, value);
+                        }
+                        Err(_) => tracing::warn!("the access token is not a valid header value"),
+                    }
+                    auth.sent.insert(exchange, (copy_request(&request), true));
+                }
+                Bearer::Pending => {
+                    if auth.held.len() >= MAX_HELD_REQUESTS {
+                        let failure = TransportFailure::ConnectionLost(
+                            "too many requests waiting for authorization".to_owned(),
+                        );
+                        self.client.fail_exchange(now, exchange, failure);
+                    } else {
+                        auth.held.push((exchange, request, 0));
+                    }
+                    return;
+                }
+                Bearer::None => {
+                    auth.sent.insert(exchange, (copy_request(&request), false));
+                }
+            }
+        }
+        self.spawn_exchange(exchange, request);
+    }
+
+    fn spawn_exchange(&mut self, exchange: ExchangeId, request: http::Request<Vec<u8>>) {
+        let cancelled: BoxFuture<'static, ()> = if request.method() == Method::DELETE {
+            // Ending a session must outlive the client's own end: it gets a bounded time
+            // of its own instead of a cancellation.
+            let deadline = Instant::now() + DELETE_GRACE;
+            self.runtime.sleep_until(deadline)
+        } else {
+            let (cancel, cancelled) = async_channel::bounded::<()>(1);
+            self.cancels.insert(exchange, cancel);
+            Box::pin(async move {
+                let _ = cancelled.recv().await;
+            })
+        };
+        let task = run_exchange(
+            Arc::clone(&self.shared),
+            self.runtime.clone(),
+            request,
+            exchange,
+            self.report_sender.clone(),
+            cancelled,
+        );
+        self.runtime.spawn(Box::pin(task));
+    }
+
+    /// A complete response under OAuth: `None` when the flow took it (a 401/403 that starts
+    /// or joins a flow); otherwise the response, for the machine.
+    fn auth_response(
+        &mut self,
+        now: Instant,
+        exchange: ExchangeId,
+        response: http::Response<Vec<u8>>,
+    ) -> Option<http::Response<Vec<u8>>> {
+        let Some(auth) = self.auth.as_mut() else {
+            return Some(response);
+        };
+        let Some((request, had_token)) = auth.sent.remove(&exchange) else {
+            return Some(response);
+        };
+        let Ok(machine) = &mut auth.machine else {
+            return Some(response);
+        };
+        let status = response.status().as_u16();
+        if response.status().is_success() && had_token {
+            machine.handle_accepted();
+        }
+        if status != 401 && status != 403 {
+            return Some(response);
+        }
+        if auth.held.len() >= MAX_HELD_REQUESTS {
+            return Some(response);
+        }
+        let lines = response
+            .headers()
+            .get_all(http::header::WWW_AUTHENTICATE)
+            .iter()
+            .map(|value| value.as_bytes().to_vec())
+            .collect::<Vec<_>>();
+        if machine.handle_unauthorized(now, status, lines).is_err() {
+            return Some(response);
+        }
+        tracing::debug!(status, "the server asks for authorization");
+        auth.held.push((exchange, request, status));
+        self.drive_auth(now);
+        None
+    }
+
+    /// Performs the flow's queued actions.
+    fn drive_auth(&mut self, now: Instant) {
+        loop {
+            let Some(auth) = &mut self.auth else { return };
+            let Ok(machine) = &mut auth.machine else {
+                return;
+            };
+            let Some(action) = machine.poll_action() else {
+                return;
+            };
+            match action {
+                AuthAction::Fetch {
+                    id,
+                    purpose,
+                    request,
+                } => {
+                    tracing::debug!(%purpose, method = %request.method(), "oauth fetch");
+                    let fetch = auth.fetcher.fetch(request);
+                    let wakes = auth.wakes.0.clone();
+                    self.runtime.spawn(Box::pin(async move {
+                        let outcome = fetch.await;
+                        let _ = wakes.send(AuthWake::Fetched(id, outcome)).await;
+                    }));
+                }
+                AuthAction::Authorize { url } => {
+                    tracing::debug!("oauth: the user's authorization step");
+                    let authorize = auth
+                        .authorizer
+                        .authorize(url.to_string(), auth.fetcher.clone());
+                    let wakes = auth.wakes.0.clone();
+                    self.runtime.spawn(Box::pin(async move {
+                        let outcome = authorize.await;
+                        let _ = wakes.send(AuthWake::Redirected(outcome)).await;
+                    }));
+                }
+                AuthAction::Authorized { issuer, .. } => {
+                    tracing::debug!(%issuer, "oauth: authorized");
+                    auth.store.save(&issuer, credentials_of(machine, &issuer));
+                    let held = std::mem::take(&mut auth.held);
+                    for (exchange, mut request, _) in held {
+                        request.headers_mut().remove(http::header::AUTHORIZATION);
+                        self.send(exchange, request);
+                    }
+                }
+                AuthAction::Failed(error) => {
+                    tracing::warn!(error = %error, "oauth: authorization failed");
+                    let held = std::mem::take(&mut auth.held);
+                    for (exchange, _, status) in held {
+                        let failure = TransportFailure::Unauthorized {
+                            status: if status == 0 { 401 } else { status },
+                            error: Box::new(error.clone()),
+                        };
+                        self.client.fail_exchange(now, exchange, failure);
+                    }
+                }
+            }
+        }
+    }
+
+    fn handle_auth(&mut self, now: Instant, wake: AuthWake) {
+        let Some(auth) = &mut self.auth else { return };
+        let Ok(machine) = &mut auth.machine else {
+            return;
+        };
+        match wake {
+            AuthWake::Fetched(id, Ok(response)) => {
+                machine.handle_fetch_response(now, id, &response)
+            }
+            AuthWake::Fetched(id, Err(reason)) => machine.handle_fetch_failed(now, id, reason),
+            AuthWake::Redirected(Ok(callback)) => {
+                if let Err(error) = machine.handle_redirect(now, &callback) {
+                    tracing::debug!(%error, "oauth: a late redirect");
+                }
+            }
+            AuthWake::Redirected(Err(error)) => {
+                tracing::warn!(error = %error, "oauth: the authorization step failed");
+                machine.abandon(now);
+            }
+        }
+        self.drive_auth(now);
     }
 }
 
 impl<R: Runtime, C: Connector> ClientTransport for Http<R, C> {
-    type Wake = (ExchangeId, Report);
+    type Wake = HttpWake;
 
     fn start(&mut self, now: Instant) -> Result<(), mcp_proto::engine::ClientError> {
         self.client.start(now)
@@ -327,41 +599,35 @@ impl<R: Runtime, C: Connector> ClientTransport for Http<R, C> {
     fn flush(&mut self) {
         while let Some(output) = self.client.poll_output() {
             match output {
-                HttpClientOutput::Send { exchange, request } => {
-                    let cancelled: BoxFuture<'static, ()> = if request.method() == Method::DELETE {
-                        // Ending a session must outlive the client's own end: it gets a
-                        // bounded time of its own instead of a cancellation.
-                        let deadline = Instant::now() + DELETE_GRACE;
-                        self.runtime.sleep_until(deadline)
-                    } else {
-                        let (cancel, cancelled) = async_channel::bounded::<()>(1);
-                        self.cancels.insert(exchange, cancel);
-                        Box::pin(async move {
-                            let _ = cancelled.recv().await;
-                        })
-                    };
-                    let task = run_exchange(
-                        Arc::clone(&self.shared),
-                        self.runtime.clone(),
-                        request,
-                        exchange,
-                        self.report_sender.clone(),
-                        cancelled,
-                    );
-                    self.runtime.spawn(Box::pin(task));
-                }
+                HttpClientOutput::Send { exchange, request } => self.send(exchange, request),
                 HttpClientOutput::Abort { exchange } => {
                     self.cancels.remove(&exchange);
+                    if let Some(auth) = &mut self.auth {
+                        auth.sent.remove(&exchange);
+                        auth.held.retain(|(held, _, _)| *held != exchange);
+                    }
                 }
             }
         }
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.client.poll_timeout()
+        let auth = self
+            .auth
+            .as_ref()
+            .and_then(|auth| auth.machine.as_ref().ok())
+            .and_then(OAuthClient::poll_timeout);
+        match (self.client.poll_timeout(), auth) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn handle_timeout(&mut self, now: Instant) {
+        if let Some(Ok(machine)) = self.auth.as_mut().map(|auth| &mut auth.machine) {
+            machine.handle_timeout(now);
+            self.drive_auth(now);
+        }
         self.client.handle_timeout(now);
     }
 
@@ -370,14 +636,43 @@ impl<R: Runtime, C: Connector> ClientTransport for Http<R, C> {
     }
 
     fn poll_wire(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Self::Wake> {
+        if let Some(auth) = &mut self.auth
+            && let Poll::Ready(Some(wake)) = auth.wakes.1.as_mut().poll_next(cx)
+        {
+            return Poll::Ready(HttpWake::Auth(wake));
+        }
         match self.reports.as_mut().poll_next(cx) {
-            Poll::Ready(Some(report)) => Poll::Ready(report),
+            Poll::Ready(Some((exchange, report))) => {
+                Poll::Ready(HttpWake::Exchange(exchange, report))
+            }
             // The task holds a sender itself, so the queue never closes while it runs.
             Poll::Ready(None) | Poll::Pending => Poll::Pending,
         }
     }
 
-    fn handle_wire(&mut self, now: Instant, (exchange, report): Self::Wake) {
+    fn handle_wire(&mut self, now: Instant, wake: Self::Wake) {
+        let (exchange, report) = match wake {
+            HttpWake::Exchange(exchange, report) => (exchange, report),
+            HttpWake::Auth(wake) => return self.handle_auth(now, wake),
+        };
+        if let (Some(auth), Report::Head(_) | Report::Failed(_)) = (&mut self.auth, &report) {
+            // A stream (only 2xx responses stream) or a failure: nothing to send again.
+            if let (Some((_, true)), Report::Head(_), Ok(machine)) =
+                (auth.sent.remove(&exchange), &report, &mut auth.machine)
+            {
+                machine.handle_accepted();
+            }
+        }
+        let report = match report {
+            Report::Complete(response) => match self.auth_response(now, exchange, response) {
+                Some(response) => Report::Complete(response),
+                None => {
+                    self.cancels.remove(&exchange);
+                    return;
+                }
+            },
+            other => other,
+        };
         match report {
             Report::Head(head) => self.client.handle_response_head(now, exchange, &head),
             Report::Body(bytes) => self.client.handle_body(now, exchange, &bytes),
@@ -637,6 +932,109 @@ async fn exchange_on<C: AsyncRead + AsyncWrite + Unpin>(
         None => send(reports, exchange, Report::End).await?,
     }
     Ok(Some(reusable && buffer.is_empty()))
+}
+
+/// One request of the OAuth flow on a fresh connection (never the MCP server's pool):
+/// redirects are not followed, the body is at most `max_bytes`, the whole at most `timeout`.
+async fn fetch_once<R: Runtime, C: Connector>(
+    shared: &Shared<C>,
+    runtime: &R,
+    request: http::Request<Vec<u8>>,
+    max_bytes: usize,
+    timeout: Duration,
+) -> Result<http::Response<Vec<u8>>, String> {
+    let deadline = Instant::now().checked_add(timeout);
+    let expired = async {
+        match deadline {
+            Some(deadline) => runtime.sleep_until(deadline).await,
+            None => std::future::pending().await,
+        }
+        Err(format!("no response within {timeout:?}"))
+    };
+    async {
+        let (mut parts, body) = request.into_parts();
+        let uri = parts.uri.clone();
+        let host = uri
+            .authority()
+            .map(|authority| authority_of(authority).to_owned())
+            .ok_or_else(|| format!("{uri} has no host"))?;
+        if !parts.headers.contains_key(http::header::HOST) {
+            let value = http::HeaderValue::try_from(host).map_err(|e| e.to_string())?;
+            parts.headers.insert(http::header::HOST, value);
+        }
+        parts.headers.insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+        let method = parts.method.clone();
+        let mut head = http::Request::from_parts(parts, ());
+        *head.uri_mut() = uri
+            .path_and_query()
+            .map_or_else(|| Uri::from_static("/"), |pq| Uri::from(pq.clone()));
+        let framing = if body.is_empty() && method == Method::GET {
+            BodyFraming::Empty
+        } else {
+            BodyFraming::Length(u64::try_from(body.len()).unwrap_or(u64::MAX))
+        };
+        let mut bytes = Vec::with_capacity(body.len() + 512);
+        h1::encode_request_head(&head, framing, &mut bytes).map_err(|e| e.to_string())?;
+        bytes.extend_from_slice(&body);
+        let mut connection = connect(shared, runtime, &uri).await?;
+        let io_error = |e: io::Error| format!("connection lost: {e}");
+        connection.write_all(&bytes).await.map_err(io_error)?;
+        connection.flush().await.map_err(io_error)?;
+        let mut buffer = Vec::new();
+        let mut chunk = vec![0u8; READ_CHUNK];
+        let (head, consumed) = loop {
+            match h1::parse_response_head(&buffer, &shared.limits) {
+                Ok(Some(parsed)) => break parsed,
+                Ok(None) => {}
+                Err(error) => return Err(format!("invalid response: {error}")),
+            }
+            match connection.read(&mut chunk).await.map_err(io_error)? {
+                0 => return Err("the server closed the connection without answering".into()),
+                n => buffer.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            }
+        };
+        buffer.drain(..consumed);
+        let framing = h1::response_body_framing(&method, &head).map_err(|e| e.to_string())?;
+        let mut limits = shared.limits;
+        limits.max_body_bytes = u64::try_from(max_bytes).unwrap_or(u64::MAX);
+        let mut decoder = BodyDecoder::new(framing, &limits);
+        let mut body = Vec::new();
+        loop {
+            let status = decoder
+                .decode(&buffer)
+                .map_err(|e| format!("invalid response body: {e}"))?;
+            let consumed = status.consumed();
+            match status {
+                BodyStatus::Data { data, .. } => {
+                    if body.len() + data.len() > max_bytes {
+                        return Err(format!("the response body exceeds {max_bytes} bytes"));
+                    }
+                    body.extend_from_slice(data);
+                    buffer.drain(..consumed);
+                }
+                BodyStatus::End { .. } => break,
+                BodyStatus::NeedMore { .. } => {
+                    buffer.drain(..consumed);
+                    match connection.read(&mut chunk).await.map_err(io_error)? {
+                        0 => {
+                            decoder.finish().map_err(|_| {
+                                "the server closed the connection mid-body".to_owned()
+                            })?;
+                            break;
+                        }
+                        n => buffer.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+                    }
+                }
+            }
+        }
+        let (parts, ()) = head.into_parts();
+        Ok(http::Response::from_parts(parts, body))
+    }
+    .or(expired)
+    .await
 }
 
 async fn send(

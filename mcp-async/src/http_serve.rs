@@ -12,6 +12,7 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -19,16 +20,20 @@ use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use futures_lite::{FutureExt, Stream};
 use http::request::Parts;
 use http::{Method, StatusCode};
+use mcp_proto::engine::{ServerEvent, TransportScope};
 use mcp_proto::h1::{
     self, BodyDecoder, BodyFraming, BodyStatus, CONTINUE_RESPONSE, H1Error, Limits,
 };
 use mcp_proto::http::SessionId;
+use mcp_proto::streamable::legacy_sse::SESSION_QUERY_PARAM;
+use mcp_proto::streamable::validate::SESSION_ID_HEADER;
 use mcp_proto::streamable::{
     EndpointRef, HttpOutput, HttpPolicy, HttpServer, HttpServerConfig, SseServer, SseServerConfig,
     StreamId,
 };
 
 use crate::app::{App, Produced};
+use crate::resource_server::{Gate, Principal, ResourceServerAuth, SessionOwners};
 use crate::runtime::{BoxFuture, Runtime};
 use crate::server::Server;
 use crate::timer::Timer;
@@ -85,6 +90,22 @@ pub struct HttpServeOptions {
     pub max_connections: usize,
     /// The time a graceful stop gives open exchanges before closing them.
     pub stop_grace: Duration,
+    /// Bearer tokens required of every request, and the Protected Resource Metadata served
+    /// (see [`HttpServeOptions::bearer_auth`]); `None` serves without authorization.
+    pub auth: Option<Arc<ResourceServerAuth>>,
+}
+
+impl HttpServeOptions {
+    /// Makes the server an OAuth 2.1 resource server: every request to the MCP endpoint (and
+    /// the HTTP+SSE endpoints) needs a valid bearer token with the required scopes before it
+    /// reaches the engine, legacy sessions are bound to the subject that created them, and
+    /// the metadata document is served at its well-known paths. See
+    /// [`resource_server`](crate::resource_server).
+    #[must_use]
+    pub fn bearer_auth(mut self, auth: ResourceServerAuth) -> Self {
+        self.auth = Some(Arc::new(auth));
+        self
+    }
 }
 
 impl Default for HttpServeOptions {
@@ -96,6 +117,7 @@ impl Default for HttpServeOptions {
             limits: Limits::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             stop_grace: DEFAULT_STOP_GRACE,
+            auth: None,
         }
     }
 }
@@ -137,6 +159,8 @@ pub(crate) struct NewRequest {
     machine: Machine,
     parts: Parts,
     body: Vec<u8>,
+    /// Who sent it, when the server checks tokens.
+    principal: Option<Arc<Principal>>,
     reply: async_channel::Sender<Outbound>,
 }
 
@@ -147,12 +171,14 @@ pub(crate) async fn submit(
     machine: Machine,
     parts: Parts,
     body: Vec<u8>,
+    principal: Option<Arc<Principal>>,
 ) -> Option<async_channel::Receiver<Outbound>> {
     let (reply, outputs) = async_channel::bounded(EXCHANGE_QUEUE);
     let request = NewRequest {
         machine,
         parts,
         body,
+        principal,
         reply,
     };
     inbound
@@ -287,6 +313,11 @@ where
         SseServer::new(config, Box::new(entropy))
     });
     let mut app: App<Key> = App::new(server);
+    let gate = options.auth.clone().map(|auth| Gate::new(&runtime, auth));
+    // With bearer auth: the subject each legacy session belongs to.
+    let mut owners: SessionOwners<Machine> = SessionOwners::default();
+    // The principal of the request handled last: the handlers its events start see it.
+    let mut current: Option<(Machine, StreamId, Arc<Principal>)> = None;
     // Held until serving ends: its closing ends connection tasks idling between requests.
     let (_serving, served) = async_channel::bounded::<()>(1);
     let Front { listener, inbound } = front;
@@ -306,14 +337,18 @@ where
         let now = Instant::now();
         // The engines' news: application events first, then what to write.
         while let Some((origin, event)) = http.poll_event() {
-            app.on_event(&Key::Streamable(origin), event);
+            let principal = principal_of(current.as_ref(), Machine::Streamable, &event);
+            app.on_event_as(&Key::Streamable(origin), event, principal);
         }
         if let Some(sse) = &mut sse {
             while let Some((session, event)) = sse.poll_event() {
-                app.on_event(&Key::LegacySse(session), event);
+                let principal = principal_of(current.as_ref(), Machine::LegacySse, &event);
+                app.on_event_as(&Key::LegacySse(session), event, principal);
             }
         }
+        current = None;
         while let Some(output) = http.poll_output(now) {
+            owners.observe(Machine::Streamable, &output);
             deliver(&mut routes, Machine::Streamable, output, |stream| {
                 http.handle_stream_closed(now, stream);
             });
@@ -387,6 +422,7 @@ where
                             peer,
                             inbound_sender.clone(),
                             options.clone(),
+                            gate.clone(),
                             served.clone(),
                         );
                         runtime.spawn(Box::pin(task));
@@ -413,8 +449,26 @@ where
                     machine,
                     parts,
                     body,
+                    principal,
                     reply,
                 } = *request;
+                let session = session_named(machine, &parts);
+                if let (Some(principal), Some(session)) = (&principal, &session)
+                    && owners.refuses(machine, session, &principal.subject)
+                {
+                    // Another subject's session: as unknown to this one as any other id.
+                    tracing::debug!(subject = %principal.subject, "session of another subject");
+                    let response = http::Response::builder()
+                        .status(StatusCode::NOT_FOUND)
+                        .body(Vec::new())
+                        .unwrap_or_default();
+                    let refusal = HttpOutput::Respond {
+                        stream: REFUSED_STREAM,
+                        response,
+                    };
+                    let _ = reply.try_send(Outbound::Output(refusal));
+                    continue;
+                }
                 let stream = match (machine, &mut sse) {
                     (Machine::LegacySse, Some(sse)) => match parts.method {
                         Method::GET => sse.handle_get(now, &parts),
@@ -429,9 +483,46 @@ where
                 if reply.try_send(Outbound::Opened(machine, stream)).is_ok() {
                     routes.insert((machine, stream), reply);
                 }
+                if let Some(principal) = principal {
+                    let subject = principal.subject.as_str();
+                    match machine {
+                        Machine::Streamable
+                            if session.is_none() && parts.method == Method::POST =>
+                        {
+                            owners.creating(stream, subject, |s| {
+                                routes.contains_key(&(Machine::Streamable, s))
+                            });
+                        }
+                        Machine::LegacySse if parts.method == Method::GET => {
+                            if let Some(id) = sse.as_ref().and_then(|sse| sse.session_of(stream)) {
+                                owners.bind(machine, id.as_str(), Arc::from(subject));
+                            }
+                        }
+                        _ => {}
+                    }
+                    let alive =
+                        http.session_count() + sse.as_ref().map_or(0, SseServer::session_count);
+                    owners.prune(alive, |machine, id| {
+                        let Ok(id) = SessionId::parse(id.as_bytes()) else {
+                            return false;
+                        };
+                        match machine {
+                            Machine::Streamable => {
+                                http.endpoint(&EndpointRef::Session(id)).is_some()
+                            }
+                            Machine::LegacySse => {
+                                sse.as_mut().is_some_and(|sse| sse.endpoint(&id).is_some())
+                            }
+                        }
+                    });
+                    current = Some((machine, stream, principal));
+                }
             }
             Wake::Inbound(Inbound::Closed(machine, stream)) => {
                 routes.remove(&(machine, stream));
+                if machine == Machine::Streamable {
+                    owners.closed(stream);
+                }
                 match (machine, &mut sse) {
                     (Machine::LegacySse, Some(sse)) => sse.handle_stream_closed(now, stream),
                     _ => http.handle_stream_closed(now, stream),
@@ -485,6 +576,45 @@ where
             }
         }
     }
+}
+
+/// The exchange id of a refusal the owner answers itself (the engines never number one so).
+const REFUSED_STREAM: StreamId = StreamId(u64::MAX);
+
+/// The legacy session a request names: `Mcp-Session-Id` (Streamable HTTP) or the `sessionId`
+/// query parameter (HTTP+SSE messages).
+fn session_named(machine: Machine, parts: &Parts) -> Option<String> {
+    match machine {
+        Machine::Streamable => parts
+            .headers
+            .get(SESSION_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned),
+        Machine::LegacySse => parts.uri.query().and_then(|query| {
+            query.split('&').find_map(|pair| {
+                let (name, value) = pair.split_once('=')?;
+                (name == SESSION_QUERY_PARAM).then(|| value.to_owned())
+            })
+        }),
+    }
+}
+
+/// The principal for `event` of `machine`'s engine: the current request's, when the event is
+/// a request that arrived on its exchange.
+fn principal_of(
+    current: Option<&(Machine, StreamId, Arc<Principal>)>,
+    machine: Machine,
+    event: &ServerEvent,
+) -> Option<Arc<Principal>> {
+    let (from, stream, principal) = current?;
+    let ServerEvent::Request { context, .. } = event else {
+        return None;
+    };
+    // Streamable HTTP scopes a request by its exchange; HTTP+SSE answers on the session's
+    // stream, and only the request just handled can have started a request event.
+    let same = *from == machine
+        && (machine == Machine::LegacySse || context.scope == TransportScope(stream.0));
+    same.then(|| Arc::clone(principal))
 }
 
 fn endpoint_of<'a>(
@@ -563,6 +693,7 @@ async fn serve_connection<C>(
     peer: SocketAddr,
     inbound: async_channel::Sender<Inbound>,
     options: HttpServeOptions,
+    gate: Option<Gate>,
     served: async_channel::Receiver<()>,
 ) where
     C: AsyncRead + AsyncWrite + Unpin + Send,
@@ -572,7 +703,7 @@ async fn serve_connection<C>(
         let _ = served.recv().await;
         Ok(())
     };
-    let result = exchanges(&mut connection, &inbound, &options)
+    let result = exchanges(&mut connection, &inbound, &options, gate.as_ref())
         .or(stopped)
         .await;
     if let Err(error) = result {
@@ -586,6 +717,7 @@ async fn exchanges<C>(
     connection: &mut C,
     inbound: &async_channel::Sender<Inbound>,
     options: &HttpServeOptions,
+    gate: Option<&Gate>,
 ) -> io::Result<()>
 where
     C: AsyncRead + AsyncWrite + Unpin + Send,
@@ -651,6 +783,13 @@ where
         }
         let keep_alive = h1::keep_alive(request.version(), request.headers());
         let (parts, ()) = request.into_parts();
+        if let Some(response) = gate.and_then(|gate| gate.metadata_response(&parts)) {
+            write_response(connection, response).await?;
+            if keep_alive {
+                continue;
+            }
+            return Ok(());
+        }
         let machine = match route(&parts, options, EndpointPath::Exact(&options.path)) {
             Ok(machine) => machine,
             Err(status) => {
@@ -663,7 +802,28 @@ where
                 return Ok(());
             }
         };
-        let Some(outputs) = submit(inbound, machine, parts, body).await else {
+        let principal = match gate {
+            Some(gate) => {
+                let checked = match gate.authenticate(&parts.headers).await {
+                    Ok(principal) => gate
+                        .authorize(&principal, &parts.method, &body)
+                        .map(|()| principal),
+                    Err(refusal) => Err(refusal),
+                };
+                match checked {
+                    Ok(principal) => Some(principal),
+                    Err(refusal) => {
+                        write_response(connection, *refusal).await?;
+                        if keep_alive {
+                            continue;
+                        }
+                        return Ok(());
+                    }
+                }
+            }
+            None => None,
+        };
+        let Some(outputs) = submit(inbound, machine, parts, body, principal).await else {
             // The server is stopping.
             return write_status(connection, StatusCode::SERVICE_UNAVAILABLE, None).await;
         };
@@ -813,6 +973,21 @@ fn encode(
 ) -> io::Result<()> {
     h1::encode_response_head(response, framing, out)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+}
+
+/// Writes a whole response the front end answers itself.
+async fn write_response<C: AsyncWrite + Unpin>(
+    connection: &mut C,
+    response: http::Response<Vec<u8>>,
+) -> io::Result<()> {
+    let (parts, body) = response.into_parts();
+    let response = http::Response::from_parts(parts, ());
+    let length = u64::try_from(body.len()).unwrap_or(u64::MAX);
+    let mut out = Vec::new();
+    encode(&response, BodyFraming::Length(length), &mut out)?;
+    out.extend_from_slice(&body);
+    connection.write_all(&out).await?;
+    connection.flush().await
 }
 
 async fn write_status<C: AsyncWrite + Unpin>(

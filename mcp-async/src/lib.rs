@@ -39,10 +39,14 @@ pub mod http_client;
 pub mod http_serve;
 mod lines;
 pub mod memory;
+pub mod oauth;
+#[cfg(feature = "tls")]
+pub mod oauth_signer;
 mod percent;
 pub mod process;
 pub mod programs;
 pub mod proxy;
+pub mod resource_server;
 pub mod runtime;
 pub mod serve;
 pub mod server;

@@ -44,6 +44,9 @@ pub(crate) struct LineIo<R, W> {
     writer: W,
     decoder: LineDecoder,
     inbound: Vec<u8>,
+    /// Where the unread part of `inbound` starts: the bytes before it are dropped once per read,
+    /// not once per message.
+    inbound_start: usize,
     chunk: Vec<u8>,
     outbound: Vec<u8>,
     written: usize,
@@ -60,6 +63,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> LineIo<R, W> {
             writer,
             decoder: LineDecoder::new(),
             inbound: Vec::new(),
+            inbound_start: 0,
             chunk: vec![0; READ_CHUNK],
             outbound: Vec::new(),
             written: 0,
@@ -181,7 +185,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> LineIo<R, W> {
 
     /// The next complete message received (or why a line was not one).
     pub(crate) fn next_message(&mut self) -> Option<Result<Message, DecodeError>> {
-        let (message, consumed) = match self.decoder.decode(&self.inbound) {
+        let unread = self.inbound.get(self.inbound_start..).unwrap_or_default();
+        let (message, consumed) = match self.decoder.decode(unread) {
             Ok(LineStatus::Line { line, consumed }) => {
                 (Some(jsonrpc::decode_message(line, &self.options)), consumed)
             }
@@ -199,7 +204,14 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> LineIo<R, W> {
             ),
             Err(_) => (None, 0),
         };
-        self.inbound.drain(..consumed.min(self.inbound.len()));
+        self.inbound_start = self
+            .inbound_start
+            .saturating_add(consumed)
+            .min(self.inbound.len());
+        if message.is_none() {
+            self.inbound.drain(..self.inbound_start);
+            self.inbound_start = 0;
+        }
         message
     }
 

@@ -47,6 +47,7 @@ use mcp_proto::types::{
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::resource_server::Principal;
 use crate::runtime::BoxFuture;
 pub use crate::uri_template::{UriTemplate, UriTemplateError};
 
@@ -141,6 +142,7 @@ pub struct Context {
     request: RequestContext,
     link: Option<Link>,
     cancelled: async_channel::Receiver<()>,
+    principal: Option<Arc<Principal>>,
 }
 
 impl fmt::Debug for Context {
@@ -172,7 +174,22 @@ impl Context {
             request,
             link,
             cancelled,
+            principal: None,
         }
+    }
+
+    pub(crate) fn with_principal(mut self, principal: Option<Arc<Principal>>) -> Self {
+        self.principal = principal;
+        self
+    }
+
+    /// Who made the request, as the HTTP server's token check established it
+    /// ([`HttpServeOptions::bearer_auth`](crate::http_serve::HttpServeOptions::bearer_auth)):
+    /// the token's subject, scopes and audiences, for a handler that authorises further.
+    /// `None` when the server does not check tokens (stdio, in-memory, unprotected HTTP).
+    #[must_use]
+    pub fn principal(&self) -> Option<&Principal> {
+        self.principal.as_deref()
     }
 
     /// The id of the request as it first arrived (a modern request retried with input keeps
@@ -530,17 +547,11 @@ type CompletionFn = Arc<
 >;
 
 /// Whether a tool runs as a task (extension `io.modelcontextprotocol/tasks`, SEP-2663) for
-/// clients that declare the extension on the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TaskSupport {
-    /// Always answered directly (the default).
-    #[default]
-    Forbidden,
-    /// A task for clients that declare the extension; answered directly for the others.
-    Optional,
-    /// Only as a task: clients that do not declare the extension get -32021.
-    Required,
-}
+/// clients that declare the extension on the call: `Forbidden` (the default: always answered
+/// directly), `Optional` (a task for clients that declare the extension, answered directly for
+/// the others) or `Required` (only as a task: clients that do not declare the extension get
+/// -32021). The tool's listed definition carries it as `execution.taskSupport`.
+pub use mcp_proto::types::TaskSupport;
 
 /// When a call of a task-capable tool becomes a task (see [`ServerBuilder::task_creation`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -794,7 +805,7 @@ impl Server {
             .task_support
             .get(name)
             .copied()
-            .unwrap_or_default()
+            .unwrap_or(TaskSupport::Forbidden)
     }
 
     /// When a call of tool `name` becomes a task.
@@ -1212,7 +1223,17 @@ impl ServerBuilder {
 
     /// The finished definition.
     #[must_use]
-    pub fn build(self) -> Server {
+    pub fn build(mut self) -> Server {
+        // A client learns from the listing which tools may run as tasks; a definition that
+        // states it already is left as written.
+        for (tool, _) in &mut self.registry.tools {
+            if let Some(support) = self.registry.task_support.get(&tool.name) {
+                tool.execution
+                    .get_or_insert_with(Default::default)
+                    .task_support
+                    .get_or_insert(*support);
+            }
+        }
         Server {
             registry: Arc::new(self.registry),
             live: self.live,
@@ -1297,6 +1318,39 @@ mod tests {
         assert!(capabilities.logging.is_some());
         assert_eq!(capabilities.resources.unwrap().subscribe, Some(true));
         assert!(capabilities.prompts.is_none());
+    }
+
+    #[test]
+    fn task_support_is_listed_in_the_tools_execution() {
+        let tool = |name: &str, execution: Value| -> Tool {
+            serde_json::from_value(serde_json::json!({
+                "name": name, "inputSchema": {"type": "object"}, "execution": execution
+            }))
+            .unwrap()
+        };
+        let handler = |_, _| async { Ok(CallToolResult::text("")) };
+        let server = Server::builder("s", "1")
+            .tool(tool("plain", Value::Null), handler)
+            .tool(tool("optional", Value::Null), handler)
+            .task_support("optional", TaskSupport::Optional)
+            .tool(
+                tool("stated", serde_json::json!({"taskSupport": "required"})),
+                handler,
+            )
+            .task_support("stated", TaskSupport::Optional)
+            .build();
+        let listed: Vec<_> = server
+            .tools()
+            .map(|t| t.execution.as_ref().and_then(|e| e.task_support))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                None,
+                Some(TaskSupport::Optional),
+                Some(TaskSupport::Required)
+            ]
+        );
     }
 
     #[test]

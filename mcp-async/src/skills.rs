@@ -18,7 +18,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use mcp_proto::types::ResourceContents;
 use mcp_proto::types::skills::{ListSkillsResult, SkillEntry, SkillVerifyError};
-use sha2::{Digest, Sha256};
 
 use crate::client::{CallError, Client};
 
@@ -26,7 +25,7 @@ use crate::client::{CallError, Client};
 #[must_use]
 pub fn sha256_digest(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    let hash = Sha256::digest(bytes);
+    let hash = mcp_proto::sha256::digest(bytes);
     let mut text = String::with_capacity(7 + 64);
     text.push_str("sha256:");
     for byte in hash {

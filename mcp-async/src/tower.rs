@@ -85,6 +85,7 @@ use crate::http_serve::{
     EndpointPath, Front, HttpServeOptions, HttpServeReport, Inbound, Machine, OnHandleDrop,
     Outbound, OwnerTask, allowed_methods, route, spawn_owner, submit,
 };
+use crate::resource_server::Gate;
 use crate::runtime::{BoxFuture, Runtime};
 use crate::server::Server;
 
@@ -97,6 +98,8 @@ type BoxError = Box<dyn Error + Send + Sync>;
 pub struct McpService {
     inbound: async_channel::Sender<Inbound>,
     options: Arc<HttpServeOptions>,
+    /// The token check, with [`HttpServeOptions::bearer_auth`].
+    gate: Option<Gate>,
 }
 
 impl fmt::Debug for McpService {
@@ -141,9 +144,11 @@ impl McpService {
             os_entropy,
             OnHandleDrop::Detach,
         );
+        let gate = options.auth.clone().map(|auth| Gate::new(runtime, auth));
         let service = Self {
             inbound,
             options: Arc::new(options),
+            gate,
         };
         (service, McpServiceHandle { owner })
     }
@@ -154,6 +159,9 @@ impl McpService {
         B::Error: Into<BoxError>,
     {
         let (mut parts, body) = request.into_parts();
+        if let Some(response) = self.gate.as_ref().and_then(|g| g.metadata_response(&parts)) {
+            return response.map(McpBody::full);
+        }
         let machine = match route(&parts, &self.options, EndpointPath::AnyOther) {
             Ok(machine) => machine,
             Err(status) => {
@@ -173,6 +181,14 @@ impl McpService {
         {
             parts.headers.insert(HOST, host);
         }
+        // The token is checked before the body is read: a client without one uploads nothing.
+        let principal = match &self.gate {
+            Some(gate) => match gate.authenticate(&parts.headers).await {
+                Ok(principal) => Some(principal),
+                Err(refusal) => return (*refusal).map(McpBody::full),
+            },
+            None => None,
+        };
         let body = match collect_body(body, &self.options.limits).await {
             Ok(body) => body,
             Err(CollectError::Limit(error)) => {
@@ -184,7 +200,12 @@ impl McpService {
                 return status_only(StatusCode::BAD_REQUEST);
             }
         };
-        let Some(outputs) = submit(&self.inbound, machine, parts, body).await else {
+        if let (Some(gate), Some(principal)) = (&self.gate, &principal)
+            && let Err(refusal) = gate.authorize(principal, &parts.method, &body)
+        {
+            return (*refusal).map(McpBody::full);
+        }
+        let Some(outputs) = submit(&self.inbound, machine, parts, body, principal).await else {
             // The owner has ended (shut down).
             return status_only(StatusCode::SERVICE_UNAVAILABLE);
         };

@@ -3,6 +3,9 @@
 //! Everything about the Model Context Protocol that is not about sockets, processes, clocks or
 //! executors lives here, as plain data transformations and state machines:
 //!
+//! - [`auth`]: MCP authorization for clients (OAuth 2.1): `WWW-Authenticate` parsing and
+//!   encoding, PKCE, metadata discovery orders and checks, registration, scope rules, token
+//!   requests, and the whole flow as the [`auth::OAuthClient`] state machine;
 //! - [`jsonrpc`]: JSON-RPC 2.0 messages, a decoder that classifies every body (and tells what
 //!   to answer for bad input), and a compact encoder;
 //! - [`engine`]: the request tables behind the settle-exactly-once guarantee (the client and
@@ -26,10 +29,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod engine;
 pub mod framing;
 pub mod h1;
 pub mod http;
 pub mod jsonrpc;
+mod scan;
+pub mod sha256;
 pub mod streamable;
 pub mod types;

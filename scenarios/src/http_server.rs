@@ -46,10 +46,10 @@ async fn dial<H: Harness>(
         .unwrap()
 }
 
-struct Reply {
-    status: u16,
-    headers: http::HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 /// Sends one request to `/mcp` on a fresh connection (`Connection: close`) and reads the
@@ -64,7 +64,7 @@ async fn exchange<H: Harness>(
 }
 
 /// [`exchange`] with another path.
-async fn exchange_at<H: Harness>(
+pub(crate) async fn exchange_at<H: Harness>(
     addr: SocketAddr,
     method: &str,
     path: &str,

@@ -52,6 +52,8 @@ pub mod http_server;
 pub mod in_memory;
 pub mod input_requests;
 pub mod interop;
+pub mod oauth;
+pub mod resource_server;
 pub mod tls_proxy;
 
 /// An adapter under test: its [`Stack`] and the way to run a future to completion on it.
@@ -141,6 +143,8 @@ pub fn all<H: Harness>() -> Vec<Scenario> {
     all.extend(features::scenarios::<H>());
     all.extend(input_requests::scenarios::<H>());
     all.extend(tls_proxy::scenarios::<H>());
+    all.extend(resource_server::scenarios::<H>());
+    all.extend(oauth::scenarios::<H>());
     all.extend(interop::scenarios::<H>());
     all
 }

@@ -61,7 +61,10 @@ fn runtime<H: Harness>() -> <S<H> as Stack>::Runtime {
 
 /// Copies both ways until both sides are done, closing each write side after its copy (a
 /// TLS side then sends its close_notify).
-async fn pump(a: impl AsyncRead + AsyncWrite + Unpin, b: impl AsyncRead + AsyncWrite + Unpin) {
+pub(crate) async fn pump(
+    a: impl AsyncRead + AsyncWrite + Unpin,
+    b: impl AsyncRead + AsyncWrite + Unpin,
+) {
     let (mut a_read, mut a_write) = futures_lite::io::split(a);
     let (mut b_read, mut b_write) = futures_lite::io::split(b);
     futures_lite::future::zip(
@@ -78,7 +81,7 @@ async fn pump(a: impl AsyncRead + AsyncWrite + Unpin, b: impl AsyncRead + AsyncW
 }
 
 /// A TCP connection to `addr` through the adapter's connector.
-async fn dial<H: Harness>(
+pub(crate) async fn dial<H: Harness>(
     addr: SocketAddr,
 ) -> std::io::Result<<<S<H> as Stack>::Connector as Connector>::Connection> {
     S::<H>::connector()
@@ -88,13 +91,13 @@ async fn dial<H: Harness>(
 
 /// Stops a test server's accept loop when dropped (connections already accepted go on to
 /// their end).
-struct Stop {
+pub(crate) struct Stop {
     _closed_on_drop: async_channel::Sender<()>,
 }
 
 /// Binds a listener with the adapter and hands each accepted connection to `serve`, in a
 /// task of its own, until the returned [`Stop`] is dropped.
-async fn accept_loop<H, F, Fut>(serve: F) -> (SocketAddr, Stop)
+pub(crate) async fn accept_loop<H, F, Fut>(serve: F) -> (SocketAddr, Stop)
 where
     H: Harness,
     F: Fn(<<S<H> as Stack>::Listener as Listener>::Connection) -> Fut + Send + 'static,

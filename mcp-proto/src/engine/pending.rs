@@ -83,6 +83,14 @@ pub enum TransportFailure {
     },
     /// The connection ended (EOF) or an IO error broke it; the text is the adapter's description.
     ConnectionLost(String),
+    /// The peer answered 401 or 403 and the client's authorization flow could not obtain a
+    /// token it accepts (the flow's error, with its cause).
+    Unauthorized {
+        /// The status that started the flow (401 or 403).
+        status: u16,
+        /// Why no usable token was obtained.
+        error: Box<crate::auth::AuthError>,
+    },
 }
 
 impl fmt::Display for TransportFailure {
@@ -112,6 +120,15 @@ impl fmt::Display for TransportFailure {
             }
             Self::ProcessExited { .. } => f.write_str("the server process exited"),
             Self::ConnectionLost(why) => write!(f, "the connection was lost: {why}"),
+            Self::Unauthorized { status, error } => {
+                write!(f, "HTTP status {status}, and authorization failed: {error}")?;
+                let mut source = std::error::Error::source(error.as_ref());
+                while let Some(cause) = source {
+                    write!(f, ": {cause}")?;
+                    source = cause.source();
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -272,7 +272,7 @@ impl LineDecoder {
 }
 
 fn find_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    crate::scan::find(bytes, |b| b == b'\n')
 }
 
 /// Why a message could not be written as a line. The caller is at fault: nothing was written.
@@ -329,7 +329,7 @@ pub fn encode_line_with_limits(
             max: limits.max_line_len,
         });
     }
-    if let Some(at) = message_json.iter().position(|&b| b == b'\n' || b == b'\r') {
+    if let Some(at) = crate::scan::find(message_json, |b| b == b'\n' || b == b'\r') {
         return Err(LineEncodeError::EmbeddedLineBreak { at });
     }
     out.reserve(message_json.len().saturating_add(1));

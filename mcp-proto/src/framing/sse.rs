@@ -276,7 +276,7 @@ pub enum SseEncodeError {
 }
 
 fn find_line_break(text: &str) -> Option<usize> {
-    text.bytes().position(|b| b == b'\r' || b == b'\n')
+    find_line_ending(text.as_bytes())
 }
 
 fn check_id(id: &str) -> Result<(), SseEncodeError> {
@@ -750,7 +750,7 @@ impl SseDecoder {
 }
 
 fn find_line_ending(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n' || b == b'\r')
+    crate::scan::find(bytes, |b| b == b'\n' || b == b'\r')
 }
 
 fn is_comment(line: &[u8]) -> bool {

@@ -256,6 +256,11 @@ pub fn decode_message(bytes: &[u8], options: &DecodeOptions) -> Result<Message, 
 
 /// Whether arrays and objects nest deeper than `max`, looking only at brackets outside strings.
 fn nesting_exceeds(bytes: &[u8], max: usize) -> bool {
+    // The depth never exceeds the number of opening brackets, strings included: when those
+    // are few, as in almost every message, one vectorised count settles it.
+    if crate::scan::count(bytes, |b| b == b'{' || b == b'[') <= max {
+        return false;
+    }
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
@@ -393,7 +398,11 @@ fn decode_object_text(text: &str) -> Result<Message, DecodeError> {
 
     match envelope.jsonrpc {
         None => return fail(DecodeErrorKind::MissingVersion),
-        Some(v) if serde_json::from_str::<String>(v.get()).ok().as_deref() != Some("2.0") => {
+        // The exact text `"2.0"` is the common case; anything else (escapes…) is parsed.
+        Some(v)
+            if v.get() != r#""2.0""#
+                && serde_json::from_str::<String>(v.get()).ok().as_deref() != Some("2.0") =>
+        {
             return fail(DecodeErrorKind::WrongVersion);
         }
         Some(_) => {}
@@ -497,7 +506,52 @@ pub fn encode_batch_into(messages: &[Message], out: &mut Vec<u8>) {
 }
 
 fn flatten_line_breaks(bytes: &mut [u8]) {
-    for byte in bytes.iter_mut().filter(|b| matches!(b, b'\n' | b'\r')) {
+    // Compact serialization has none; only pretty-printed raw values do.
+    let Some(first) = crate::scan::find(bytes, |b| matches!(b, b'\n' | b'\r')) else {
+        return;
+    };
+    for byte in bytes
+        .get_mut(first..)
+        .unwrap_or_default()
+        .iter_mut()
+        .filter(|b| matches!(b, b'\n' | b'\r'))
+    {
         *byte = b' ';
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_may_be_escaped() {
+        let body = br#"{"jsonrpc":"2\u002e0","id":1,"method":"x"}"#;
+        assert!(decode_message(body, &DecodeOptions::default()).is_ok());
+    }
+
+    #[test]
+    fn nesting_is_exact_whatever_the_count_of_brackets() {
+        // Many brackets, shallow: the count exceeds the limit, the depth does not.
+        let shallow = format!(
+            r#"{{"a":[{}],"b":"[[[[[[{{{{{{"}}"#,
+            "[],".repeat(10) + "[]"
+        );
+        assert!(!nesting_exceeds(shallow.as_bytes(), 3));
+        // Deep: refused, also when the depth is exactly one past the limit.
+        assert!(nesting_exceeds(b"[[[[]]]]", 3));
+        assert!(!nesting_exceeds(b"[[[]]]", 3));
+        // Brackets inside strings never count.
+        assert!(!nesting_exceeds(br#"["[[[[[[\"[[[["]"#, 1));
+    }
+
+    #[test]
+    fn line_breaks_of_pretty_raw_values_are_flattened() {
+        let mut bytes = b"{\n  \"a\": [1,\r\n 2]\n}".to_vec();
+        flatten_line_breaks(&mut bytes);
+        assert_eq!(bytes, b"{   \"a\": [1,   2] }");
+        let mut compact = br#"{"a":"b\nc"}"#.to_vec();
+        flatten_line_breaks(&mut compact);
+        assert_eq!(compact, br#"{"a":"b\nc"}"#);
     }
 }

@@ -606,8 +606,19 @@ impl HttpClient {
     /// The exchange failed at the network level (connection refused, reset, TLS…): its request
     /// settles with `reason`.
     pub fn handle_exchange_failed(&mut self, now: Instant, exchange: ExchangeId, reason: String) {
+        self.fail_exchange(now, exchange, TransportFailure::ConnectionLost(reason));
+    }
+
+    /// The exchange ended without a response the machine should see, for `failure` (e.g.
+    /// [`TransportFailure::Unauthorized`] when the adapter's authorization flow failed): its
+    /// request settles with it. On the HTTP+SSE fallback the failure arrives as its text.
+    pub fn fail_exchange(&mut self, now: Instant, exchange: ExchangeId, failure: TransportFailure) {
         self.last_now = Some(now);
         if let Some(sse) = &mut self.sse {
+            let reason = match failure {
+                TransportFailure::ConnectionLost(reason) => reason,
+                other => other.to_string(),
+            };
             return sse.handle_exchange_failed(now, exchange, reason);
         }
         if let Some(entry) = self.exchanges.remove(&exchange) {
@@ -615,11 +626,8 @@ impl HttpClient {
             if entry.kind == ExchangeKind::Reinitialize {
                 self.reinitialized(now, None);
             } else if entry.scope != TransportScope::CONNECTION {
-                self.client.handle_transport_closed(
-                    now,
-                    entry.scope,
-                    TransportFailure::ConnectionLost(reason),
-                );
+                self.client
+                    .handle_transport_closed(now, entry.scope, failure);
             }
         }
         self.pump();
@@ -1172,12 +1180,26 @@ pub(crate) fn http_status_failure(
     let excerpt = body.get(..body.len().min(max_excerpt)).unwrap_or_default();
     TransportFailure::HttpStatus {
         status: status.as_u16(),
-        www_authenticate: headers
-            .get(WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        www_authenticate: joined_field(headers, &WWW_AUTHENTICATE),
         body_excerpt: String::from_utf8_lossy(excerpt).into_owned(),
     }
+}
+
+/// Every line of field `name` as one value, joined with `, ` (RFC 9110 §5.3: a list field's
+/// lines are one comma-separated list; `WWW-Authenticate` challenges are such a list). Lines
+/// that are not visible ASCII are skipped. `None` when the field is absent.
+pub(crate) fn joined_field(headers: &HeaderMap, name: &http::header::HeaderName) -> Option<String> {
+    let mut joined: Option<String> = None;
+    for line in headers.get_all(name).iter().filter_map(|v| v.to_str().ok()) {
+        match &mut joined {
+            Some(joined) => {
+                joined.push_str(", ");
+                joined.push_str(line);
+            }
+            None => joined = Some(line.to_owned()),
+        }
+    }
+    joined
 }
 
 pub(crate) fn is_content_type(headers: &HeaderMap, essence: &str) -> bool {
@@ -1186,4 +1208,36 @@ pub(crate) fn is_content_type(headers: &HeaderMap, essence: &str) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case(essence))
+}
+
+#[cfg(test)]
+mod www_authenticate_tests {
+    use super::*;
+
+    #[test]
+    fn every_challenge_line_is_kept() {
+        let mut headers = HeaderMap::new();
+        headers.append(WWW_AUTHENTICATE, "Basic realm=\"x\"".parse().unwrap());
+        headers.append(
+            WWW_AUTHENTICATE,
+            "Bearer resource_metadata=\"https://rs/.well-known/oauth-protected-resource\""
+                .parse()
+                .unwrap(),
+        );
+        let failure = http_status_failure(StatusCode::UNAUTHORIZED, &headers, b"no", 16);
+        let TransportFailure::HttpStatus {
+            www_authenticate: Some(joined),
+            ..
+        } = failure
+        else {
+            panic!("{failure:?}");
+        };
+        assert_eq!(
+            joined,
+            "Basic realm=\"x\", Bearer resource_metadata=\"https://rs/.well-known/oauth-protected-resource\""
+        );
+        let challenges = crate::auth::parse_challenges([joined.as_bytes()]).unwrap();
+        assert!(crate::auth::BearerChallenge::find(&challenges).is_some());
+        assert_eq!(joined_field(&HeaderMap::new(), &WWW_AUTHENTICATE), None);
+    }
 }

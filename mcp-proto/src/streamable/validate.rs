@@ -17,8 +17,13 @@
 //! An `Accept` header that cannot be parsed at all is treated as absent: only a header that
 //! names acceptable types and excludes both of ours earns a 406.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
 use http::header::{ACCEPT, CONTENT_TYPE, HOST, ORIGIN};
 use http::{HeaderMap, StatusCode, request::Parts};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::http::{
     Acceptance, SessionId, check_json_content_type_lines, header_value, parse_accept,
@@ -26,7 +31,6 @@ use crate::http::{
 use crate::jsonrpc::{
     self, DecodeOptions, Decoded, ErrorCode, ErrorObject, ErrorResponse, Message, RawJson,
 };
-use crate::types::Meta;
 use crate::types::errors::UnsupportedProtocolVersionData;
 use crate::types::version::{self, Era, ProtocolVersion};
 
@@ -396,6 +400,24 @@ fn single_header(headers: &HeaderMap, name: &str) -> Result<Option<String>, Http
         })
 }
 
+/// A JSON object with its members left unparsed. Duplicated keys: the last one wins, as in
+/// `serde_json::Value`.
+type RawMembers<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
+
+/// `params` with only `_meta` read, and its members left unparsed: the rules of
+/// [`Meta::from_params`](crate::types::Meta::from_params) (absent or `null` is none, anything
+/// but an object fails) without building the values the checks here do not look at.
+#[derive(Deserialize)]
+struct ParamsRawMeta<'a> {
+    #[serde(rename = "_meta", default, borrow)]
+    meta: Option<RawMembers<'a>>,
+}
+
+/// The string value of a raw member, or `None` when it is not a string.
+fn raw_str(raw: &RawValue) -> Option<String> {
+    serde_json::from_str(raw.get()).ok()
+}
+
 /// The modern protocol version a request or notification names in `params._meta`, if any.
 fn modern_version_of(message: &Message) -> Option<String> {
     let params = match message {
@@ -403,10 +425,8 @@ fn modern_version_of(message: &Message) -> Option<String> {
         Message::Notification(n) => n.params.as_ref(),
         Message::Response(_) | Message::Error(_) => None,
     }?;
-    let meta = Meta::from_params(params)?;
-    meta.get(crate::types::meta::PROTOCOL_VERSION_KEY)?
-        .as_str()
-        .map(str::to_owned)
+    let params: ParamsRawMeta<'_> = serde_json::from_str(params.get()).ok()?;
+    raw_str(params.meta?.get(crate::types::meta::PROTOCOL_VERSION_KEY)?)
 }
 
 fn header_mismatch(id: Option<jsonrpc::RequestId>, message: String) -> HttpReject {
@@ -496,8 +516,8 @@ pub(crate) fn name_in_body(method: &str, params: Option<&RawJson>) -> Option<Str
         "tasks/get" | "tasks/update" | "tasks/cancel" => "taskId",
         _ => return None,
     };
-    let value: serde_json::Value = params?.parse().ok()?;
-    value.get(field)?.as_str().map(str::to_owned)
+    let members: RawMembers<'_> = serde_json::from_str(params?.get()).ok()?;
+    raw_str(members.get(field)?)
 }
 
 /// The legacy version: the header when present (it must be a supported legacy version), else
@@ -581,6 +601,72 @@ fn origin_allowed(origin: &str, policy: &OriginPolicy) -> bool {
                 return false;
             };
             !rest.contains('/') && LOOPBACK_HOSTS.contains(&host_name(rest).as_str())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jsonrpc::{Request, RequestId};
+    use crate::types::Meta;
+
+    /// What the checks read before they skipped building `serde_json::Value`s.
+    fn name_by_value(method: &str, params: &RawJson) -> Option<String> {
+        let field = match method {
+            "tools/call" | "prompts/get" => "name",
+            "resources/read" => "uri",
+            "tasks/get" | "tasks/update" | "tasks/cancel" => "taskId",
+            _ => return None,
+        };
+        let value: serde_json::Value = params.parse().ok()?;
+        value.get(field)?.as_str().map(str::to_owned)
+    }
+
+    fn version_by_meta(params: &RawJson) -> Option<String> {
+        let meta = Meta::from_params(params)?;
+        meta.get(crate::types::meta::PROTOCOL_VERSION_KEY)?
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn raw_reads_agree_with_parsed_values() {
+        let cases = [
+            r#"{"name":"echo","arguments":{"name":"inner"}}"#,
+            r#"{"name":"first","name":"last"}"#,
+            r#"{"name":3}"#,
+            r#"{"na\u006de":"escaped key","uri":"file:///x","taskId":"t-1"}"#,
+            r#"{"name":"a\"b\\u00e9"}"#,
+            r#"{}"#,
+            r#"[{"name":"in an array"}]"#,
+            r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}"#,
+            r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"x","io.modelcontextprotocol/protocolVersion":"2026-07-28"}}"#,
+            r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":20260728}}"#,
+            r#"{"_meta":null}"#,
+            r#"{"_meta":"not an object"}"#,
+            r#"{"_meta":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}"#,
+            r#"[{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}]"#,
+        ];
+        for text in cases {
+            let params = RawJson::from_text(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            for method in ["tools/call", "resources/read", "tasks/get", "ping"] {
+                assert_eq!(
+                    name_in_body(method, Some(&params)),
+                    name_by_value(method, &params),
+                    "{method} {text}"
+                );
+            }
+            let message = Message::Request(Request {
+                id: RequestId::Number(1),
+                method: "tools/call".into(),
+                params: Some(params.clone()),
+            });
+            assert_eq!(
+                modern_version_of(&message),
+                version_by_meta(&params),
+                "{text}"
+            );
         }
     }
 }

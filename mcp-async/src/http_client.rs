@@ -763,7 +763,16 @@ async fn perform<R: Runtime, C: Connector>(
             Some(connection) => connection,
             None => connect(shared, runtime, &uri).await?,
         };
-        match exchange_on(shared, &mut connection, &bytes, &method, exchange, reports).await {
+        let answer = exchange_on(
+            shared,
+            &mut connection,
+            &bytes,
+            &method,
+            exchange,
+            reports,
+            shared.max_response_body,
+        );
+        match answer.await {
             Ok(Some(reusable)) => {
                 if reusable {
                     let _ = shared.idle.0.try_send(connection);
@@ -830,8 +839,9 @@ fn authority_of(authority: &http::uri::Authority) -> &str {
     text.rsplit_once('@').map_or(text, |(_, host)| host)
 }
 
-/// Writes the request and reads its response on `connection`. `Ok(None)`: the connection
-/// closed before any byte of the response (safe to retry); `Ok(Some(reusable))`: reported.
+/// Writes the request and reads its response on `connection`; a complete (non-event-stream)
+/// body may have at most `max_body` bytes. `Ok(None)`: the connection closed before any byte
+/// of the response (safe to retry); `Ok(Some(reusable))`: reported.
 async fn exchange_on<C: AsyncRead + AsyncWrite + Unpin>(
     shared: &Shared<impl Connector>,
     connection: &mut C,
@@ -839,6 +849,7 @@ async fn exchange_on<C: AsyncRead + AsyncWrite + Unpin>(
     method: &Method,
     exchange: ExchangeId,
     reports: &async_channel::Sender<(ExchangeId, Report)>,
+    max_body: usize,
 ) -> Result<Option<bool>, String> {
     let io_error = |e: io::Error| format!("connection lost: {e}");
     if connection.write_all(request).await.is_err() || connection.flush().await.is_err() {
@@ -894,11 +905,8 @@ async fn exchange_on<C: AsyncRead + AsyncWrite + Unpin>(
             BodyStatus::Data { data, .. } => {
                 if streaming {
                     send(reports, exchange, Report::Body(data.to_vec())).await?;
-                } else if body.len() + data.len() > shared.max_response_body {
-                    return Err(format!(
-                        "the response body exceeds {} bytes",
-                        shared.max_response_body
-                    ));
+                } else if body.len() + data.len() > max_body {
+                    return Err(format!("the response body exceeds {max_body} bytes"));
                 } else {
                     body.extend_from_slice(data);
                 }
@@ -980,58 +988,50 @@ async fn fetch_once<R: Runtime, C: Connector>(
         h1::encode_request_head(&head, framing, &mut bytes).map_err(|e| e.to_string())?;
         bytes.extend_from_slice(&body);
         let mut connection = connect(shared, runtime, &uri).await?;
-        let io_error = |e: io::Error| format!("connection lost: {e}");
-        connection.write_all(&bytes).await.map_err(io_error)?;
-        connection.flush().await.map_err(io_error)?;
-        let mut buffer = Vec::new();
-        let mut chunk = vec![0u8; READ_CHUNK];
-        let (head, consumed) = loop {
-            match h1::parse_response_head(&buffer, &shared.limits) {
-                Ok(Some(parsed)) => break parsed,
-                Ok(None) => {}
-                Err(error) => return Err(format!("invalid response: {error}")),
-            }
-            match connection.read(&mut chunk).await.map_err(io_error)? {
-                0 => return Err("the server closed the connection without answering".into()),
-                n => buffer.extend_from_slice(chunk.get(..n).unwrap_or_default()),
-            }
+        // The MCP exchanges' reader, its reports collected here (an event stream too, within
+        // the same bound).
+        let (reports, answers) = async_channel::bounded(4);
+        let exchanging = async {
+            let outcome = exchange_on(
+                shared,
+                &mut connection,
+                &bytes,
+                &method,
+                ExchangeId(0),
+                &reports,
+                max_bytes,
+            )
+            .await;
+            drop(reports);
+            outcome
         };
-        buffer.drain(..consumed);
-        let framing = h1::response_body_framing(&method, &head).map_err(|e| e.to_string())?;
-        let mut limits = shared.limits;
-        limits.max_body_bytes = u64::try_from(max_bytes).unwrap_or(u64::MAX);
-        let mut decoder = BodyDecoder::new(framing, &limits);
-        let mut body = Vec::new();
-        loop {
-            let status = decoder
-                .decode(&buffer)
-                .map_err(|e| format!("invalid response body: {e}"))?;
-            let consumed = status.consumed();
-            match status {
-                BodyStatus::Data { data, .. } => {
-                    if body.len() + data.len() > max_bytes {
+        // Owns the receiver: when it gives up (too large), the reader's next report fails and
+        // the reader stops too.
+        let collecting = async move {
+            let mut head = None;
+            let mut body = Vec::new();
+            while let Ok((_, report)) = answers.recv().await {
+                match report {
+                    Report::Complete(response) => return Ok(Some(response)),
+                    Report::Head(streaming) => head = Some(streaming),
+                    Report::Body(bytes) if body.len() + bytes.len() > max_bytes => {
                         return Err(format!("the response body exceeds {max_bytes} bytes"));
                     }
-                    body.extend_from_slice(data);
-                    buffer.drain(..consumed);
-                }
-                BodyStatus::End { .. } => break,
-                BodyStatus::NeedMore { .. } => {
-                    buffer.drain(..consumed);
-                    match connection.read(&mut chunk).await.map_err(io_error)? {
-                        0 => {
-                            decoder.finish().map_err(|_| {
-                                "the server closed the connection mid-body".to_owned()
-                            })?;
-                            break;
-                        }
-                        n => buffer.extend_from_slice(chunk.get(..n).unwrap_or_default()),
-                    }
+                    Report::Body(bytes) => body.extend_from_slice(&bytes),
+                    Report::End => break,
+                    Report::Failed(reason) => return Err(reason),
                 }
             }
+            Ok(head.map(|head| {
+                let (parts, ()) = head.into_parts();
+                http::Response::from_parts(parts, body)
+            }))
+        };
+        match futures_lite::future::zip(exchanging, collecting).await {
+            (_, Err(reason)) | (Err(reason), Ok(_)) => Err(reason),
+            (Ok(Some(_)), Ok(Some(response))) => Ok(response),
+            (Ok(_), Ok(_)) => Err("the server closed the connection without answering".into()),
         }
-        let (parts, ()) = head.into_parts();
-        Ok(http::Response::from_parts(parts, body))
     }
     .or(expired)
     .await

@@ -33,6 +33,7 @@ pub fn scenarios<H: Harness>() -> Vec<Scenario> {
             a_refused_token_request_settles_the_connect_with_a_typed_error
         ),
         scenario!(H, the_oauth_client_example_completes_the_flow),
+        scenario!(H, a_metadata_document_over_the_fetch_limit_fails_the_flow),
     ]
 }
 
@@ -357,6 +358,31 @@ async fn a_refused_token_request_settles_the_connect_with_a_typed_error<H: Harne
         }
         assert!(error.to_string().contains("invalid_grant"), "{error}");
         assert_no_token_in_targets(&seen);
+        backend.shutdown().await;
+    })
+    .await;
+}
+
+async fn a_metadata_document_over_the_fetch_limit_fails_the_flow<H: Harness>() {
+    within::<H, _>(LIMIT, async {
+        let (url, _seen, _stops, backend) = setup::<H>(true).await;
+        let mut oauth = oauth::<H>().await;
+        // Smaller than every document the servers serve: each discovery step fails (the flow
+        // moves on to the next candidate, then gives up), where without the limit it succeeds.
+        oauth.max_fetch_bytes = 16;
+        let http = HttpConnectOptions::new(url.parse().unwrap()).with_oauth(oauth);
+        let Err(error) =
+            S::<H>::connect_http(http, ClientOptions::new("oauth-scenario", "1.0")).await
+        else {
+            panic!("the discovery document is over the limit: no token, no connection");
+        };
+        assert!(
+            matches!(
+                &error,
+                ConnectError::Transport(TransportFailure::Unauthorized { status: 401, .. })
+            ),
+            "{error:?}"
+        );
         backend.shutdown().await;
     })
     .await;

@@ -513,22 +513,11 @@ fn load_table(out: &mut String, records: &[Record]) {
             Record::Idle(_) => {}
         }
     }
-    let samples: Vec<String> = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Load(l) if !l.error_samples.is_empty() => Some(format!(
-                "- {} / {}: {}",
-                l.scenario,
-                l.server,
-                samples_text(&l.error_samples)
-            )),
-            _ => None,
-        })
-        .collect();
-    if !samples.is_empty() {
-        let _ = writeln!(out, "\nError samples:\n\n{}", samples.join("\n"));
-    }
-    let _ = writeln!(out);
+    let samples = records.iter().filter_map(|r| match r {
+        Record::Load(l) => Some((l.scenario.as_str(), l.server.as_str(), &l.error_samples[..])),
+        _ => None,
+    });
+    write_error_samples(out, samples);
 }
 
 fn ratio_table(out: &mut String, index: &Index<'_>) {
@@ -630,20 +619,26 @@ fn idle_table(out: &mut String, records: &[Record]) {
             Record::Load(_) => {}
         }
     }
-    let samples: Vec<String> = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Idle(i) if !i.error_samples.is_empty() => Some(format!(
-                "- {} / {}: {}",
-                i.scenario,
-                i.server,
-                samples_text(&i.error_samples)
-            )),
-            _ => None,
+    let samples = records.iter().filter_map(|r| match r {
+        Record::Idle(i) => Some((i.scenario.as_str(), i.server.as_str(), &i.error_samples[..])),
+        _ => None,
+    });
+    write_error_samples(out, samples);
+}
+
+/// The "Error samples" list under a table: one line per run that had errors.
+fn write_error_samples<'a>(
+    out: &mut String,
+    runs: impl Iterator<Item = (&'a str, &'a str, &'a [String])>,
+) {
+    let lines: Vec<String> = runs
+        .filter(|(_, _, samples)| !samples.is_empty())
+        .map(|(scenario, server, samples)| {
+            format!("- {scenario} / {server}: {}", samples_text(samples))
         })
         .collect();
-    if !samples.is_empty() {
-        let _ = writeln!(out, "\nError samples:\n\n{}", samples.join("\n"));
+    if !lines.is_empty() {
+        let _ = writeln!(out, "\nError samples:\n\n{}", lines.join("\n"));
     }
     let _ = writeln!(out);
 }

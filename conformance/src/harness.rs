@@ -417,11 +417,6 @@ impl SuiteRun<'_> {
     /// Runs the harness (its console output goes to `out/harness.log`), then reads the
     /// results it wrote.
     pub(crate) fn run(&self) -> Result<BTreeMap<String, ScenarioResult>, String> {
-        fs::create_dir_all(self.out).map_err(|e| format!("{}: {e}", self.out.display()))?;
-        let log_path = self.out.join("harness.log");
-        let log =
-            fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
-        let log_err = log.try_clone().map_err(|e| e.to_string())?;
         let mut command = Command::new(self.node);
         command
             .arg(self.cli)
@@ -434,17 +429,27 @@ impl SuiteRun<'_> {
         if let Some(spec) = self.spec {
             command.args(["--spec-version", spec]);
         }
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log_err)
-            .spawn()
-            .map_err(|e| format!("cannot run the harness: {e}"))?;
-        wait_for(child, RUN_LIMIT, &log_path)?;
+        run_logged(command, self.out, RUN_LIMIT)?;
         // The exit status says nothing the checks do not (and ignores warnings): the
         // checks decide.
         read_results(self.out)
     }
+}
+
+/// Runs `command` (the harness, writing its results under `out`) with its console output in
+/// `out/harness.log`, for at most `limit`; its exit status.
+fn run_logged(mut command: Command, out: &Path, limit: Duration) -> Result<Option<i32>, String> {
+    fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let log_path = out.join("harness.log");
+    let log = fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+    let log_err = log.try_clone().map_err(|e| e.to_string())?;
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        .spawn()
+        .map_err(|e| format!("cannot run the harness: {e}"))?;
+    wait_for(child, limit, &log_path)
 }
 
 /// Waits for `child` (the harness) for at most `limit`; kills it past that.
@@ -503,11 +508,6 @@ impl ClientRun<'_> {
     /// run whose checks pass but whose harness failed (our client exited with an error or
     /// ran out of time) is a failure.
     pub(crate) fn run(&self) -> Result<ScenarioResult, String> {
-        fs::create_dir_all(self.out).map_err(|e| format!("{}: {e}", self.out.display()))?;
-        let log_path = self.out.join("harness.log");
-        let log =
-            fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
-        let log_err = log.try_clone().map_err(|e| e.to_string())?;
         let mut command = Command::new(self.node);
         command
             .arg(self.cli)
@@ -518,13 +518,7 @@ impl ClientRun<'_> {
         if let Some(spec) = self.spec {
             command.args(["--spec-version", spec]);
         }
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log_err)
-            .spawn()
-            .map_err(|e| format!("cannot run the harness: {e}"))?;
-        let status = wait_for(child, CLIENT_RUN_LIMIT, &log_path)?;
+        let status = run_logged(command, self.out, CLIENT_RUN_LIMIT)?;
         let mut found = Vec::new();
         find_checks(self.out, &mut found);
         let mut result = ScenarioResult::default();
@@ -538,7 +532,7 @@ impl ClientRun<'_> {
             result.failure += 1;
             result.first_problem = Some(format!(
                 "the harness exited with {status:?}: our client failed or timed out (see {})",
-                log_path.display()
+                self.out.join("harness.log").display()
             ));
         }
         Ok(result)

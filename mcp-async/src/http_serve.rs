@@ -35,6 +35,7 @@ use mcp_proto::streamable::{
 };
 
 use crate::app::{App, Produced};
+use crate::exchange::{self, ExchangeReceiver, ExchangeSender};
 use crate::resource_server::{Gate, Principal, ResourceServerAuth, SessionOwners};
 use crate::runtime::{BoxFuture, Runtime};
 use crate::server::Server;
@@ -149,13 +150,6 @@ enum Key {
     LegacySse(SessionId),
 }
 
-/// From the owner to a connection task, about its current exchange.
-#[derive(Debug)]
-pub(crate) enum Outbound {
-    Opened(Machine, StreamId),
-    Output(HttpOutput),
-}
-
 /// A request a connection task parsed, and where its exchange's outputs go.
 pub(crate) struct NewRequest {
     machine: Machine,
@@ -163,7 +157,7 @@ pub(crate) struct NewRequest {
     body: Vec<u8>,
     /// Who sent it, when the server checks tokens.
     principal: Option<Arc<Principal>>,
-    reply: async_channel::Sender<Outbound>,
+    reply: ExchangeSender,
 }
 
 /// Hands a request to the owner; returns what the owner routes to its exchange, or `None`
@@ -174,8 +168,8 @@ pub(crate) async fn submit(
     parts: Parts,
     body: Vec<u8>,
     principal: Option<Arc<Principal>>,
-) -> Option<async_channel::Receiver<Outbound>> {
-    let (reply, outputs) = async_channel::bounded(EXCHANGE_QUEUE);
+) -> Option<ExchangeReceiver> {
+    let (reply, outputs) = exchange::channel(EXCHANGE_QUEUE);
     let request = NewRequest {
         machine,
         parts,
@@ -323,7 +317,7 @@ where
     let Front { listener, inbound } = front;
     let mut inbound = Box::pin(inbound);
     let mut inbound_open = true;
-    let mut routes: HashMap<(Machine, StreamId), async_channel::Sender<Outbound>> = HashMap::new();
+    let mut routes: HashMap<(Machine, StreamId), ExchangeSender> = HashMap::new();
     let mut timer = Timer::new(runtime.clone());
     let mut stop_timer = Timer::new(runtime.clone());
     let mut stop = Box::pin(stop);
@@ -440,7 +434,7 @@ where
                         stream: REFUSED_STREAM,
                         response,
                     };
-                    let _ = reply.try_send(Outbound::Output(refusal));
+                    let _ = reply.try_send(refusal);
                     continue;
                 }
                 let stream = match (machine, &mut sse) {
@@ -454,7 +448,7 @@ where
                         _ => http.handle_post(now, &parts, &body),
                     },
                 };
-                if reply.try_send(Outbound::Opened(machine, stream)).is_ok() {
+                if reply.open(machine, stream).is_ok() {
                     routes.insert((machine, stream), reply);
                 }
                 if let Some(principal) = principal {
@@ -604,7 +598,7 @@ fn endpoint_of<'a>(
 /// Hands `output` to the connection task carrying its exchange. An exchange whose queue is
 /// full (a client not reading) or whose task is gone is closed.
 fn deliver(
-    routes: &mut HashMap<(Machine, StreamId), async_channel::Sender<Outbound>>,
+    routes: &mut HashMap<(Machine, StreamId), ExchangeSender>,
     machine: Machine,
     output: HttpOutput,
     mut close: impl FnMut(StreamId),
@@ -618,7 +612,7 @@ fn deliver(
     let Some(route) = routes.get(&(machine, stream)) else {
         return;
     };
-    if route.try_send(Outbound::Output(output)).is_err() {
+    if route.try_send(output).is_err() {
         routes.remove(&(machine, stream));
         close(stream);
         return;
@@ -948,11 +942,11 @@ where
             }
             None => None,
         };
-        let Some(outputs) = submit(inbound, machine, parts, body, principal).await else {
+        let Some(mut outputs) = submit(inbound, machine, parts, body, principal).await else {
             // The server is stopping.
             return write_status(connection, StatusCode::SERVICE_UNAVAILABLE, None).await;
         };
-        if !answer(connection, &outputs, inbound, &mut buffer, &mut chunk).await? {
+        if !answer(connection, &mut outputs, inbound, &mut buffer, &mut chunk).await? {
             return Ok(());
         }
         if !keep_alive {
@@ -1011,7 +1005,7 @@ pub(crate) fn allowed_methods(path: &str, options: &HttpServeOptions) -> &'stati
 }
 
 enum Next {
-    Outbound(Option<Outbound>),
+    Output(Option<HttpOutput>),
     Read(io::Result<usize>),
 }
 
@@ -1019,7 +1013,7 @@ enum Next {
 /// connection can carry another exchange.
 async fn answer<C>(
     connection: &mut C,
-    outputs: &async_channel::Receiver<Outbound>,
+    outputs: &mut ExchangeReceiver,
     inbound: &async_channel::Sender<Inbound>,
     buffer: &mut Vec<u8>,
     chunk: &mut [u8],
@@ -1027,11 +1021,10 @@ async fn answer<C>(
 where
     C: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let mut opened: Option<(Machine, StreamId)> = None;
     let mut head = Vec::new();
     loop {
         // While waiting, a read notices the client going away (and keeps pipelined bytes).
-        let next = async { Next::Outbound(outputs.recv().await.ok()) }
+        let next = async { Next::Output(outputs.recv().await) }
             .or(async {
                 if buffer.len() > READ_CHUNK * 4 {
                     // Enough pipelined input is waiting; stop reading until this exchange ends.
@@ -1041,19 +1034,15 @@ where
             })
             .await;
         let output = match next {
-            Next::Outbound(Some(Outbound::Opened(machine, stream))) => {
-                opened = Some((machine, stream));
-                continue;
-            }
-            Next::Outbound(Some(Outbound::Output(output))) => output,
+            Next::Output(Some(output)) => output,
             // The owner closed the exchange (stuck client, or stopping): the connection ends.
-            Next::Outbound(None) => return Ok(false),
+            Next::Output(None) => return Ok(false),
             Next::Read(Ok(n)) if n > 0 => {
                 buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
                 continue;
             }
             Next::Read(ended) => {
-                if let Some((machine, stream)) = opened {
+                if let Some((machine, stream)) = outputs.opened() {
                     let _ = inbound.send(Inbound::Closed(machine, stream)).await;
                 }
                 return ended.map(|_| false);

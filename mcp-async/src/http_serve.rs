@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use futures_lite::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use futures_lite::{FutureExt, Stream};
 use http::request::Parts;
 use http::{Method, StatusCode};
@@ -36,6 +36,7 @@ use mcp_proto::streamable::{
 
 use crate::app::{App, Produced};
 use crate::exchange::{self, ExchangeReceiver, ExchangeSender};
+use crate::read_buffer::ReadBuffer;
 use crate::resource_server::{Gate, Principal, ResourceServerAuth, SessionOwners};
 use crate::runtime::{BoxFuture, Runtime};
 use crate::server::Server;
@@ -49,7 +50,7 @@ pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
 const EXCHANGE_QUEUE: usize = 256;
 /// Requests queued from connection tasks to the owner.
 const INBOUND_QUEUE: usize = 1024;
-/// Bytes read from a socket at a time.
+/// Most bytes read from a socket at a time.
 const READ_CHUNK: usize = 16 * 1024;
 
 /// A source of connections (a TCP listener, a Unix socket…).
@@ -842,24 +843,23 @@ where
     C: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let limits = &options.limits;
-    let mut buffer: Vec<u8> = Vec::new();
-    let mut chunk = vec![0u8; READ_CHUNK];
+    let mut buffer = ReadBuffer::default();
     loop {
+        // Between requests: an idle connection keeps only a small buffer.
+        buffer.settle();
         // The head.
         let (request, consumed) = loop {
-            match h1::parse_request_head(&buffer, limits) {
+            match h1::parse_request_head(buffer.unread(), limits) {
                 Ok(Some(parsed)) => break parsed,
                 Ok(None) => {
-                    let n = connection.read(&mut chunk).await?;
-                    if n == 0 {
+                    if buffer.read_from(connection, READ_CHUNK).await? == 0 {
                         return Ok(());
                     }
-                    buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
                 }
                 Err(error) => return refuse(connection, &error).await,
             }
         };
-        buffer.drain(..consumed);
+        buffer.consume(consumed);
         let framing = match h1::request_body_framing(&request)
             .and_then(|f| limits.check_declared_body(f).map(|()| f))
         {
@@ -871,10 +871,16 @@ where
             connection.flush().await?;
         }
         // The body.
-        let mut body = Vec::new();
+        let mut body = match framing {
+            // The declared length passed the limit: room for it (at most a read's worth).
+            BodyFraming::Length(length) => Vec::with_capacity(
+                usize::try_from(length).map_or(READ_CHUNK, |length| length.min(READ_CHUNK)),
+            ),
+            _ => Vec::new(),
+        };
         let mut decoder = BodyDecoder::new(framing, limits);
         loop {
-            let status = match decoder.decode(&buffer) {
+            let status = match decoder.decode(buffer.unread()) {
                 Ok(status) => status,
                 Err(error) => return refuse(connection, &error).await,
             };
@@ -886,16 +892,14 @@ where
                 }
                 BodyStatus::End { .. } => true,
                 BodyStatus::NeedMore { .. } => {
-                    buffer.drain(..consumed);
-                    let n = connection.read(&mut chunk).await?;
-                    if n == 0 {
+                    buffer.consume(consumed);
+                    if buffer.read_from(connection, READ_CHUNK).await? == 0 {
                         return Ok(());
                     }
-                    buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
                     continue;
                 }
             };
-            buffer.drain(..consumed);
+            buffer.consume(consumed);
             if done {
                 break;
             }
@@ -946,7 +950,7 @@ where
             // The server is stopping.
             return write_status(connection, StatusCode::SERVICE_UNAVAILABLE, None).await;
         };
-        if !answer(connection, &mut outputs, inbound, &mut buffer, &mut chunk).await? {
+        if !answer(connection, &mut outputs, inbound, &mut buffer).await? {
             return Ok(());
         }
         if !keep_alive {
@@ -1015,8 +1019,7 @@ async fn answer<C>(
     connection: &mut C,
     outputs: &mut ExchangeReceiver,
     inbound: &async_channel::Sender<Inbound>,
-    buffer: &mut Vec<u8>,
-    chunk: &mut [u8],
+    buffer: &mut ReadBuffer,
 ) -> io::Result<bool>
 where
     C: AsyncRead + AsyncWrite + Unpin + Send,
@@ -1030,17 +1033,14 @@ where
                     // Enough pipelined input is waiting; stop reading until this exchange ends.
                     std::future::pending::<()>().await;
                 }
-                Next::Read(connection.read(chunk).await)
+                Next::Read(buffer.read_from(connection, READ_CHUNK).await)
             })
             .await;
         let output = match next {
             Next::Output(Some(output)) => output,
             // The owner closed the exchange (stuck client, or stopping): the connection ends.
             Next::Output(None) => return Ok(false),
-            Next::Read(Ok(n)) if n > 0 => {
-                buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
-                continue;
-            }
+            Next::Read(Ok(n)) if n > 0 => continue,
             Next::Read(ended) => {
                 if let Some((machine, stream)) = outputs.opened() {
                     let _ = inbound.send(Inbound::Closed(machine, stream)).await;

@@ -47,6 +47,7 @@ mod percent;
 pub mod process;
 pub mod programs;
 pub mod proxy;
+mod read_buffer;
 pub mod resource_server;
 pub mod runtime;
 pub mod serve;

@@ -17,6 +17,7 @@
 //! Answers to modern requests get `resultType: "complete"` when the application left it out.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -255,20 +256,43 @@ const CACHEABLE_METHODS: [&str; 5] = [
 /// drain `poll_transmit` and `poll_event`, then wait for `poll_timeout`.
 #[derive(Debug)]
 pub struct ServerEndpoint {
-    config: ServerConfig,
+    /// Shared by the endpoints of one server (an HTTP server's sessions): never copied.
+    config: Arc<ServerConfig>,
     conn: Connection,
     legacy: Option<LegacySession>,
     /// The era of each request awaiting our answer (removed when answered or cancelled).
     answering: HashMap<RequestId, Answering>,
     /// Live subscriptions, ordered so fan-out is deterministic.
     subscriptions: BTreeMap<RequestId, Subscription>,
-    events: VecDeque<ServerEvent>,
+    events: EventQueue,
+}
+
+/// Events for the application, each boxed: an event is large (a request with its context), and
+/// a queue keeps the room it once took, so an idle endpoint keeps room for pointers only.
+#[derive(Debug, Default)]
+struct EventQueue(VecDeque<Box<ServerEvent>>);
+
+impl EventQueue {
+    fn push_back(&mut self, event: ServerEvent) {
+        self.0.push_back(Box::new(event));
+    }
+
+    fn pop_front(&mut self) -> Option<ServerEvent> {
+        self.0.pop_front().map(|event| *event)
+    }
 }
 
 impl ServerEndpoint {
     /// A server endpoint for one connection.
     #[must_use]
     pub fn new(config: ServerConfig) -> Self {
+        Self::with_shared_config(Arc::new(config))
+    }
+
+    /// A server endpoint for one connection whose configuration other endpoints share (one
+    /// per session of a server: the configuration is kept once).
+    #[must_use]
+    pub fn with_shared_config(config: Arc<ServerConfig>) -> Self {
         let conn = Connection::new(config.connection);
         Self {
             config,
@@ -276,7 +300,7 @@ impl ServerEndpoint {
             legacy: None,
             answering: HashMap::new(),
             subscriptions: BTreeMap::new(),
-            events: VecDeque::new(),
+            events: EventQueue::default(),
         }
     }
 

@@ -89,6 +89,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HOST};
@@ -174,6 +175,8 @@ struct OpenStream {
 /// The HTTP+SSE server. See the [module docs](self).
 pub struct SseServer {
     config: SseServerConfig,
+    /// `config.server`, shared by every session's endpoint.
+    server_config: Arc<ServerConfig>,
     entropy: EntropySource,
     sessions: SessionTable<SseSession>,
     streams: BTreeMap<StreamId, OpenStream>,
@@ -199,6 +202,7 @@ impl SseServer {
     pub fn new(config: SseServerConfig, entropy: EntropySource) -> Self {
         let sessions = SessionTable::new(config.sessions);
         Self {
+            server_config: Arc::new(config.server.clone()),
             config,
             entropy,
             sessions,
@@ -271,7 +275,7 @@ impl SseServer {
         let mut entropy = [0u8; 16];
         (self.entropy)(&mut entropy);
         let state = SseSession {
-            endpoint: ServerEndpoint::new(self.config.server.clone()),
+            endpoint: ServerEndpoint::with_shared_config(Arc::clone(&self.server_config)),
             stream,
         };
         let created = self.sessions.create(now, &entropy, state);

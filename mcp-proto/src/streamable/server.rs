@@ -27,6 +27,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::header::{ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
@@ -204,6 +205,8 @@ struct StreamEntry {
 /// The Streamable HTTP server. See the [module docs](self).
 pub struct HttpServer {
     config: HttpServerConfig,
+    /// `config.server`, shared by every endpoint.
+    server_config: Arc<ServerConfig>,
     entropy: EntropySource,
     event_store: Box<dyn EventStore>,
     modern: ServerEndpoint,
@@ -246,10 +249,12 @@ impl HttpServer {
         entropy: EntropySource,
         event_store: Box<dyn EventStore>,
     ) -> Self {
-        let modern = ServerEndpoint::new(config.server.clone());
+        let server_config = Arc::new(config.server.clone());
+        let modern = ServerEndpoint::with_shared_config(Arc::clone(&server_config));
         let sessions = SessionTable::new(config.sessions);
         Self {
             config,
+            server_config,
             entropy,
             event_store,
             modern,
@@ -807,7 +812,7 @@ impl HttpServer {
             let mut entropy = [0u8; 16];
             (self.entropy)(&mut entropy);
             let state = LegacySession {
-                endpoint: ServerEndpoint::new(self.config.server.clone()),
+                endpoint: ServerEndpoint::with_shared_config(Arc::clone(&self.server_config)),
                 standalone: None,
                 backlog: VecDeque::new(),
             };

@@ -86,7 +86,9 @@ struct Entry<T> {
 #[derive(Debug)]
 pub struct SessionTable<T> {
     limits: SessionLimits,
-    sessions: HashMap<SessionId, Entry<T>>,
+    /// Boxed: a table grows to about twice its sessions' worth of slots, and a session's state
+    /// (an endpoint) is large, so the empty slots stay a pointer's size.
+    sessions: HashMap<SessionId, Box<Entry<T>>>,
     expiries: BTreeSet<(Instant, SessionId)>,
     /// Sessions that expired, waiting for the caller to close them.
     expired: Vec<(SessionId, T)>,
@@ -131,7 +133,7 @@ impl<T> SessionTable<T> {
             self.expiries.insert((at, id.clone()));
         }
         self.sessions
-            .insert(id.clone(), Entry { state, expires_at });
+            .insert(id.clone(), Box::new(Entry { state, expires_at }));
         Ok(id)
     }
 

@@ -61,12 +61,19 @@ RESULTS=${RESULTS:-$WORK/results.jsonl}
 : >"$RESULTS"
 NOTES=()
 
-# 10,000 idle sessions need ~10,000 descriptors in the load tool and in the server (each
-# process has its own limit): raise the soft limit to the hard one.
+# N idle sessions with their connections need N descriptors in the load tool and N in the
+# server (each process has its own limit, inherited from here): raise the soft limit to the
+# hard one, and say so when even that is too low for the largest idle run.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 FDS=$(ulimit -n)
-if [ "$FDS" != unlimited ] && [ "$FDS" -lt 10100 ]; then
-  NOTES+=("the descriptor limit is $FDS (hard limit): idle runs above ~$((FDS - 100)) sessions fail for lack of descriptors, not because of the server")
+MOST_IDLE=0
+for count in $IDLE_COUNTS; do
+  if [ "$count" -gt "$MOST_IDLE" ]; then MOST_IDLE=$count; fi
+done
+if [ "$FDS" != unlimited ] && [ "$FDS" -lt $((MOST_IDLE + 100)) ]; then
+  note="the descriptor limit is $FDS (soft, raised to the hard limit $(ulimit -Hn)): idle runs above ~$((FDS - 100)) sessions fail for lack of descriptors, not because of the server"
+  NOTES+=("$note")
+  echo "bench: $note" >&2
 fi
 
 # executable_of CARGO-BUILD-ARGS…: builds and prints the path of the one executable built.
@@ -154,15 +161,21 @@ stop_server() {
 }
 trap stop_server EXIT
 
-# start_server NAME PINNED(0|1): a fresh HTTP server on the next port; sets URL and SERVER_PID.
+# start_server NAME PINNED(0|1) [SESSIONS]: a fresh HTTP server on the next port; sets URL and
+# SERVER_PID. With SESSIONS, our servers are told to hold that many legacy sessions and
+# connections (their defaults are 1,024 of each; the other servers have no such flags).
 start_server() {
-  local name=$1 pinned=$2
+  local name=$1 pinned=$2 sessions=${3:-}
   PORT=$((PORT + 1))
   local addr="127.0.0.1:$PORT"
-  local -a pin=()
+  local -a pin=() limits=()
   if [ "$pinned" = 1 ]; then pin=("${PIN_SERVER[@]}"); fi
+  if [ -n "$sessions" ] && [[ $name == ours-* ]]; then
+    # A few more than needed: the load tool's spare connections, the listener.
+    limits=(--max-sessions $((sessions + 64)) --max-connections $((sessions + 64)))
+  fi
   # shellcheck disable=SC2086 # the command is a program and its flag, split on purpose
-  "${pin[@]}" ${HTTP_CMD[$name]} "$addr" >>"$WORK/$name.log" 2>&1 &
+  "${pin[@]}" ${HTTP_CMD[$name]} "$addr" "${limits[@]}" >>"$WORK/$name.log" 2>&1 &
   SERVER_PID=$!
   URL="http://$addr/mcp"
 }
@@ -217,7 +230,7 @@ idle_run() { # COUNT [--detached]
   local count=$1
   shift
   for name in "${AVAILABLE[@]}"; do
-    start_server "$name" 0
+    start_server "$name" 0 "$count"
     load "$MCP_LOAD" idle --url "$URL" --sessions "$count" --hold "$HOLD" "$@" \
       --server-pid "$SERVER_PID" --label "$name" --out "$RESULTS"
     stop_server

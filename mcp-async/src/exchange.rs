@@ -123,6 +123,7 @@ impl ExchangeReceiver {
     }
 
     /// The next output if one is queued.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn try_recv(&mut self) -> Option<HttpOutput> {
         lock(&self.0).outputs.pop_front()
     }

@@ -30,8 +30,8 @@ use mcp_proto::http::SessionId;
 use mcp_proto::streamable::legacy_sse::SESSION_QUERY_PARAM;
 use mcp_proto::streamable::validate::SESSION_ID_HEADER;
 use mcp_proto::streamable::{
-    EndpointRef, HttpOutput, HttpPolicy, HttpServer, HttpServerConfig, SseServer, SseServerConfig,
-    StreamId,
+    EndpointRef, HttpOutput, HttpPolicy, HttpServer, HttpServerConfig, SessionLimits, SseServer,
+    SseServerConfig, StreamId,
 };
 
 use crate::app::{App, Produced};
@@ -92,6 +92,9 @@ pub struct HttpServeOptions {
     pub limits: Limits,
     /// Connections served at once; more are closed at once.
     pub max_connections: usize,
+    /// Bounds of the legacy session tables (Streamable HTTP's and HTTP+SSE's, each): sessions
+    /// alive at once (beyond it `initialize` is refused with 503) and idle expiry.
+    pub sessions: SessionLimits,
     /// The time a graceful stop gives open exchanges before closing them.
     pub stop_grace: Duration,
     /// Bearer tokens required of every request, and the Protected Resource Metadata served
@@ -120,6 +123,7 @@ impl Default for HttpServeOptions {
             policy: HttpPolicy::loopback(),
             limits: Limits::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            sessions: SessionLimits::default(),
             stop_grace: DEFAULT_STOP_GRACE,
             auth: None,
         }
@@ -296,6 +300,7 @@ where
 {
     let mut config = HttpServerConfig::new(server.config());
     config.policy = options.policy.clone();
+    config.sessions = options.sessions;
     let mut http = HttpServer::new(config, Box::new(entropy));
     let invalid = http.set_tools(&server.tools().cloned().collect::<Vec<_>>());
     for tool in invalid {
@@ -304,6 +309,7 @@ where
     let mut sse = options.legacy_sse.as_ref().map(|paths| {
         let mut config = SseServerConfig::new(server.config());
         config.policy = options.policy.clone();
+        config.sessions = options.sessions;
         config.message_path.clone_from(&paths.messages);
         SseServer::new(config, Box::new(entropy))
     });

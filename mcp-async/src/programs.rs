@@ -25,12 +25,16 @@ use crate::stack::Stack;
 /// The exit status of a usage error.
 pub const USAGE_ERROR: i32 = 2;
 
-/// `server (--stdio | --listen ADDR:PORT)`: the demo server (an `echo` tool, a `slow` tool, a
-/// resource, a template, a prompt, completions) on stdin/stdout, or over HTTP with the MCP
-/// endpoint at `/mcp` and the deprecated HTTP+SSE endpoints at `/sse` and `/messages`.
-/// Serves until stdin ends (`--stdio`) or the process is stopped.
+/// `server (--stdio | --listen ADDR:PORT [--max-sessions N] [--max-connections N])`: the demo
+/// server (an `echo` tool, a `slow` tool, a resource, a template, a prompt, completions) on
+/// stdin/stdout, or over HTTP with the MCP endpoint at `/mcp` and the deprecated HTTP+SSE
+/// endpoints at `/sse` and `/messages`. `--max-sessions` bounds the legacy sessions alive at
+/// once (each transport's; default
+/// [`DEFAULT_MAX_SESSIONS`](mcp_proto::streamable::sessions::DEFAULT_MAX_SESSIONS)),
+/// `--max-connections` the connections served at once (default
+/// [`DEFAULT_MAX_CONNECTIONS`](crate::http_serve::DEFAULT_MAX_CONNECTIONS)). Serves until stdin ends
+/// (`--stdio`) or the process is stopped.
 pub async fn server<S: Stack>(args: &[String], log: &mut dyn Write) -> i32 {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let runtime = match S::runtime() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -38,8 +42,11 @@ pub async fn server<S: Stack>(args: &[String], log: &mut dyn Write) -> i32 {
             return 1;
         }
     };
-    match args.as_slice() {
-        ["--stdio"] => match S::serve_stdio(demo_server(runtime)).await {
+    let Some(mode) = ServerMode::parse(args) else {
+        return usage(log, SERVER_USAGE);
+    };
+    match mode {
+        ServerMode::Stdio => match S::serve_stdio(demo_server(runtime)).await {
             Ok(report) => {
                 let _ = writeln!(log, "server: connection ended: {:?}", report.close.reason);
                 0
@@ -49,15 +56,8 @@ pub async fn server<S: Stack>(args: &[String], log: &mut dyn Write) -> i32 {
                 1
             }
         },
-        ["--listen", addr] => {
-            let Ok(addr) = addr.parse::<SocketAddr>() else {
-                return usage(log, SERVER_USAGE);
-            };
-            let options = HttpServeOptions {
-                legacy_sse: Some(LegacySsePaths::default()),
-                ..HttpServeOptions::default()
-            };
-            match S::serve_http(demo_server(runtime), addr, options).await {
+        ServerMode::Listen(addr, options) => {
+            match S::serve_http(demo_server(runtime), addr, *options).await {
                 Ok(handle) => {
                     let _ = writeln!(log, "server: MCP endpoint at {}", handle.url("/mcp"));
                     let _ = log.flush();
@@ -70,11 +70,45 @@ pub async fn server<S: Stack>(args: &[String], log: &mut dyn Write) -> i32 {
                 }
             }
         }
-        _ => usage(log, SERVER_USAGE),
     }
 }
 
-const SERVER_USAGE: &str = "usage: server (--stdio | --listen ADDR:PORT)";
+const SERVER_USAGE: &str =
+    "usage: server (--stdio | --listen ADDR:PORT [--max-sessions N] [--max-connections N])";
+
+/// The `server` program's command line.
+#[derive(Debug)]
+enum ServerMode {
+    Stdio,
+    Listen(SocketAddr, Box<HttpServeOptions>),
+}
+
+impl ServerMode {
+    /// `None`: not a valid command line.
+    fn parse(args: &[String]) -> Option<Self> {
+        let mut args = args.iter().map(String::as_str);
+        match args.next()? {
+            "--stdio" => args.next().is_none().then_some(Self::Stdio),
+            "--listen" => {
+                let addr = args.next()?.parse::<SocketAddr>().ok()?;
+                let mut options = HttpServeOptions {
+                    legacy_sse: Some(LegacySsePaths::default()),
+                    ..HttpServeOptions::default()
+                };
+                while let Some(flag) = args.next() {
+                    let value = args.next()?.parse::<usize>().ok().filter(|n| *n > 0)?;
+                    match flag {
+                        "--max-sessions" => options.sessions.max_sessions = value,
+                        "--max-connections" => options.max_connections = value,
+                        _ => return None,
+                    }
+                }
+                Some(Self::Listen(addr, Box::new(options)))
+            }
+            _ => None,
+        }
+    }
+}
 
 /// `cli [options] (--stdio 'CMD ARGS' | --url URL) METHOD [ARGS]` (see [`USAGE`]): connects,
 /// makes one call, writes its JSON result to `out`, or its typed error to `log` with status 1.
@@ -498,4 +532,46 @@ pub async fn oauth_client<S: Stack>(
     };
     client.shutdown().await;
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Option<ServerMode> {
+        let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        ServerMode::parse(&args)
+    }
+
+    #[test]
+    fn the_server_takes_its_session_and_connection_limits_from_flags() {
+        assert!(matches!(parse("--stdio"), Some(ServerMode::Stdio)));
+        let Some(ServerMode::Listen(addr, options)) =
+            parse("--listen 127.0.0.1:8080 --max-sessions 20000 --max-connections 12000")
+        else {
+            panic!("not parsed");
+        };
+        assert_eq!(addr, "127.0.0.1:8080".parse::<SocketAddr>().unwrap());
+        assert_eq!(options.sessions.max_sessions, 20_000);
+        assert_eq!(options.max_connections, 12_000);
+        assert!(options.legacy_sse.is_some());
+        let Some(ServerMode::Listen(_, defaults)) = parse("--listen 127.0.0.1:8080") else {
+            panic!("not parsed");
+        };
+        assert_eq!(
+            defaults.max_connections,
+            HttpServeOptions::default().max_connections
+        );
+        for bad in [
+            "",
+            "--stdio --max-sessions 5",
+            "--listen nowhere",
+            "--listen 127.0.0.1:8080 --max-sessions",
+            "--listen 127.0.0.1:8080 --max-sessions 0",
+            "--listen 127.0.0.1:8080 --max-sessions many",
+            "--listen 127.0.0.1:8080 --max-streams 5",
+        ] {
+            assert!(parse(bad).is_none(), "{bad:?}");
+        }
+    }
 }

@@ -182,6 +182,38 @@ pub fn run(load: &IdleLoad) -> Result<IdleOutcome, LoadError> {
     })
 }
 
+/// Descriptors each side needs beyond one per held connection (listeners, stdio, spares).
+const SPARE_DESCRIPTORS: u64 = 32;
+
+/// Why holding `load.sessions` connections cannot succeed, when a descriptor limit (of this
+/// process or of the server) is too low for it: such a run fails for lack of descriptors, not
+/// because of the server. Nothing when the sessions are held detached or the limits are
+/// unknown.
+#[must_use]
+pub fn descriptor_shortage(load: &IdleLoad) -> Vec<String> {
+    if load.detached {
+        return Vec::new();
+    }
+    let needed = u64::try_from(load.sessions)
+        .unwrap_or(u64::MAX)
+        .saturating_add(SPARE_DESCRIPTORS);
+    let mut processes = vec![("the load tool", Pid::Current)];
+    if let Some(pid) = load.server_pid {
+        processes.push(("the server", Pid::Id(pid)));
+    }
+    processes
+        .into_iter()
+        .filter_map(|(who, pid)| match procfs::open_files_limit(pid) {
+            Ok(Some(limit)) if limit < needed => Some(format!(
+                "{who} may open {limit} descriptors (ulimit -n); {} sessions with their \
+                 connections need about {needed}",
+                load.sessions
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Checks the server accepts connections and legacy sessions at all (one session, one call),
 /// so a server without the legacy era is reported as such rather than as N failures.
 ///

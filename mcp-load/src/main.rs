@@ -128,6 +128,9 @@ fn execute(command: Command) -> Result<u8, LoadError> {
                 call_timeout: common.timeout,
                 detached,
             };
+            for shortage in idle::descriptor_shortage(&load) {
+                eprintln!("mcp-load: warning: {shortage}");
+            }
             let outcome = idle::run(&load)?;
             finish(
                 &common,

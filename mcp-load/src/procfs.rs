@@ -125,6 +125,42 @@ pub fn rss_kib(pid: Pid) -> Result<u64, LoadError> {
     })
 }
 
+/// Parses the soft `Max open files` limit out of a `/proc/<pid>/limits` text (`None`:
+/// unlimited).
+///
+/// # Errors
+/// A text without the line, or with a value that is not a number.
+pub fn parse_open_files_limit(limits: &str) -> Result<Option<u64>, String> {
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .ok_or("no Max open files line")?;
+    let soft = line
+        .trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()
+        .ok_or("no soft limit")?;
+    if soft == "unlimited" {
+        return Ok(None);
+    }
+    soft.parse::<u64>()
+        .map(Some)
+        .map_err(|e| format!("Max open files: {e}"))
+}
+
+/// A process's soft limit of open file descriptors (`ulimit -n`); `None`: unlimited.
+///
+/// # Errors
+/// [`LoadError::Proc`] when the process is gone or the file is not as expected.
+pub fn open_files_limit(pid: Pid) -> Result<Option<u64>, LoadError> {
+    let path = pid.dir().join("limits");
+    let text = read(path.clone())?;
+    parse_open_files_limit(&text).map_err(|reason| LoadError::Proc {
+        path: path.display().to_string(),
+        reason,
+    })
+}
+
 /// The 1-minute load average, when `/proc/loadavg` can be read.
 #[must_use]
 pub fn load_average_1m() -> Option<f64> {
@@ -172,6 +208,19 @@ pub fn machine() -> Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_soft_descriptor_limit_is_read_from_limits() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max processes             63428                63428                processes \n\
+                      Max open files            1024                 524288               files     \n";
+        assert_eq!(parse_open_files_limit(limits), Ok(Some(1024)));
+        let unlimited =
+            "Max open files            unlimited            unlimited            files\n";
+        assert_eq!(parse_open_files_limit(unlimited), Ok(None));
+        assert!(parse_open_files_limit("Max processes 5 5 processes\n").is_err());
+        assert!(open_files_limit(Pid::Current).is_ok());
+    }
 
     #[test]
     fn stat_fields_are_counted_after_the_command_name() {

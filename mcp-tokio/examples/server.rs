@@ -5,7 +5,10 @@
 //! cargo run -p mcp-tokio --example server -- --stdio
 //! cargo run -p mcp-tokio --example server -- --listen 127.0.0.1:8080   # MCP endpoint at /mcp
 //! ```
-//! With `--listen`, the deprecated HTTP+SSE endpoints are served too (`/sse`, `/messages`).
+//! With `--listen`, the deprecated HTTP+SSE endpoints are served too (`/sse`, `/messages`);
+//! `--max-sessions N` and `--max-connections N` raise (or lower) the legacy sessions and the
+//! connections held at once (1,024 each by default), e.g. to hold 10,000 idle sessions (raise
+//! `ulimit -n` too).
 
 #[tokio::main]
 async fn main() {

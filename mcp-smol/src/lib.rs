@@ -47,8 +47,13 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, ready};
 use std::time::Instant;
+
+use smol::io::{AsyncRead, AsyncWrite};
 
 use mcp_async::http_client::Connector;
 use mcp_async::http_serve::Listener;
@@ -121,19 +126,84 @@ impl Spawner for SmolRuntime {
 
 /// smol's TCP listener, accepting connections for [`serve_http`].
 #[derive(Debug, Clone)]
-pub struct SmolTcpListener(smol::net::TcpListener);
+pub struct SmolTcpListener(Arc<smol::Async<std::net::TcpListener>>);
 
 impl Listener for SmolTcpListener {
-    type Connection = smol::net::TcpStream;
+    type Connection = SmolConnection;
 
     fn accept(&self) -> BoxFuture<'static, io::Result<(Self::Connection, SocketAddr)>> {
-        let listener = self.0.clone();
+        let listener = Arc::clone(&self.0);
         Box::pin(async move {
             let (stream, peer) = listener.accept().await?;
             // Responses are written whole; Nagle would only delay them.
-            let _ = stream.set_nodelay(true);
-            Ok((stream, peer))
+            let _ = stream.get_ref().set_nodelay(true);
+            let connection = SmolConnection {
+                stream,
+                drained: false,
+            };
+            Ok((connection, peer))
         })
+    }
+}
+
+/// A connection accepted by [`SmolTcpListener`]: a TCP stream on smol's reactor, read as tokio
+/// reads. A read that did not fill its buffer emptied the socket, so the next read waits for
+/// readiness before asking the socket, instead of asking at once and failing with `EAGAIN`
+/// (async-io's default: two system calls more for every wait).
+#[derive(Debug)]
+pub struct SmolConnection {
+    stream: smol::Async<std::net::TcpStream>,
+    /// The last read left the socket empty.
+    drained: bool,
+}
+
+impl AsyncRead for SmolConnection {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.drained && !buf.is_empty() {
+            ready!(this.stream.poll_readable(cx))?;
+            this.drained = false;
+        }
+        let read = ready!(Pin::new(&mut this.stream).poll_read(cx, buf));
+        if let Ok(n) = read {
+            // 0 is the end of the stream: every later read returns at once.
+            this.drained = n > 0 && n < buf.len();
+        }
+        Poll::Ready(read)
+    }
+}
+
+impl AsyncWrite for SmolConnection {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    /// Shuts the writing half down (the peer reads the end), as smol's `TcpStream` does
+    /// (`Async`'s own `poll_close` only flushes).
+    fn poll_close(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(Pin::new(&mut this.stream).poll_flush(cx))?;
+        Poll::Ready(this.stream.get_ref().shutdown(std::net::Shutdown::Write))
     }
 }
 
@@ -182,9 +252,9 @@ impl Stack for Smol {
     }
 
     async fn bind(addr: SocketAddr) -> io::Result<(SmolTcpListener, SocketAddr)> {
-        let listener = smol::net::TcpListener::bind(addr).await?;
-        let local_addr = listener.local_addr()?;
-        Ok((SmolTcpListener(listener), local_addr))
+        let listener = smol::Async::<std::net::TcpListener>::bind(addr)?;
+        let local_addr = listener.get_ref().local_addr()?;
+        Ok((SmolTcpListener(Arc::new(listener)), local_addr))
     }
 
     fn stdio() -> io::Result<(Self::Stdin, Self::Stdout)> {
@@ -196,3 +266,41 @@ impl Stack for Smol {
 }
 
 mcp_async::stack_functions!(Smol);
+
+#[cfg(test)]
+mod tests {
+    use smol::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    #[test]
+    fn an_accepted_connection_reads_what_comes_after_a_short_read_and_closes_its_half() {
+        smol::block_on(async {
+            let (listener, addr) = Smol::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+            let mut client = smol::net::TcpStream::connect(addr).await.unwrap();
+            let (mut server, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 64];
+            client.write_all(b"first").await.unwrap();
+            assert_eq!(server.read(&mut buf).await.unwrap(), 5);
+            assert!(
+                server.drained,
+                "a read that did not fill the buffer drained the socket"
+            );
+            // Written after the short read: the next read waits for it.
+            let writer = smol::spawn(async move {
+                smol::Timer::after(std::time::Duration::from_millis(20)).await;
+                client.write_all(b"second").await.unwrap();
+                client
+            });
+            assert_eq!(server.read(&mut buf).await.unwrap(), 6);
+            assert_eq!(&buf[..6], b"second");
+            let mut client = writer.await;
+            server.close().await.unwrap();
+            let mut rest = Vec::new();
+            client.read_to_end(&mut rest).await.unwrap();
+            assert!(rest.is_empty(), "closing shuts the writing half down");
+            client.close().await.unwrap();
+            assert_eq!(server.read(&mut buf).await.unwrap(), 0);
+        });
+    }
+}

@@ -26,6 +26,7 @@ use mcp_proto::types::{
 };
 use serde_json::Value;
 
+use crate::cancel::{self, CancelGuard};
 use crate::entropy::os_entropy;
 use crate::resource_server::Principal;
 use crate::runtime::BoxFuture;
@@ -83,8 +84,8 @@ struct Running<K> {
     /// Whether the client declared the tasks extension on the request now answering (the
     /// first, or the latest retry): only then may it become a task.
     declares_tasks: bool,
-    /// Dropped with the handler: closes its context's cancellation signal.
-    _cancel: async_channel::Sender<()>,
+    /// Dropped with the handler: raises its context's cancellation signal.
+    _cancel: CancelGuard,
 }
 
 /// A legacy server→client request sent for a handler.
@@ -226,7 +227,7 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     }
                 };
                 let declares_tasks = declares_tasks(&context.client_capabilities);
-                let (cancel, cancelled) = async_channel::bounded(1);
+                let (cancel, cancelled) = cancel::signal();
                 let slot = self.next_slot;
                 self.next_slot = self.next_slot.wrapping_add(1);
                 let link = Link {

@@ -427,7 +427,10 @@ where
                     principal,
                     reply,
                 } = *request;
-                let session = session_named(machine, &parts);
+                // Only a server checking tokens binds sessions to subjects.
+                let session = principal
+                    .as_ref()
+                    .and_then(|_| session_named(machine, &parts));
                 if let (Some(principal), Some(session)) = (&principal, &session)
                     && owners.refuses(machine, session, &principal.subject)
                 {

@@ -28,6 +28,7 @@
 
 pub mod api;
 mod app;
+mod cancel;
 pub mod cli;
 pub mod client;
 pub mod demo;

@@ -47,6 +47,7 @@ use mcp_proto::types::{
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::cancel::Cancelled;
 use crate::resource_server::Principal;
 use crate::runtime::BoxFuture;
 pub use crate::uri_template::{UriTemplate, UriTemplateError};
@@ -141,7 +142,7 @@ pub struct Context {
     id: RequestId,
     request: RequestContext,
     link: Option<Link>,
-    cancelled: async_channel::Receiver<()>,
+    cancelled: Cancelled,
     principal: Option<Arc<Principal>>,
 }
 
@@ -167,7 +168,7 @@ impl Context {
         id: RequestId,
         request: RequestContext,
         link: Option<Link>,
-        cancelled: async_channel::Receiver<()>,
+        cancelled: Cancelled,
     ) -> Self {
         Self {
             id,
@@ -411,13 +412,12 @@ impl Context {
     /// The handler's future is dropped then anyway; this is for work it handed elsewhere.
     #[must_use]
     pub fn is_cancelled(&self) -> bool {
-        self.cancelled.is_closed()
+        self.cancelled.is_raised()
     }
 
     /// Completes when the request is cancelled.
     pub async fn cancelled(&self) {
-        // Nothing is ever sent: the channel closing is the signal.
-        let _ = self.cancelled.recv().await;
+        self.cancelled.wait().await;
     }
 }
 

@@ -241,8 +241,8 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                             | ClientRequest::GetPrompt(_)
                             | ClientRequest::ReadResource(_)
                     );
-                let context = Context::new(id.clone(), context, Some(link), cancelled)
-                    .with_principal(principal);
+                let context =
+                    Context::new(context, Some(link), cancelled).with_principal(principal);
                 self.running.push(Running {
                     slot,
                     key: key.clone(),

@@ -40,8 +40,8 @@ use super::validate::{
     validate_post,
 };
 use crate::engine::{
-    ListChanged, ServerConfig, ServerEndpoint, ServerEvent, Transmit, TransportFailure,
-    TransportScope,
+    ListChanged, RequestIdSpace, ServerConfig, ServerEndpoint, ServerEvent, Transmit,
+    TransportFailure, TransportScope,
 };
 use crate::framing::sse::{SseEvent, encode_comment};
 use crate::http::{Acceptance, SessionId, parse_accept};
@@ -246,7 +246,12 @@ impl HttpServer {
         entropy: EntropySource,
         event_store: Box<dyn EventStore>,
     ) -> Self {
-        let modern = ServerEndpoint::new(config.server.clone());
+        // Stateless requests come from any number of independent clients, whose ids may
+        // coincide.
+        let modern = ServerEndpoint::new(ServerConfig {
+            request_ids: RequestIdSpace::PerExchange,
+            ..config.server.clone()
+        });
         let sessions = SessionTable::new(config.sessions);
         Self {
             config,

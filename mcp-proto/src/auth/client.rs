@@ -594,12 +594,14 @@ struct IssuerEntry {
 ///    │    ├─ client credentials / JWT bearer ───────▶ Token(grant)
 ///    │    └─ enterprise (ID-JAG) ──▶ Exchanging (identity provider) ──▶ Token(jwt-bearer)
 ///    │                                              Token ──ok──▶ Authorized, Idle
+///    │                  Token ──400 use_dpop_nonce (first time)──▶ Token (same grant, nonce)
 ///    └──────────────────── any failure: Failed(AuthError), Idle ◀────┘
 /// ```
 ///
 /// Every transition is one arm of the `match` in `OAuthClient::transition`. Only one fetch is
 /// in flight at a time; the action queue is bounded; the number of authorization attempts in a
-/// row is bounded ([`OAuthClientConfig::max_authorization_attempts`]); every input is accepted
+/// row is bounded ([`OAuthClientConfig::max_authorization_attempts`]), and so are DPoP nonce
+/// retries (one per token request, one per MCP request); every input is accepted
 /// in every state without panicking (a stale fetch id or an unexpected redirect changes
 /// nothing).
 ///

@@ -1094,8 +1094,8 @@ mod progress_order_tests {
 
     #[test]
     fn progress_reported_before_a_handler_returns_reaches_the_client_before_its_answer() {
-        let (server_input, mut to_server) = piper::pipe(64 * 1024);
-        let (from_server, server_output) = piper::pipe(64 * 1024);
+        let (server_input, mut to_server) = crate::pipe::pipe(64 * 1024);
+        let (from_server, server_output) = crate::pipe::pipe(64 * 1024);
         let serving = serve_lines(
             NoRuntime,
             stepping_server(),

@@ -2,9 +2,10 @@
 //! and, optionally, the deprecated HTTP+SSE endpoints, on any listener an adapter provides.
 //!
 //! One task owns the protocol state — the [`HttpServer`] (and [`SseServer`]) machines and the
-//! running handlers. Each accepted connection gets a task of its own that parses requests with
-//! the [`mcp_proto::h1`] codec, hands them to the owner, and writes back what the owner routes
-//! to its exchange; requests on one connection are answered in order. Another front end can
+//! running handlers. Another task accepts connections (so that the owner's wakes never poll
+//! the listener) and gives each one a task of its own that parses requests with the
+//! [`mcp_proto::h1`] codec, hands them to the owner, and writes back what the owner routes to
+//! its exchange; requests on one connection are answered in order. Another front end can
 //! bring the owner its requests instead of a listener (the `tower` feature's service does).
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -33,6 +35,7 @@ use mcp_proto::streamable::{
 };
 
 use crate::app::{App, Produced};
+use crate::exchange::{self, ExchangeReceiver, ExchangeSender};
 use crate::resource_server::{Gate, Principal, ResourceServerAuth, SessionOwners};
 use crate::runtime::{BoxFuture, Runtime};
 use crate::server::Server;
@@ -147,13 +150,6 @@ enum Key {
     LegacySse(SessionId),
 }
 
-/// From the owner to a connection task, about its current exchange.
-#[derive(Debug)]
-pub(crate) enum Outbound {
-    Opened(Machine, StreamId),
-    Output(HttpOutput),
-}
-
 /// A request a connection task parsed, and where its exchange's outputs go.
 pub(crate) struct NewRequest {
     machine: Machine,
@@ -161,7 +157,7 @@ pub(crate) struct NewRequest {
     body: Vec<u8>,
     /// Who sent it, when the server checks tokens.
     principal: Option<Arc<Principal>>,
-    reply: async_channel::Sender<Outbound>,
+    reply: ExchangeSender,
 }
 
 /// Hands a request to the owner; returns what the owner routes to its exchange, or `None`
@@ -172,8 +168,8 @@ pub(crate) async fn submit(
     parts: Parts,
     body: Vec<u8>,
     principal: Option<Arc<Principal>>,
-) -> Option<async_channel::Receiver<Outbound>> {
-    let (reply, outputs) = async_channel::bounded(EXCHANGE_QUEUE);
+) -> Option<ExchangeReceiver> {
+    let (reply, outputs) = exchange::channel(EXCHANGE_QUEUE);
     let request = NewRequest {
         machine,
         parts,
@@ -192,7 +188,6 @@ pub(crate) async fn submit(
 pub(crate) enum Inbound {
     Request(Box<NewRequest>),
     Closed(Machine, StreamId),
-    ConnectionEnded,
 }
 
 impl fmt::Debug for Inbound {
@@ -202,17 +197,16 @@ impl fmt::Debug for Inbound {
                 write!(f, "Request({} {})", request.parts.method, request.parts.uri)
             }
             Self::Closed(machine, stream) => write!(f, "Closed({machine:?}, {stream:?})"),
-            Self::ConnectionEnded => f.write_str("ConnectionEnded"),
         }
     }
 }
 
-type Accepting<C> = BoxFuture<'static, io::Result<(C, SocketAddr)>>;
-
-enum Wake<C> {
-    Accepted(io::Result<(C, SocketAddr)>),
+enum Wake {
+    /// The accept task ended: with the error that ended it, or `None` after a stop.
+    AcceptEnded(Option<String>),
     Inbound(Inbound),
-    /// Every sender of requests is gone (only when no listener of ours holds one).
+    /// Every sender of requests is gone: another front end's, or the accept task's and its
+    /// connections' once it ended.
     FrontEnded,
     App(Produced<Key>),
     Timer,
@@ -323,16 +317,22 @@ where
     let Front { listener, inbound } = front;
     let mut inbound = Box::pin(inbound);
     let mut inbound_open = true;
-    let mut routes: HashMap<(Machine, StreamId), async_channel::Sender<Outbound>> = HashMap::new();
+    let mut routes: HashMap<(Machine, StreamId), ExchangeSender> = HashMap::new();
     let mut timer = Timer::new(runtime.clone());
     let mut stop_timer = Timer::new(runtime.clone());
     let mut stop = Box::pin(stop);
     let mut stopping_since: Option<Instant> = None;
-    let mut open_connections = 0usize;
     let mut report = HttpServeReport::default();
-    let mut accepting: Option<Accepting<L::Connection>> = None;
-    // Set while accepting pauses (out of descriptors); `stop_timer` wakes the loop then.
-    let mut accept_paused_until: Option<Instant> = None;
+    // The accept task, when there is a listener: it spawns the connection tasks itself.
+    let mut accepting = listener.map(|(listener, sender)| {
+        let context = ConnectionContext {
+            inbound: sender,
+            options: Arc::new(options.clone()),
+            gate: gate.clone(),
+            served: served.clone(),
+        };
+        Accepting::spawn(&runtime, listener, context)
+    });
     loop {
         let now = Instant::now();
         // The engines' news: application events first, then what to write.
@@ -364,6 +364,9 @@ where
             let expired = now.saturating_duration_since(since) >= options.stop_grace;
             if routes.is_empty() || expired {
                 report.cut_exchanges = routes.len();
+                if let Some(accept) = &accepting {
+                    accept.count(&mut report);
+                }
                 // Dropping the routes closes every exchange still open.
                 return report;
             }
@@ -374,21 +377,11 @@ where
                 .chain(sse.as_ref().and_then(SseServer::poll_timeout))
                 .min(),
         );
-        if accept_paused_until.is_some_and(|until| now >= until) {
-            accept_paused_until = None;
-        }
-        if let Some((listener, _)) = &listener
-            && stopping_since.is_none()
-            && accepting.is_none()
-            && accept_paused_until.is_none()
-        {
-            accepting = Some(listener.accept());
-        }
         let wake = poll_fn(|cx| {
             if let Some(accept) = &mut accepting
-                && let Poll::Ready(result) = accept.as_mut().poll(cx)
+                && let Poll::Ready(ended) = accept.poll_ended(cx)
             {
-                return Poll::Ready(Wake::Accepted(result));
+                return Poll::Ready(Wake::AcceptEnded(ended));
             }
             if inbound_open && let Poll::Ready(message) = inbound.as_mut().poll_next(cx) {
                 return Poll::Ready(message.map_or(Wake::FrontEnded, Wake::Inbound));
@@ -407,40 +400,15 @@ where
         .await;
         let now = Instant::now();
         match wake {
-            Wake::Accepted(result) => {
-                accepting = None;
-                match result {
-                    Ok((connection, peer)) if open_connections < options.max_connections => {
-                        // Only a listener accepts, and it came with its sender.
-                        let Some((_, inbound_sender)) = &listener else {
-                            continue;
-                        };
-                        open_connections += 1;
-                        report.connections += 1;
-                        let task = serve_connection(
-                            connection,
-                            peer,
-                            inbound_sender.clone(),
-                            options.clone(),
-                            gate.clone(),
-                            served.clone(),
-                        );
-                        runtime.spawn(Box::pin(task));
-                    }
-                    // Over the limit: closed at once (dropped).
-                    Ok(_) => report.refused_connections += 1,
-                    Err(error) if classify_accept_error(&error) == AcceptFailure::Connection => {
-                        tracing::debug!(%error, "accept failed; continuing");
-                    }
-                    Err(error) if classify_accept_error(&error) == AcceptFailure::Exhausted => {
-                        tracing::warn!(%error, "accept failed; pausing");
-                        accept_paused_until = now.checked_add(ACCEPT_PAUSE);
-                        stop_timer.set(accept_paused_until);
-                    }
-                    Err(error) => {
-                        tracing::error!(%error, "accept failed; no longer accepting");
-                        report.accept_error = Some(error.to_string());
+            Wake::AcceptEnded(ended) => {
+                if let Some(accept) = &mut accepting {
+                    accept.done = true;
+                }
+                if let Some(error) = ended {
+                    report.accept_error = Some(error);
+                    if stopping_since.is_none() {
                         stopping_since = Some(now);
+                        stop_timer.set(now.checked_add(options.stop_grace));
                     }
                 }
             }
@@ -466,7 +434,7 @@ where
                         stream: REFUSED_STREAM,
                         response,
                     };
-                    let _ = reply.try_send(Outbound::Output(refusal));
+                    let _ = reply.try_send(refusal);
                     continue;
                 }
                 let stream = match (machine, &mut sse) {
@@ -480,7 +448,7 @@ where
                         _ => http.handle_post(now, &parts, &body),
                     },
                 };
-                if reply.try_send(Outbound::Opened(machine, stream)).is_ok() {
+                if reply.open(machine, stream).is_ok() {
                     routes.insert((machine, stream), reply);
                 }
                 if let Some(principal) = principal {
@@ -528,9 +496,6 @@ where
                     _ => http.handle_stream_closed(now, stream),
                 }
             }
-            Wake::Inbound(Inbound::ConnectionEnded) => {
-                open_connections = open_connections.saturating_sub(1);
-            }
             // A handler closing its SSE stream (SSE polling): the engine keeps the stream
             // for the client's `GET` + `Last-Event-ID`.
             Wake::App(Produced::CloseStream(Key::Streamable(origin), id)) => {
@@ -571,7 +536,9 @@ where
             }
             Wake::Stop => {
                 stopping_since = Some(now);
-                accepting = None;
+                if let Some(accept) = &mut accepting {
+                    accept.stop();
+                }
                 stop_timer.set(now.checked_add(options.stop_grace));
             }
         }
@@ -631,7 +598,7 @@ fn endpoint_of<'a>(
 /// Hands `output` to the connection task carrying its exchange. An exchange whose queue is
 /// full (a client not reading) or whose task is gone is closed.
 fn deliver(
-    routes: &mut HashMap<(Machine, StreamId), async_channel::Sender<Outbound>>,
+    routes: &mut HashMap<(Machine, StreamId), ExchangeSender>,
     machine: Machine,
     output: HttpOutput,
     mut close: impl FnMut(StreamId),
@@ -645,7 +612,7 @@ fn deliver(
     let Some(route) = routes.get(&(machine, stream)) else {
         return;
     };
-    if route.try_send(Outbound::Output(output)).is_err() {
+    if route.try_send(output).is_err() {
         routes.remove(&(machine, stream));
         close(stream);
         return;
@@ -653,6 +620,155 @@ fn deliver(
     if finishes {
         routes.remove(&(machine, stream));
     }
+}
+
+/// What every connection task gets.
+#[derive(Clone)]
+struct ConnectionContext {
+    inbound: async_channel::Sender<Inbound>,
+    options: Arc<HttpServeOptions>,
+    gate: Option<Gate>,
+    /// Closed when serving ends: ends connection tasks idling between requests.
+    served: async_channel::Receiver<()>,
+}
+
+/// The counts the accept task keeps for the report.
+#[derive(Debug, Default)]
+struct AcceptCounts {
+    /// Connections open now (each task lowers it as it ends).
+    open: AtomicUsize,
+    connections: AtomicU64,
+    refused: AtomicU64,
+}
+
+/// Lowers the open count when its connection task ends.
+struct OpenConnection(Arc<AcceptCounts>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The owner's side of the accept task.
+struct Accepting {
+    /// Dropped to stop accepting.
+    stop: Option<async_channel::Sender<()>>,
+    /// The error that ended accepting; closed when the task ends.
+    ended: std::pin::Pin<Box<async_channel::Receiver<String>>>,
+    /// The task has ended and the owner knows it.
+    done: bool,
+    counts: Arc<AcceptCounts>,
+}
+
+impl Accepting {
+    fn spawn<R: Runtime, L: Listener>(
+        runtime: &R,
+        listener: L,
+        context: ConnectionContext,
+    ) -> Self {
+        let (stop, stopped) = async_channel::bounded(1);
+        let (failed, ended) = async_channel::bounded(1);
+        let counts = Arc::new(AcceptCounts::default());
+        let task = accept_connections(
+            runtime.clone(),
+            listener,
+            context,
+            Arc::clone(&counts),
+            stopped,
+            failed,
+        );
+        runtime.spawn(Box::pin(task));
+        Self {
+            stop: Some(stop),
+            ended: Box::pin(ended),
+            done: false,
+            counts,
+        }
+    }
+
+    /// Ready once when the task ends, with the error that ended it.
+    fn poll_ended(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Option<String>> {
+        if self.done {
+            return Poll::Pending;
+        }
+        self.ended.as_mut().poll_next(cx)
+    }
+
+    /// Stops accepting (at once: the task is woken).
+    fn stop(&mut self) {
+        self.stop = None;
+    }
+
+    fn count(&self, report: &mut HttpServeReport) {
+        report.connections = self.counts.connections.load(Ordering::Acquire);
+        report.refused_connections = self.counts.refused.load(Ordering::Acquire);
+    }
+}
+
+/// The accept task: accepts until `stopped` closes or the listener breaks, spawning a task
+/// for each connection within `max_connections` and closing the others at once.
+async fn accept_connections<R: Runtime, L: Listener>(
+    runtime: R,
+    listener: L,
+    context: ConnectionContext,
+    counts: Arc<AcceptCounts>,
+    stopped: async_channel::Receiver<()>,
+    failed: async_channel::Sender<String>,
+) {
+    let max_connections = context.options.max_connections;
+    loop {
+        let Some(accepted) = unless_stopped(&stopped, listener.accept()).await else {
+            return;
+        };
+        match accepted {
+            Ok((connection, peer)) => {
+                if counts.open.load(Ordering::Acquire) >= max_connections {
+                    // Over the limit: closed at once (dropped).
+                    counts.refused.fetch_add(1, Ordering::AcqRel);
+                    continue;
+                }
+                counts.open.fetch_add(1, Ordering::AcqRel);
+                counts.connections.fetch_add(1, Ordering::AcqRel);
+                let open = OpenConnection(Arc::clone(&counts));
+                let task = serve_connection(connection, peer, context.clone(), open);
+                runtime.spawn(Box::pin(task));
+            }
+            Err(error) => match classify_accept_error(&error) {
+                AcceptFailure::Connection => {
+                    tracing::debug!(%error, "accept failed; continuing");
+                }
+                AcceptFailure::Exhausted => {
+                    tracing::warn!(%error, "accept failed; pausing");
+                    let Some(until) = Instant::now().checked_add(ACCEPT_PAUSE) else {
+                        continue;
+                    };
+                    let pause = runtime.sleep_until(until);
+                    if unless_stopped(&stopped, pause).await.is_none() {
+                        return;
+                    }
+                }
+                AcceptFailure::Fatal => {
+                    tracing::error!(%error, "accept failed; no longer accepting");
+                    let _ = failed.try_send(error.to_string());
+                    return;
+                }
+            },
+        }
+    }
+}
+
+/// `work`'s output, or `None` as soon as the owner stops accepting (`stopped` closes: nothing
+/// is ever sent on it). A stop wins over finished work.
+async fn unless_stopped<T>(
+    stopped: &async_channel::Receiver<()>,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    let stopping = async {
+        let _ = stopped.recv().await;
+        None
+    };
+    stopping.or(async { Some(work.await) }).await
 }
 
 /// What to do after a failed accept.
@@ -691,13 +807,17 @@ fn classify_accept_error(error: &io::Error) -> AcceptFailure {
 async fn serve_connection<C>(
     mut connection: C,
     peer: SocketAddr,
-    inbound: async_channel::Sender<Inbound>,
-    options: HttpServeOptions,
-    gate: Option<Gate>,
-    served: async_channel::Receiver<()>,
+    context: ConnectionContext,
+    _open: OpenConnection,
 ) where
     C: AsyncRead + AsyncWrite + Unpin + Send,
 {
+    let ConnectionContext {
+        inbound,
+        options,
+        gate,
+        served,
+    } = context;
     let stopped = async {
         // Nothing is ever sent: the channel closes when serving ends.
         let _ = served.recv().await;
@@ -710,7 +830,6 @@ async fn serve_connection<C>(
         tracing::debug!(%peer, %error, "connection ended");
     }
     let _ = connection.close().await;
-    let _ = inbound.send(Inbound::ConnectionEnded).await;
 }
 
 async fn exchanges<C>(
@@ -823,11 +942,11 @@ where
             }
             None => None,
         };
-        let Some(outputs) = submit(inbound, machine, parts, body, principal).await else {
+        let Some(mut outputs) = submit(inbound, machine, parts, body, principal).await else {
             // The server is stopping.
             return write_status(connection, StatusCode::SERVICE_UNAVAILABLE, None).await;
         };
-        if !answer(connection, &outputs, inbound, &mut buffer, &mut chunk).await? {
+        if !answer(connection, &mut outputs, inbound, &mut buffer, &mut chunk).await? {
             return Ok(());
         }
         if !keep_alive {
@@ -886,7 +1005,7 @@ pub(crate) fn allowed_methods(path: &str, options: &HttpServeOptions) -> &'stati
 }
 
 enum Next {
-    Outbound(Option<Outbound>),
+    Output(Option<HttpOutput>),
     Read(io::Result<usize>),
 }
 
@@ -894,7 +1013,7 @@ enum Next {
 /// connection can carry another exchange.
 async fn answer<C>(
     connection: &mut C,
-    outputs: &async_channel::Receiver<Outbound>,
+    outputs: &mut ExchangeReceiver,
     inbound: &async_channel::Sender<Inbound>,
     buffer: &mut Vec<u8>,
     chunk: &mut [u8],
@@ -902,11 +1021,10 @@ async fn answer<C>(
 where
     C: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let mut opened: Option<(Machine, StreamId)> = None;
     let mut head = Vec::new();
     loop {
         // While waiting, a read notices the client going away (and keeps pipelined bytes).
-        let next = async { Next::Outbound(outputs.recv().await.ok()) }
+        let next = async { Next::Output(outputs.recv().await) }
             .or(async {
                 if buffer.len() > READ_CHUNK * 4 {
                     // Enough pipelined input is waiting; stop reading until this exchange ends.
@@ -916,19 +1034,15 @@ where
             })
             .await;
         let output = match next {
-            Next::Outbound(Some(Outbound::Opened(machine, stream))) => {
-                opened = Some((machine, stream));
-                continue;
-            }
-            Next::Outbound(Some(Outbound::Output(output))) => output,
+            Next::Output(Some(output)) => output,
             // The owner closed the exchange (stuck client, or stopping): the connection ends.
-            Next::Outbound(None) => return Ok(false),
+            Next::Output(None) => return Ok(false),
             Next::Read(Ok(n)) if n > 0 => {
                 buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
                 continue;
             }
             Next::Read(ended) => {
-                if let Some((machine, stream)) = opened {
+                if let Some((machine, stream)) = outputs.opened() {
                     let _ = inbound.send(Inbound::Closed(machine, stream)).await;
                 }
                 return ended.map(|_| false);

@@ -33,6 +33,7 @@ pub mod client;
 pub mod demo;
 mod dial;
 pub mod entropy;
+mod exchange;
 pub mod group;
 pub mod handlers;
 pub mod http_client;

@@ -73,17 +73,17 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
-use futures_lite::Stream;
 use http::header::HOST;
 use http::{HeaderValue, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use mcp_proto::h1::{BodyFraming, H1Error, Limits};
-use mcp_proto::streamable::{HttpOutput, StreamId};
+use mcp_proto::streamable::HttpOutput;
 
 use crate::entropy::os_entropy;
+use crate::exchange::ExchangeReceiver;
 use crate::http_serve::{
-    EndpointPath, Front, HttpServeOptions, HttpServeReport, Inbound, Machine, OnHandleDrop,
-    Outbound, OwnerTask, allowed_methods, route, spawn_owner, submit,
+    EndpointPath, Front, HttpServeOptions, HttpServeReport, Inbound, OnHandleDrop, OwnerTask,
+    allowed_methods, route, spawn_owner, submit,
 };
 use crate::resource_server::Gate;
 use crate::runtime::{BoxFuture, Runtime};
@@ -211,8 +211,7 @@ impl McpService {
         };
         let exchange = Exchange {
             inbound: self.inbound,
-            outputs: Box::pin(outputs),
-            opened: None,
+            outputs,
             settled: false,
         };
         exchange.response().await
@@ -294,9 +293,7 @@ where
 /// that end, it tells the owner the exchange is closed.
 struct Exchange {
     inbound: async_channel::Sender<Inbound>,
-    // Boxed: the receiver is not `Unpin`, and the body it ends up in must be.
-    outputs: Pin<Box<async_channel::Receiver<Outbound>>>,
-    opened: Option<(Machine, StreamId)>,
+    outputs: ExchangeReceiver,
     /// The owner knows the exchange is over: it sent its end, or closed it itself.
     settled: bool,
 }
@@ -304,7 +301,7 @@ struct Exchange {
 impl fmt::Debug for Exchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Exchange")
-            .field("opened", &self.opened)
+            .field("opened", &self.outputs.opened())
             .field("settled", &self.settled)
             .finish_non_exhaustive()
     }
@@ -314,27 +311,22 @@ impl Exchange {
     /// Waits for the response's head: a whole response, or an event stream's head with the
     /// exchange itself as the body.
     async fn response(mut self) -> http::Response<McpBody> {
-        loop {
-            let Ok(outbound) = self.outputs.recv().await else {
-                // The owner closed the exchange unanswered: it is stopping.
+        let Some(output) = self.outputs.recv().await else {
+            // The owner closed the exchange unanswered: it is stopping.
+            self.settled = true;
+            return status_only(StatusCode::SERVICE_UNAVAILABLE);
+        };
+        match output {
+            HttpOutput::Respond { response, .. } => {
                 self.settled = true;
-                return status_only(StatusCode::SERVICE_UNAVAILABLE);
-            };
-            match outbound {
-                Outbound::Opened(machine, stream) => self.opened = Some((machine, stream)),
-                Outbound::Output(HttpOutput::Respond { response, .. }) => {
-                    self.settled = true;
-                    return response.map(McpBody::full);
-                }
-                Outbound::Output(HttpOutput::StartEvents { head, .. }) => {
-                    return head.map(|()| McpBody {
-                        inner: Inner::Events(self),
-                    });
-                }
-                Outbound::Output(output) => {
-                    tracing::error!(?output, "events before their stream's head; closing it");
-                    return status_only(StatusCode::INTERNAL_SERVER_ERROR);
-                }
+                response.map(McpBody::full)
+            }
+            HttpOutput::StartEvents { head, .. } => head.map(|()| McpBody {
+                inner: Inner::Events(self),
+            }),
+            output => {
+                tracing::error!(?output, "events before their stream's head; closing it");
+                status_only(StatusCode::INTERNAL_SERVER_ERROR)
             }
         }
     }
@@ -342,18 +334,18 @@ impl Exchange {
     /// The event stream's next piece: bytes, its end (`None`), or its cut.
     fn poll_events(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, StreamCut>>> {
         loop {
-            let next = match self.outputs.as_mut().poll_next(cx) {
+            let next = match self.outputs.poll_recv(cx) {
                 Poll::Ready(next) => next,
                 Poll::Pending => return Poll::Pending,
             };
             return Poll::Ready(match next {
-                Some(Outbound::Output(HttpOutput::Events { bytes, .. })) => {
+                Some(HttpOutput::Events { bytes, .. }) => {
                     if bytes.is_empty() {
                         continue;
                     }
                     Some(Ok(Bytes::from(bytes)))
                 }
-                Some(Outbound::Output(HttpOutput::EndEvents { .. })) => {
+                Some(HttpOutput::EndEvents { .. }) => {
                     self.settled = true;
                     None
                 }
@@ -375,20 +367,19 @@ impl Drop for Exchange {
     fn drop(&mut self) {
         // What the owner queued since the last look may have opened or ended the exchange.
         while !self.settled
-            && let Ok(outbound) = self.outputs.try_recv()
+            && let Some(output) = self.outputs.try_recv()
         {
-            match outbound {
-                Outbound::Opened(machine, stream) => self.opened = Some((machine, stream)),
-                Outbound::Output(HttpOutput::Respond { .. } | HttpOutput::EndEvents { .. }) => {
-                    self.settled = true;
-                }
-                Outbound::Output(_) => {}
+            if matches!(
+                output,
+                HttpOutput::Respond { .. } | HttpOutput::EndEvents { .. }
+            ) {
+                self.settled = true;
             }
         }
         if self.settled {
             return;
         }
-        let Some((machine, stream)) = self.opened else {
+        let Some((machine, stream)) = self.outputs.opened() else {
             // Not opened yet: the owner closes it when its first output finds no reader.
             return;
         };

@@ -248,7 +248,9 @@ const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadat
 const REDIRECT_URI: &str = "http://127.0.0.1:3000/callback";
 
 /// OAuth as an auth scenario's user sets it up: headless authorization (the mock redirects at
-/// once), plain http on loopback allowed, the CIMD URL offered, and what the context
+/// once), plain http on loopback allowed, the CIMD URL offered, DPoP with a fresh P-256 key
+/// (used only where the authorization server advertises it: `auth/dpop`, `auth/dpop-nonce`),
+/// and what the context
 /// (`MCP_CONFORMANCE_CONTEXT`) gives — pre-registered credentials, a `client_credentials`
 /// grant (secret or ES256 key), an enterprise identity provider's ID token, a workload's JWT.
 fn oauth_options(scenario: &str, context: Option<&str>) -> Result<OAuthOptions, String> {
@@ -257,6 +259,9 @@ fn oauth_options(scenario: &str, context: Option<&str>) -> Result<OAuthOptions, 
         HeadlessAuthorizer::new(REDIRECT_URI),
     )
     .with_client_id_metadata_url(CLIENT_METADATA_URL)
+    .with_dpop(Arc::new(
+        Es256Signer::generate().map_err(|e| format!("a DPoP key: {e}"))?,
+    ))
     .with_url_policy(UrlPolicy {
         allow_insecure_loopback: true,
         allow_private_addresses: false,

@@ -242,8 +242,8 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                             | ClientRequest::GetPrompt(_)
                             | ClientRequest::ReadResource(_)
                     );
-                let context = Context::new(id.clone(), context, Some(link), cancelled)
-                    .with_principal(principal);
+                let context =
+                    Context::new(context, Some(link), cancelled).with_principal(principal);
                 self.running.push(Running {
                     slot,
                     key: key.clone(),
@@ -1095,8 +1095,8 @@ mod progress_order_tests {
 
     #[test]
     fn progress_reported_before_a_handler_returns_reaches_the_client_before_its_answer() {
-        let (server_input, mut to_server) = piper::pipe(64 * 1024);
-        let (from_server, server_output) = piper::pipe(64 * 1024);
+        let (server_input, mut to_server) = crate::pipe::pipe(64 * 1024);
+        let (from_server, server_output) = crate::pipe::pipe(64 * 1024);
         let serving = serve_lines(
             NoRuntime,
             stepping_server(),

@@ -63,6 +63,9 @@ impl ExchangeSender {
     }
 
     /// Queues `output`; fails (handing it back) when the queue is full or the receiver gone.
+    // The refused output goes back to the caller as it is: boxing it would cost an
+    // allocation on every send to shrink only the rare failure.
+    #[allow(clippy::result_large_err)]
     pub(crate) fn try_send(&self, output: HttpOutput) -> Result<(), HttpOutput> {
         let waker = {
             let mut state = lock(&self.0);
@@ -100,6 +103,9 @@ impl Drop for ExchangeSender {
 /// The front end's end. Dropping it closes the exchange for the sender.
 pub(crate) struct ExchangeReceiver(Shared);
 
+// `&mut self`: one task receives, as with any channel receiver, though the shared state
+// needs only `&self`.
+#[allow(clippy::needless_pass_by_ref_mut)]
 impl ExchangeReceiver {
     /// The next output; `None` once the sender is gone and every output was taken.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<HttpOutput>> {

@@ -25,7 +25,7 @@ use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use futures_lite::{FutureExt, Stream};
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, Method, Uri};
-use mcp_proto::auth::{AuthAction, Bearer, FetchId, OAuthClient};
+use mcp_proto::auth::{AuthAction, Credentials, FetchId, OAuthClient, ResourceVerdict, Sent};
 use mcp_proto::engine::{ClientEndpoint, ClientEvent, TransportFailure};
 use mcp_proto::h1::{self, BodyDecoder, BodyFraming, BodyStatus, Limits};
 use mcp_proto::streamable::{
@@ -288,9 +288,9 @@ struct Auth {
         async_channel::Sender<AuthWake>,
         Pin<Box<async_channel::Receiver<AuthWake>>>,
     ),
-    /// Requests in flight, kept to be sent again on a 401/403: a copy, and whether it
-    /// carried a token.
-    sent: HashMap<ExchangeId, (http::Request<Vec<u8>>, bool)>,
+    /// Requests in flight, kept to be sent again on a 401/403 or a DPoP nonce challenge: a
+    /// copy, and how it went out.
+    sent: HashMap<ExchangeId, (http::Request<Vec<u8>>, Sent)>,
     /// Requests waiting for the flow, with the status that stopped them (0: not sent yet).
     held: Vec<(ExchangeId, http::Request<Vec<u8>>, u16)>,
 }
@@ -384,9 +384,20 @@ impl<R: Runtime, C: Connector> Http<R, C> {
         }
     }
 
-    /// Sends `request` as `exchange` (with the current bearer token, under OAuth), or holds
+    /// Sends `request` as `exchange` (with the current credentials, under OAuth), or holds
     /// it while the flow runs.
-    fn send(&mut self, exchange: ExchangeId, mut request: http::Request<Vec<u8>>) {
+    fn send(&mut self, exchange: ExchangeId, request: http::Request<Vec<u8>>) {
+        self.send_attempt(exchange, request, false);
+    }
+
+    /// [`send`](Self::send); `nonce_retry`: this is the retry answering a DPoP nonce
+    /// challenge. Credentials (and a DPoP proof) are made now, for this very request.
+    fn send_attempt(
+        &mut self,
+        exchange: ExchangeId,
+        mut request: http::Request<Vec<u8>>,
+        nonce_retry: bool,
+    ) {
         if let Some(auth) = &mut self.auth {
             let now = Instant::now();
             let machine = match &mut auth.machine {
@@ -397,23 +408,17 @@ impl<R: Runtime, C: Connector> Http<R, C> {
                     return;
                 }
             };
-            let bearer = machine.bearer_for(now);
+            let credentials = machine.authorize_request(now, request.method(), request.uri());
             self.drive_auth(now);
             let Some(auth) = &mut self.auth else { return };
-            match bearer {
-                Bearer::Ready(token) => {
-                    match http::HeaderValue::try_from(format!("Bearer {}", token.expose())) {
-                        Ok(mut value) => {
-                            value.set_sensitive(true);
-                            request
-                                .headers_mut()
-                                .insert(http::header::AUTHORIZATION, value);
-                        }
-                        Err(_) => tracing::warn!("the access token is not a valid header value"),
+            let sent = match credentials {
+                Credentials::Ready(credentials) => {
+                    if credentials.apply(request.headers_mut()).is_err() {
+                        tracing::warn!("the access token is not a valid header value");
                     }
-                    auth.sent.insert(exchange, (copy_request(&request), true));
+                    credentials.sent()
                 }
-                Bearer::Pending => {
+                Credentials::Pending => {
                     if auth.held.len() >= MAX_HELD_REQUESTS {
                         let failure = TransportFailure::ConnectionLost(
                             "too many requests waiting for authorization".to_owned(),
@@ -424,10 +429,22 @@ impl<R: Runtime, C: Connector> Http<R, C> {
                     }
                     return;
                 }
-                Bearer::None => {
-                    auth.sent.insert(exchange, (copy_request(&request), false));
+                Credentials::None => Sent::default(),
+                Credentials::Failed(error) => {
+                    tracing::warn!(error = %error, "oauth: the request cannot be authorized");
+                    let failure = TransportFailure::Unauthorized {
+                        status: 401,
+                        error: Box::new(error),
+                    };
+                    self.client.fail_exchange(now, exchange, failure);
+                    return;
                 }
-            }
+            };
+            let sent = Sent {
+                nonce_retry,
+                ..sent
+            };
+            auth.sent.insert(exchange, (copy_request(&request), sent));
         }
         self.spawn_exchange(exchange, request);
     }
@@ -457,7 +474,8 @@ impl<R: Runtime, C: Connector> Http<R, C> {
     }
 
     /// A complete response under OAuth: `None` when the flow took it (a 401/403 that starts
-    /// or joins a flow); otherwise the response, for the machine.
+    /// or joins a flow, a DPoP nonce challenge answered by sending the request again, or a
+    /// request the flow fails); otherwise the response, for the machine.
     fn auth_response(
         &mut self,
         now: Instant,
@@ -467,35 +485,39 @@ impl<R: Runtime, C: Connector> Http<R, C> {
         let Some(auth) = self.auth.as_mut() else {
             return Some(response);
         };
-        let Some((request, had_token)) = auth.sent.remove(&exchange) else {
+        let Some((request, sent)) = auth.sent.remove(&exchange) else {
             return Some(response);
         };
         let Ok(machine) = &mut auth.machine else {
             return Some(response);
         };
         let status = response.status().as_u16();
-        if response.status().is_success() && had_token {
-            machine.handle_accepted();
-        }
-        if status != 401 && status != 403 {
+        if matches!(status, 401 | 403) && auth.held.len() >= MAX_HELD_REQUESTS {
             return Some(response);
         }
-        if auth.held.len() >= MAX_HELD_REQUESTS {
-            return Some(response);
+        match machine.handle_resource_response(now, status, response.headers(), sent) {
+            ResourceVerdict::Deliver => Some(response),
+            ResourceVerdict::Retry => {
+                tracing::debug!("the server asks for a DPoP nonce: sending again with it");
+                self.send_attempt(exchange, request, true);
+                None
+            }
+            ResourceVerdict::Hold => {
+                tracing::debug!(status, "the server asks for authorization");
+                auth.held.push((exchange, request, status));
+                self.drive_auth(now);
+                None
+            }
+            ResourceVerdict::Fail(error) => {
+                tracing::warn!(error = %error, "oauth: the request is refused");
+                let failure = TransportFailure::Unauthorized {
+                    status,
+                    error: Box::new(error),
+                };
+                self.client.fail_exchange(now, exchange, failure);
+                None
+            }
         }
-        let lines = response
-            .headers()
-            .get_all(http::header::WWW_AUTHENTICATE)
-            .iter()
-            .map(|value| value.as_bytes().to_vec())
-            .collect::<Vec<_>>();
-        if machine.handle_unauthorized(now, status, lines).is_err() {
-            return Some(response);
-        }
-        tracing::debug!(status, "the server asks for authorization");
-        auth.held.push((exchange, request, status));
-        self.drive_auth(now);
-        None
     }
 
     /// Performs the flow's queued actions.
@@ -539,6 +561,7 @@ impl<R: Runtime, C: Connector> Http<R, C> {
                     let held = std::mem::take(&mut auth.held);
                     for (exchange, mut request, _) in held {
                         request.headers_mut().remove(http::header::AUTHORIZATION);
+                        request.headers_mut().remove(mcp_proto::auth::dpop::DPOP);
                         self.send(exchange, request);
                     }
                 }
@@ -657,20 +680,25 @@ impl<R: Runtime, C: Connector> ClientTransport for Http<R, C> {
         };
         if let (Some(auth), Report::Head(_) | Report::Failed(_)) = (&mut self.auth, &report) {
             // A stream (only 2xx responses stream) or a failure: nothing to send again.
-            if let (Some((_, true)), Report::Head(_), Ok(machine)) =
+            if let (Some((_, sent)), Report::Head(head), Ok(machine)) =
                 (auth.sent.remove(&exchange), &report, &mut auth.machine)
             {
-                machine.handle_accepted();
+                let status = head.status().as_u16();
+                let verdict = machine.handle_resource_response(now, status, head.headers(), sent);
+                if verdict != ResourceVerdict::Deliver {
+                    tracing::debug!(status, "a streamed answer the flow cannot take back");
+                }
             }
         }
         let report = match report {
-            Report::Complete(response) => match self.auth_response(now, exchange, response) {
-                Some(response) => Report::Complete(response),
-                None => {
-                    self.cancels.remove(&exchange);
-                    return;
+            Report::Complete(response) => {
+                // The exchange is over whatever happens next (a retry is a new one).
+                self.cancels.remove(&exchange);
+                match self.auth_response(now, exchange, response) {
+                    Some(response) => Report::Complete(response),
+                    None => return,
                 }
-            },
+            }
             other => other,
         };
         match report {

@@ -45,6 +45,7 @@ pub mod oauth;
 #[cfg(feature = "tls")]
 pub mod oauth_signer;
 mod percent;
+mod pipe;
 pub mod process;
 pub mod programs;
 pub mod proxy;

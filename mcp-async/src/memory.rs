@@ -18,8 +18,8 @@ pub fn connect_in_memory<R: Runtime>(
     server: Server,
     options: ClientOptions,
 ) -> Connecting {
-    let (server_input, client_output) = piper::pipe(PIPE_CAPACITY);
-    let (client_input, server_output) = piper::pipe(PIPE_CAPACITY);
+    let (server_input, client_output) = crate::pipe::pipe(PIPE_CAPACITY);
+    let (client_input, server_output) = crate::pipe::pipe(PIPE_CAPACITY);
     let (connecting, task, report) = client_connection(options);
     let server_runtime = runtime.clone();
     runtime.spawn(Box::pin(async move {

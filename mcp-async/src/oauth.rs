@@ -1,7 +1,7 @@
 //! OAuth 2.1 for the HTTP client: [`OAuthOptions`] on
 //! [`HttpConnectOptions::with_oauth`](crate::http_client::HttpConnectOptions::with_oauth)
 //! makes the connection drive [`mcp_proto::auth::OAuthClient`] — every request carries the
-//! current `Authorization: Bearer` token; a 401 or 403 from the MCP endpoint runs the flow
+//! current token (`Authorization: Bearer`, or `DPoP` with a proof); a 401 or 403 from the MCP endpoint runs the flow
 //! (discovery, registration, the user's authorization, the token request) and the refused
 //! request is sent again with the new token. A flow that fails settles every request waiting
 //! for it with [`TransportFailure::Unauthorized`] (the flow's [`AuthError`] kept), never a hang.
@@ -14,12 +14,21 @@
 //! - where tokens and registrations are kept, a [`TokenStore`] keyed by issuer
 //!   ([`MemoryTokenStore`] by default);
 //! - with the `tls` feature, [`Es256Signer`](crate::oauth_signer::Es256Signer) signs
-//!   `private_key_jwt` client assertions.
+//!   `private_key_jwt` client assertions, and DPoP proofs ([`OAuthOptions::with_dpop`]).
+//!
+//! DPoP (RFC 9449): with a key given to [`OAuthOptions::with_dpop`], token requests to an
+//! authorization server that advertises the key's algorithm in
+//! `dpop_signing_alg_values_supported` carry a proof, and a token issued as `DPoP` goes out
+//! as `Authorization: DPoP` with a new proof made for each request as it is sent (its
+//! method, URL, the time, the server's last nonce, the token's hash). A `use_dpop_nonce`
+//! answer (from the token endpoint or the MCP server) is retried once with the nonce the
+//! server supplied; nonces are kept per server.
 //!
 //! The flow's fetches go through the connection's own dialer (its proxy and TLS trust), on
 //! fresh connections, bounded in size ([`OAuthOptions::max_fetch_bytes`]) and time
 //! ([`OAuthOptions::fetch_timeout`]), never following redirects. Randomness (PKCE, `state`,
-//! assertion ids) comes from the OS. Tokens appear in no log, error or `Debug` output.
+//! assertion and proof ids) comes from the OS. Tokens and proofs appear in no log, error or `Debug`
+//! output.
 //!
 //! [`TransportFailure::Unauthorized`]: mcp_proto::engine::TransportFailure::Unauthorized
 //! [`AuthError`]: mcp_proto::auth::AuthError
@@ -32,6 +41,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
 use http::header::LOCATION;
+use mcp_proto::auth::dpop::{DpopSigner, PublicJwk};
 use mcp_proto::auth::{
     AssertionSigner, ClientRegistration, EntropySource, GrantConfig, OAuthClient,
     OAuthClientConfig, PreRegisteredClient, SignerError, TokenSet, UrlPolicy, WallClock,
@@ -418,6 +428,28 @@ impl AssertionSigner for SignerRef {
     }
 }
 
+/// A shareable [`DpopSigner`]: one key for every connection that shares a token store (a
+/// DPoP-bound token is only usable with the key it is bound to).
+pub type SharedDpopSigner = Arc<dyn DpopSigner + Sync>;
+
+struct DpopRef(SharedDpopSigner);
+
+impl AssertionSigner for DpopRef {
+    fn algorithm(&self) -> &str {
+        self.0.algorithm()
+    }
+
+    fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, SignerError> {
+        self.0.sign(signing_input)
+    }
+}
+
+impl DpopSigner for DpopRef {
+    fn public_jwk(&self) -> &PublicJwk {
+        self.0.public_jwk()
+    }
+}
+
 /// OAuth for an HTTP connection (see the [module documentation](self)).
 ///
 /// ```
@@ -445,6 +477,9 @@ pub struct OAuthOptions {
     pub client_id_metadata_url: Option<String>,
     /// Signs `private_key_jwt` client assertions.
     pub signer: Option<SharedSigner>,
+    /// Signs DPoP proofs: requests DPoP-bound tokens where the authorization server offers
+    /// them (see the [module documentation](self)).
+    pub dpop: Option<SharedDpopSigner>,
     /// Which URLs the flow may fetch and open.
     pub url_policy: UrlPolicy,
     /// Authorization attempts in a row before giving up (see
@@ -467,6 +502,7 @@ impl fmt::Debug for OAuthOptions {
             .field("pre_registered", &self.pre_registered.len())
             .field("client_id_metadata_url", &self.client_id_metadata_url)
             .field("signer", &self.signer.is_some())
+            .field("dpop", &self.dpop.as_ref().map(|key| key.algorithm()))
             .field("url_policy", &self.url_policy)
             .finish_non_exhaustive()
     }
@@ -493,6 +529,7 @@ impl OAuthOptions {
             pre_registered: Vec::new(),
             client_id_metadata_url: None,
             signer: None,
+            dpop: None,
             url_policy: UrlPolicy::default(),
             max_authorization_attempts: mcp_proto::auth::DEFAULT_MAX_AUTHORIZATION_ATTEMPTS,
             authorization_timeout: mcp_proto::auth::DEFAULT_AUTHORIZATION_TIMEOUT,
@@ -529,6 +566,15 @@ impl OAuthOptions {
         self
     }
 
+    /// Proves possession of `key` (DPoP, RFC 9449) where the authorization server supports
+    /// it: tokens are then bound to the key and each request carries a proof. With the `tls`
+    /// feature, `Arc::new(Es256Signer::generate()?)` gives a fresh P-256 key.
+    #[must_use]
+    pub fn with_dpop(mut self, key: SharedDpopSigner) -> Self {
+        self.dpop = Some(key);
+        self
+    }
+
     /// Keeps registrations and tokens in `store`.
     #[must_use]
     pub fn with_token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
@@ -559,6 +605,10 @@ impl OAuthOptions {
             .signer
             .clone()
             .map(|signer| -> Box<dyn AssertionSigner> { Box::new(SignerRef(signer)) });
+        config.dpop_signer = self
+            .dpop
+            .clone()
+            .map(|key| -> Box<dyn DpopSigner> { Box::new(DpopRef(key)) });
         config.wall_clock = Some(wall_clock());
         config.url_policy = self.url_policy;
         config.max_authorization_attempts = self.max_authorization_attempts;

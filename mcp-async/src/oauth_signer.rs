@@ -1,19 +1,22 @@
-//! [`Es256Signer`]: `private_key_jwt` client assertions signed with a P-256 key (JWS `ES256`),
-//! with ring (the `tls` feature's crypto provider).
+//! [`Es256Signer`]: `private_key_jwt` client assertions and DPoP proofs (RFC 9449) signed with a
+//! P-256 key (JWS `ES256`), with ring (the `tls` feature's crypto provider).
 
 use std::fmt;
 
 use futures_rustls::rustls::pki_types::PrivatePkcs8KeyDer;
 use futures_rustls::rustls::pki_types::pem::PemObject;
+use mcp_proto::auth::dpop::{DpopSigner, PublicJwk};
 use mcp_proto::auth::{AssertionSigner, SignerError};
 use ring::rand::SystemRandom;
-use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 
-/// Signs client assertions with an ECDSA P-256 key, as JWS `ES256` (the 64-byte `r || s`
-/// signature). The key never appears in `Debug` output.
+/// Signs with an ECDSA P-256 key, as JWS `ES256` (the 64-byte `r || s` signature): client
+/// assertions ([`AssertionSigner`]) and DPoP proofs ([`DpopSigner`], whose `jwk` header is
+/// the public key). The private key never appears in `Debug` output.
 pub struct Es256Signer {
     key: EcdsaKeyPair,
     key_id: Option<String>,
+    jwk: PublicJwk,
     random: SystemRandom,
 }
 
@@ -21,11 +24,25 @@ impl fmt::Debug for Es256Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Es256Signer")
             .field("key_id", &self.key_id)
+            .field("jkt", &self.jwk.thumbprint())
             .finish_non_exhaustive()
     }
 }
 
 impl Es256Signer {
+    /// A signer for a new P-256 key from the OS generator, kept in memory only: for DPoP,
+    /// where the key need only outlive the tokens bound to it (share one signer between the
+    /// connections that share a token store).
+    ///
+    /// # Errors
+    /// [`SignerError`] when the OS generator fails.
+    pub fn generate() -> Result<Self, SignerError> {
+        let random = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random)
+            .map_err(|_| SignerError::new("generating a P-256 key failed"))?;
+        Self::from_pkcs8_der(pkcs8.as_ref())
+    }
+
     /// A signer for the P-256 key of a PKCS#8 PEM document (`-----BEGIN PRIVATE KEY-----`).
     ///
     /// # Errors
@@ -44,9 +61,13 @@ impl Es256Signer {
         let random = SystemRandom::new();
         let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &random)
             .map_err(|error| SignerError::new(format!("not a P-256 PKCS#8 key: {error}")))?;
+        // ring's public key is the SEC1 uncompressed point.
+        let jwk = PublicJwk::p256_uncompressed(key.public_key().as_ref())
+            .map_err(|error| SignerError::from_error(&error))?;
         Ok(Self {
             key,
             key_id: None,
+            jwk,
             random,
         })
     }
@@ -76,12 +97,21 @@ impl AssertionSigner for Es256Signer {
     }
 }
 
+impl DpopSigner for Es256Signer {
+    fn public_jwk(&self) -> &PublicJwk {
+        &self.jwk
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
-    use ring::signature::{ECDSA_P256_SHA256_FIXED, KeyPair, UnparsedPublicKey};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use mcp_proto::auth::Secret;
+    use mcp_proto::auth::dpop::{DpopProof, access_token_hash};
+    use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 
     #[test]
     fn signs_verifiably_from_pem() {
@@ -101,5 +131,56 @@ mod tests {
         assert!(verifier.verify(b"header.other", &signature).is_err());
         assert!(!format!("{signer:?}").contains(&encoded));
         assert!(Es256Signer::from_pkcs8_pem("not a key").is_err());
+    }
+
+    /// The public key a verifier rebuilds from a JWK: `0x04 || x || y`.
+    fn point_of(jwk: &serde_json::Value) -> Vec<u8> {
+        let coordinate = |name: &str| URL_SAFE_NO_PAD.decode(jwk[name].as_str().unwrap()).unwrap();
+        let mut point = vec![4_u8];
+        point.extend(coordinate("x"));
+        point.extend(coordinate("y"));
+        point
+    }
+
+    #[test]
+    fn dpop_proofs_verify_with_the_public_jwk_they_carry() {
+        let signer = Es256Signer::generate().unwrap();
+        let token = Secret::new("an-access-token");
+        let proof = DpopProof {
+            method: "POST",
+            target: "http://localhost:3000/mcp?x=1",
+            issued_at: 1_750_000_000,
+            jti: "jti-1",
+            nonce: Some("n"),
+            access_token: Some(&token),
+        }
+        .sign(&signer)
+        .unwrap();
+        let parts: Vec<&str> = proof.expose().split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let decode = |part: &str| -> serde_json::Value {
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+        };
+        let header = decode(parts[0]);
+        assert_eq!(header["typ"], "dpop+jwt");
+        assert_eq!(header["alg"], "ES256");
+        assert_eq!(header["jwk"]["kty"], "EC");
+        assert_eq!(header["jwk"]["crv"], "P-256");
+        assert!(header["jwk"].get("d").is_none());
+        let claims = decode(parts[1]);
+        assert_eq!(claims["htu"], "http://localhost:3000/mcp");
+        assert_eq!(claims["ath"], access_token_hash("an-access-token").as_str());
+        // ring's verifier over the key rebuilt from the jwk header alone.
+        let verifier = UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point_of(&header["jwk"]));
+        let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+        let input = format!("{}.{}", parts[0], parts[1]);
+        assert!(verifier.verify(input.as_bytes(), &signature).is_ok());
+        assert!(verifier.verify(b"tampered.claims", &signature).is_err());
+        // The jwk is the signer's key, and its thumbprint is stable.
+        assert_eq!(point_of(&header["jwk"]), signer.key.public_key().as_ref());
+        assert_eq!(signer.public_jwk().thumbprint().len(), 43);
+        assert!(format!("{signer:?}").contains(&signer.public_jwk().thumbprint()));
+        let other = Es256Signer::generate().unwrap();
+        assert_ne!(other.public_jwk(), signer.public_jwk());
     }
 }

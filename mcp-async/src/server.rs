@@ -139,7 +139,6 @@ pub(crate) struct Link {
 /// progress, log, ask the client for input, notice cancellation.
 #[derive(Clone)]
 pub struct Context {
-    id: RequestId,
     request: RequestContext,
     link: Option<Link>,
     cancelled: Cancelled,
@@ -149,7 +148,6 @@ pub struct Context {
 impl fmt::Debug for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Context")
-            .field("id", &self.id)
             .field("request", &self.request)
             .finish_non_exhaustive()
     }
@@ -164,14 +162,8 @@ pub(crate) struct Progress {
 }
 
 impl Context {
-    pub(crate) fn new(
-        id: RequestId,
-        request: RequestContext,
-        link: Option<Link>,
-        cancelled: Cancelled,
-    ) -> Self {
+    pub(crate) fn new(request: RequestContext, link: Option<Link>, cancelled: Cancelled) -> Self {
         Self {
-            id,
             request,
             link,
             cancelled,
@@ -193,11 +185,12 @@ impl Context {
         self.principal.as_deref()
     }
 
-    /// The id of the request as it first arrived (a modern request retried with input keeps
-    /// its handler, and this id).
+    /// The id of the request as the client sent it when it first arrived (a modern request
+    /// retried with input keeps its handler, and this id). On stateless HTTP, requests of
+    /// different clients may carry the same id.
     #[must_use]
     pub fn request_id(&self) -> &RequestId {
-        &self.id
+        &self.request.wire_id
     }
 
     /// The protocol era of the request.

@@ -364,10 +364,15 @@ fn idle_streams_get_keep_alives_and_subscriptions_live_on_their_stream() {
         "*/*",
         &json!({"jsonrpc": "2.0", "id": 9, "method": "subscriptions/listen", "params": {"notifications": {"toolsListChanged": true}, "_meta": meta(json!({}))}}),
     );
-    assert!(matches!(
-        server.poll_event(),
-        Some((_, ServerEvent::Subscribed { .. }))
-    ));
+    let Some((
+        _,
+        ServerEvent::Subscribed {
+            id: subscription, ..
+        },
+    )) = server.poll_event()
+    else {
+        panic!("not subscribed")
+    };
     let out = outputs(&mut server, now);
     assert!(
         matches!(
@@ -403,7 +408,7 @@ fn idle_streams_get_keep_alives_and_subscriptions_live_on_their_stream() {
         server
             .endpoint(&EndpointRef::Modern)
             .unwrap()
-            .end_subscription(&9.into())
+            .end_subscription(&subscription)
     );
     assert!(matches!(
         &outputs(&mut server, later)[..],
@@ -1090,5 +1095,126 @@ fn a_legacy_sessions_own_request_deadline_wakes_the_server() {
         std::iter::from_fn(|| server.poll_event())
             .any(|(_, e)| matches!(e, ServerEvent::Settled(_))),
         "the unanswered ping times out"
+    );
+}
+
+/// Stateless requests come from independent clients, who may well use the same ids at the same
+/// time: each is served, and each answer and subscription notification carries its client's id.
+#[test]
+fn independent_clients_may_use_the_same_request_id_at_once() {
+    let now = Instant::now();
+    let mut server = server();
+    let call = |n: u32| json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "echo", "arguments": {"n": n}, "_meta": meta(json!({}))}});
+    let first = post(
+        &mut server,
+        now,
+        "application/json, text/event-stream",
+        &call(1),
+    );
+    let second = post(
+        &mut server,
+        now,
+        "application/json, text/event-stream",
+        &call(2),
+    );
+    let listen = json!({"jsonrpc": "2.0", "id": 1, "method": "subscriptions/listen", "params": {"notifications": {"toolsListChanged": true}, "_meta": meta(json!({}))}});
+    let listening = [
+        post(&mut server, now, "text/event-stream", &listen),
+        post(&mut server, now, "text/event-stream", &listen),
+    ];
+    let mut calls = Vec::new();
+    let mut subscribed = Vec::new();
+    while let Some((owner, event)) = server.poll_event() {
+        assert_eq!(owner, EndpointRef::Modern);
+        match event {
+            ServerEvent::Request {
+                id,
+                request,
+                context,
+            } => {
+                assert_eq!(context.wire_id, 1.into(), "the client's own id is kept");
+                let arguments = match request {
+                    mcp_proto::types::methods::ClientRequest::CallTool(call) => call.arguments,
+                    other => panic!("{other:?}"),
+                };
+                calls.push((id, arguments));
+            }
+            ServerEvent::Subscribed { id, .. } => subscribed.push(id),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(calls.len(), 2, "neither request is refused as a duplicate");
+    assert_ne!(calls[0].0, calls[1].0, "the endpoint tells them apart");
+    assert_eq!(subscribed.len(), 2);
+    let acks = outputs(&mut server, now);
+    for stream in listening {
+        let acked = acks.iter().any(|out| {
+            matches!(out, HttpOutput::Events { stream: s, bytes } if *s == stream
+                && sse_messages(bytes)[0]["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == 1)
+        });
+        assert!(
+            acked,
+            "each acknowledgement names its client's id: {acks:?}"
+        );
+    }
+    // Answer in the opposite order: each answer goes to its own exchange with the client's id.
+    for (id, arguments) in calls.iter().rev() {
+        server
+            .endpoint(&EndpointRef::Modern)
+            .unwrap()
+            .respond(id, &json!({"content": [], "structuredContent": arguments}))
+            .unwrap();
+    }
+    let answers: Vec<(StreamId, Value)> = outputs(&mut server, now)
+        .into_iter()
+        .map(|out| match out {
+            HttpOutput::Respond { stream, response } => {
+                (stream, serde_json::from_slice(response.body()).unwrap())
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(answers.len(), 2);
+    for (stream, body) in answers {
+        let n = if stream == first { 1 } else { 2 };
+        assert!(stream == first || stream == second);
+        assert_eq!(body["id"], 1);
+        assert_eq!(body["result"]["structuredContent"]["n"], n);
+    }
+    // Notifications reach both subscriptions, each under its client's id.
+    server
+        .endpoint(&EndpointRef::Modern)
+        .unwrap()
+        .notify_list_changed(ListChanged::Tools);
+    let notified: Vec<Value> = outputs(&mut server, now)
+        .iter()
+        .flat_map(|out| match out {
+            HttpOutput::Events { bytes, .. } => sse_messages(bytes),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(notified.len(), 2);
+    for message in notified {
+        assert_eq!(
+            message["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+            1
+        );
+    }
+    // Ending one subscription completes it with its client's id, and only it.
+    let endpoint = server.endpoint(&EndpointRef::Modern).unwrap();
+    assert!(endpoint.end_subscription(&subscribed[0]));
+    assert_eq!(endpoint.subscription_count(), 1);
+    let ended: Vec<Value> = outputs(&mut server, now)
+        .iter()
+        .flat_map(|out| match out {
+            HttpOutput::Events { bytes, .. } => sse_messages(bytes),
+            _ => Vec::new(),
+        })
+        .collect();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0]["id"], 1);
+    assert_eq!(
+        ended[0]["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        1
     );
 }

@@ -22,6 +22,7 @@ pub fn scenarios<H: Harness>() -> Vec<Scenario> {
             a_legacy_session_and_a_modern_request_on_one_url_with_the_spec_statuses
         ),
         scenario!(H, connections_beyond_the_limit_are_closed_at_once),
+        scenario!(H, stateless_clients_may_use_the_same_request_id_at_once),
     ]
 }
 
@@ -253,6 +254,58 @@ pub async fn connections_beyond_the_limit_are_closed_at_once<H: Harness>() {
         let mut rest = Vec::new();
         held.read_to_end(&mut rest).await.unwrap();
         assert!(rest.is_empty());
+    })
+    .await;
+}
+
+/// Two independent 2026-07-28 clients, each sending `tools/call` with id 1 at the same time:
+/// both are served (each request is its own exchange; a shared id table once refused one of
+/// them with -32600 "already in flight"), and each answer carries id 1 and its own result.
+pub async fn stateless_clients_may_use_the_same_request_id_at_once<H: Harness>() {
+    within::<H, _>(Duration::from_secs(60), async {
+        let handle = demo_http::<H>(HttpServeOptions::default()).await;
+        let addr = handle.local_addr();
+        let call = |millis: u64| {
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+                "name": "slow", "arguments": {"millis": millis},
+                "_meta": {
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                }
+            }})
+            .to_string()
+        };
+        let headers = [
+            ("Accept", "application/json, text/event-stream"),
+            ("Content-Type", "application/json"),
+            ("MCP-Protocol-Version", "2026-07-28"),
+            ("Mcp-Method", "tools/call"),
+            ("Mcp-Name", "slow"),
+        ];
+        // Long enough that both are in flight together whatever the scheduling.
+        let (first, second) = futures_lite::future::zip(
+            exchange::<H>(addr, "POST", &headers, &call(300)),
+            exchange::<H>(addr, "POST", &headers, &call(301)),
+        )
+        .await;
+        for (reply, millis) in [(first, 300), (second, 301)] {
+            let body = String::from_utf8_lossy(&reply.body).into_owned();
+            assert_eq!(reply.status, 200, "{body}");
+            let answer: Value = if body.starts_with('{') {
+                serde_json::from_str(&body).unwrap()
+            } else {
+                // An SSE stream: the answer is the last data line.
+                let data = body.lines().rev().find_map(|l| l.strip_prefix("data:"));
+                serde_json::from_str(data.unwrap().trim()).unwrap()
+            };
+            assert_eq!(answer["id"], 1, "{body}");
+            assert_eq!(
+                answer["result"]["content"][0]["text"],
+                format!("waited {millis} ms"),
+                "{body}"
+            );
+        }
+        handle.shutdown().await;
     })
     .await;
 }

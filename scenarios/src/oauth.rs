@@ -3,16 +3,21 @@
 //! HTTP handlers on the adapter's listeners. The client completes the flow (discovery,
 //! dynamic registration, the user's step through the loopback redirect listener, the token
 //! request), then calls; an authorization server that refuses every token settles the call
-//! with a typed error instead of a hang; no request target ever carries the token.
+//! with a typed error instead of a hang; no request target ever carries the token. With DPoP
+//! (RFC 9449) both servers demand proofs and nonces: the token request and each MCP request
+//! go again once with the nonce supplied, and the token goes out with the DPoP scheme.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
 use mcp_async::api::{ClientOptions, ConnectError, HttpConnectOptions, HttpServeOptions, Stack};
 use mcp_async::demo::demo_server;
 use mcp_async::oauth::{LoopbackAuthorizer, OAuthOptions};
+use mcp_async::oauth_signer::Es256Signer;
 use mcp_async::proto::auth::{AuthError, UrlPolicy};
 use mcp_async::proto::engine::TransportFailure;
 use mcp_async::proto::h1::{self, Limits};
@@ -34,6 +39,7 @@ pub fn scenarios<H: Harness>() -> Vec<Scenario> {
         ),
         scenario!(H, the_oauth_client_example_completes_the_flow),
         scenario!(H, a_metadata_document_over_the_fetch_limit_fails_the_flow),
+        scenario!(H, dpop_binds_the_token_and_answers_each_servers_nonce_once),
     ]
 }
 
@@ -42,6 +48,35 @@ const LIMIT: Duration = Duration::from_secs(20);
 
 /// Every request line and `Authorization` value either server saw.
 type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+/// With DPoP: each proof either server saw, as `(server, method, header, claims)`.
+type Proofs = Arc<Mutex<Vec<(&'static str, String, serde_json::Value, serde_json::Value)>>>;
+
+const AS_NONCE: &str = "scenario-as-nonce";
+const RS_NONCE: &str = "scenario-rs-nonce";
+
+/// The header and claims of the request's `DPoP` proof, recorded; `None` without one.
+fn record_proof(
+    server: &'static str,
+    head: &http::Request<()>,
+    proofs: &Proofs,
+) -> Option<serde_json::Value> {
+    let proof = head.headers().get("dpop")?.to_str().ok()?;
+    let mut parts = proof.split('.').map(|part| {
+        URL_SAFE_NO_PAD
+            .decode(part)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+    });
+    let (Some(Some(header)), Some(Some(claims))) = (parts.next(), parts.next()) else {
+        return None;
+    };
+    proofs
+        .lock()
+        .unwrap()
+        .push((server, head.method().to_string(), header, claims.clone()));
+    Some(claims)
+}
 
 /// A request read off a connection: its head and its body (by `Content-Length`).
 async fn read_request(
@@ -85,11 +120,13 @@ async fn protected_resource<H: Harness>(
     backend: SocketAddr,
     issuer: Arc<Mutex<String>>,
     seen: Seen,
+    dpop: Option<Proofs>,
 ) -> (SocketAddr, Stop) {
     let own = Arc::new(Mutex::new(String::new()));
     let own_for_loop = Arc::clone(&own);
     let (addr, stop) = accept_loop::<H, _, _>(move |mut stream| {
         let (issuer, seen, own) = (Arc::clone(&issuer), Arc::clone(&seen), Arc::clone(&own_for_loop));
+        let dpop = dpop.clone();
         async move {
             let Some((head, raw, body)) = read_request(&mut stream).await else { return };
             let bearer = head
@@ -99,13 +136,39 @@ async fn protected_resource<H: Harness>(
                 .map(str::to_owned);
             seen.lock().unwrap().push((head.uri().to_string(), bearer.clone()));
             let origin = own.lock().unwrap().clone();
+            // With DPoP, the token goes with the DPoP scheme and a proof naming the server's
+            // nonce (the proof's other claims are checked once the scenario ends).
+            let expected = match &dpop {
+                Some(proofs) => {
+                    let nonce = record_proof("rs", &head, proofs)
+                        .and_then(|claims| claims.get("nonce").cloned());
+                    if nonce.is_some_and(|nonce| nonce == RS_NONCE) {
+                        format!("DPoP {TOKEN}")
+                    } else if bearer.as_deref() == Some(&format!("DPoP {TOKEN}")) {
+                        let challenge = format!(
+                            "DPoP error=\"use_dpop_nonce\", resource_metadata=\"{origin}/.well-known/oauth-protected-resource/mcp\""
+                        );
+                        let answer = response(
+                            "401 Unauthorized",
+                            &[("WWW-Authenticate", challenge), ("DPoP-Nonce", RS_NONCE.into())],
+                            "",
+                        );
+                        let _ = stream.write_all(&answer).await;
+                        let _ = stream.close().await;
+                        return;
+                    } else {
+                        String::new()
+                    }
+                }
+                None => format!("Bearer {TOKEN}"),
+            };
             let answer = if head.uri().path() == "/.well-known/oauth-protected-resource/mcp" {
                 let document = json!({
                     "resource": format!("{origin}/mcp"),
                     "authorization_servers": [issuer.lock().unwrap().clone()],
                 });
                 response("200 OK", &[("Content-Type", "application/json".into())], &document.to_string())
-            } else if bearer.as_deref() == Some(&format!("Bearer {TOKEN}")) {
+            } else if !expected.is_empty() && bearer.as_deref() == Some(expected.as_str()) {
                 // Forwarded as it came, asking the backend to close after its answer so a
                 // next request on this connection cannot skip the gate.
                 let Ok(mut upstream) = dial::<H>(backend).await else { return };
@@ -118,8 +181,9 @@ async fn protected_resource<H: Harness>(
                 pump(stream, upstream).await;
                 return;
             } else {
+                let scheme = if dpop.is_some() { "DPoP" } else { "Bearer" };
                 let challenge = format!(
-                    "Bearer error=\"invalid_token\", resource_metadata=\"{origin}/.well-known/oauth-protected-resource/mcp\""
+                    "{scheme} error=\"invalid_token\", resource_metadata=\"{origin}/.well-known/oauth-protected-resource/mcp\""
                 );
                 response("401 Unauthorized", &[("WWW-Authenticate", challenge)], "")
             };
@@ -135,11 +199,16 @@ async fn protected_resource<H: Harness>(
 /// The authorization server: metadata, dynamic registration, an authorization endpoint that
 /// redirects at once with a code, and a token endpoint (refusing every request unless
 /// `grants`).
-async fn authorization_server<H: Harness>(grants: bool, seen: Seen) -> (String, Stop) {
+async fn authorization_server<H: Harness>(
+    grants: bool,
+    seen: Seen,
+    dpop: Option<Proofs>,
+) -> (String, Stop) {
     let own = Arc::new(Mutex::new(String::new()));
     let own_for_loop = Arc::clone(&own);
     let (addr, stop) = accept_loop::<H, _, _>(move |mut stream| {
         let (seen, own) = (Arc::clone(&seen), Arc::clone(&own_for_loop));
+        let dpop = dpop.clone();
         async move {
             let Some((head, _, body)) = read_request(&mut stream).await else {
                 return;
@@ -155,9 +224,8 @@ async fn authorization_server<H: Harness>(grants: bool, seen: Seen) -> (String, 
                 )
             };
             let answer = match head.uri().path() {
-                "/.well-known/oauth-authorization-server" => json(
-                    "200 OK",
-                    json!({
+                "/.well-known/oauth-authorization-server" => {
+                    let mut document = json!({
                         "issuer": issuer,
                         "authorization_endpoint": format!("{issuer}/authorize"),
                         "token_endpoint": format!("{issuer}/token"),
@@ -166,8 +234,12 @@ async fn authorization_server<H: Harness>(grants: bool, seen: Seen) -> (String, 
                         "grant_types_supported": ["authorization_code"],
                         "code_challenge_methods_supported": ["S256"],
                         "token_endpoint_auth_methods_supported": ["none"],
-                    }),
-                ),
+                    });
+                    if dpop.is_some() {
+                        document["dpop_signing_alg_values_supported"] = json!(["ES256"]);
+                    }
+                    json("200 OK", document)
+                }
                 "/register" => json(
                     "201 Created",
                     json!({
@@ -196,12 +268,34 @@ async fn authorization_server<H: Harness>(grants: bool, seen: Seen) -> (String, 
                     );
                     response("302 Found", &[("Location", location)], "")
                 }
-                "/token" if grants => json(
-                    "200 OK",
-                    json!({
-                        "access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600,
-                    }),
-                ),
+                "/token" if grants => match &dpop {
+                    None => json(
+                        "200 OK",
+                        json!({
+                            "access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600,
+                        }),
+                    ),
+                    Some(proofs) => match record_proof("as", &head, proofs) {
+                        Some(claims) if claims.get("nonce").is_some_and(|n| n == AS_NONCE) => json(
+                            "200 OK",
+                            json!({
+                                "access_token": TOKEN, "token_type": "DPoP", "expires_in": 3600,
+                            }),
+                        ),
+                        Some(_) => {
+                            let body = json!({"error": "use_dpop_nonce"}).to_string();
+                            response(
+                                "400 Bad Request",
+                                &[
+                                    ("Content-Type", "application/json".into()),
+                                    ("DPoP-Nonce", AS_NONCE.into()),
+                                ],
+                                &body,
+                            )
+                        }
+                        None => json("400 Bad Request", json!({"error": "invalid_dpop_proof"})),
+                    },
+                },
                 "/token" => json("400 Bad Request", json!({"error": "invalid_grant"})),
                 _ => response("404 Not Found", &[], ""),
             };
@@ -238,6 +332,7 @@ fn location(head: &str) -> String {
 
 async fn setup<H: Harness>(
     grants: bool,
+    dpop: Option<Proofs>,
 ) -> (String, Seen, Vec<Stop>, mcp_async::api::HttpServerHandle) {
     let runtime = S::<H>::runtime().unwrap();
     let backend = S::<H>::serve_http(
@@ -248,11 +343,13 @@ async fn setup<H: Harness>(
     .await
     .unwrap();
     let seen = Seen::default();
-    let (issuer, as_stop) = authorization_server::<H>(grants, Arc::clone(&seen)).await;
+    let (issuer, as_stop) =
+        authorization_server::<H>(grants, Arc::clone(&seen), dpop.clone()).await;
     let (rs, rs_stop) = protected_resource::<H>(
         backend.local_addr(),
         Arc::new(Mutex::new(issuer)),
         Arc::clone(&seen),
+        dpop,
     )
     .await;
     (
@@ -292,7 +389,7 @@ fn assert_no_token_in_targets(seen: &Seen) {
 
 async fn the_flow_completes_through_the_loopback_listener_and_the_call_succeeds<H: Harness>() {
     within::<H, _>(LIMIT, async {
-        let (url, seen, _stops, backend) = setup::<H>(true).await;
+        let (url, seen, _stops, backend) = setup::<H>(true, None).await;
         let http = HttpConnectOptions::new(url.parse().unwrap()).with_oauth(oauth::<H>().await);
         let client = S::<H>::connect_http(http, ClientOptions::new("oauth-scenario", "1.0"))
             .await
@@ -343,7 +440,7 @@ async fn the_flow_completes_through_the_loopback_listener_and_the_call_succeeds<
 
 async fn a_refused_token_request_settles_the_connect_with_a_typed_error<H: Harness>() {
     within::<H, _>(LIMIT, async {
-        let (url, seen, _stops, backend) = setup::<H>(false).await;
+        let (url, seen, _stops, backend) = setup::<H>(false, None).await;
         let http = HttpConnectOptions::new(url.parse().unwrap()).with_oauth(oauth::<H>().await);
         let Err(error) =
             S::<H>::connect_http(http, ClientOptions::new("oauth-scenario", "1.0")).await
@@ -365,7 +462,7 @@ async fn a_refused_token_request_settles_the_connect_with_a_typed_error<H: Harne
 
 async fn a_metadata_document_over_the_fetch_limit_fails_the_flow<H: Harness>() {
     within::<H, _>(LIMIT, async {
-        let (url, _seen, _stops, backend) = setup::<H>(true).await;
+        let (url, _seen, _stops, backend) = setup::<H>(true, None).await;
         let mut oauth = oauth::<H>().await;
         // Smaller than every document the servers serve: each discovery step fails (the flow
         // moves on to the next candidate, then gives up), where without the limit it succeeds.
@@ -423,7 +520,7 @@ impl<H: Harness> std::io::Write for UserReadingTheLog<H> {
 
 async fn the_oauth_client_example_completes_the_flow<H: Harness>() {
     within::<H, _>(LIMIT, async {
-        let (url, seen, _stops, backend) = setup::<H>(true).await;
+        let (url, seen, _stops, backend) = setup::<H>(true, None).await;
         let args: Vec<String> = [
             "--allow-http-loopback",
             &url,
@@ -448,6 +545,87 @@ async fn the_oauth_client_example_completes_the_flow<H: Harness>() {
         let result: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(result["content"][0]["text"], "from the example");
         assert_no_token_in_targets(&seen);
+        backend.shutdown().await;
+    })
+    .await;
+}
+
+async fn dpop_binds_the_token_and_answers_each_servers_nonce_once<H: Harness>() {
+    within::<H, _>(LIMIT, async {
+        let proofs = Proofs::default();
+        let (url, seen, _stops, backend) = setup::<H>(true, Some(Arc::clone(&proofs))).await;
+        let key = Arc::new(Es256Signer::generate().unwrap());
+        let oauth = oauth::<H>().await.with_dpop(key.clone());
+        let http = HttpConnectOptions::new(url.parse().unwrap()).with_oauth(oauth);
+        let client = S::<H>::connect_http(http, ClientOptions::new("oauth-scenario", "1.0"))
+            .await
+            .unwrap();
+        let result = client
+            .call_tool("echo", json!({"message": "bound"}))
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&result.content).unwrap()[0]["text"],
+            "bound"
+        );
+        client.shutdown().await;
+        assert_no_token_in_targets(&seen);
+        let proofs = proofs.lock().unwrap().clone();
+        let jwk = serde_json::to_value(mcp_async::proto::auth::dpop::DpopSigner::public_jwk(&*key))
+            .unwrap();
+        let mut jtis = std::collections::HashSet::new();
+        for (server, method, header, claims) in &proofs {
+            assert_eq!(header["typ"], "dpop+jwt");
+            assert_eq!(header["alg"], "ES256");
+            assert_eq!(header["jwk"], jwk, "one key throughout");
+            assert!(jtis.insert(claims["jti"].to_string()), "a jti reused");
+            assert_eq!(&claims["htm"], method.as_str());
+            let htu = claims["htu"].as_str().unwrap();
+            match *server {
+                "as" => {
+                    assert!(htu.ends_with("/token"));
+                    assert!(claims.get("ath").is_none());
+                }
+                _ => {
+                    assert_eq!(htu, url);
+                    assert_eq!(
+                        claims["ath"],
+                        mcp_async::proto::auth::dpop::access_token_hash(TOKEN)
+                    );
+                }
+            }
+        }
+        // The token request went twice (the second with the AS's nonce); the first MCP
+        // request with the token went twice (the second with the MCP server's nonce); every
+        // later one carried the nonce at once.
+        let nonces = |server: &str| -> Vec<Option<String>> {
+            proofs
+                .iter()
+                .filter(|(at, ..)| *at == server)
+                .map(|(.., claims)| {
+                    claims
+                        .get("nonce")
+                        .and_then(|n| n.as_str())
+                        .map(str::to_owned)
+                })
+                .collect()
+        };
+        assert_eq!(nonces("as"), [None, Some(AS_NONCE.to_owned())]);
+        let rs = nonces("rs");
+        assert!(rs.len() >= 3, "{rs:?}");
+        assert_eq!(rs[0], None);
+        assert!(
+            rs[1..].iter().all(|n| n.as_deref() == Some(RS_NONCE)),
+            "{rs:?}"
+        );
+        let requests = seen.lock().unwrap().clone();
+        assert!(
+            requests
+                .iter()
+                .filter_map(|(_, authorization)| authorization.as_deref())
+                .all(|value| value == format!("DPoP {TOKEN}")),
+            "{requests:?}"
+        );
         backend.shutdown().await;
     })
     .await;

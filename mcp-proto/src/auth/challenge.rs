@@ -571,6 +571,18 @@ impl BearerChallenge {
             .map(Self::from_challenge)
     }
 
+    /// The first `Bearer` challenge, else the first `DPoP` one (RFC 9449 §7.1 gives `DPoP`
+    /// challenges the same parameters: a server issuing DPoP-bound tokens may name only that
+    /// scheme), read as a [`BearerChallenge`].
+    pub fn find_oauth(challenges: &[Challenge]) -> Option<Self> {
+        Self::find(challenges).or_else(|| {
+            challenges
+                .iter()
+                .find(|challenge| challenge.is_scheme(super::dpop::DPOP))
+                .map(Self::from_challenge)
+        })
+    }
+
     /// Reads a challenge's Bearer parameters (whatever its scheme).
     pub fn from_challenge(challenge: &Challenge) -> Self {
         let owned = |name: &str| challenge.param(name).map(str::to_owned);

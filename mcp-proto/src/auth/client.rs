@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::challenge::{BearerChallenge, ChallengeLimits, parse_challenges_with_limits};
+use super::challenge::{BearerChallenge, Challenge, ChallengeLimits, parse_challenges_with_limits};
 use super::discovery::{
     authorization_server_metadata_urls, legacy_default_endpoints, legacy_metadata_url,
     resource_metadata_urls,
 };
+use super::dpop::{self, DpopProof, DpopSigner, USE_DPOP_NONCE, nonce_from_headers};
 use super::error::{AuthError, ConfigError, FetchPurpose, RegistrationError, UsageError};
 use super::jwt::{AssertionSigner, ClientAssertion, DEFAULT_ASSERTION_LIFETIME_SECS, WallClock};
 use super::metadata::{
@@ -26,7 +27,7 @@ use super::registration::{
     check_client_id_url, registration_auth_method,
 };
 use super::request::{
-    AuthorizationRequest, ClientAuth, ExpectedResponse, Grant, TOKEN_TYPE_ID_JAG,
+    AuthorizationRequest, ClientAuth, ExpectedResponse, Grant, RequestError, TOKEN_TYPE_ID_JAG,
     TOKEN_TYPE_ID_TOKEN, TokenRequest, check_authorization_response, metadata_request,
     registration_request,
 };
@@ -143,7 +144,12 @@ pub struct OAuthClientConfig {
     pub client_id_metadata_url: Option<String>,
     /// Signs `private_key_jwt` client assertions.
     pub assertion_signer: Option<Box<dyn AssertionSigner>>,
-    /// Maps instants to Unix time for assertion `iat`/`exp`.
+    /// Signs DPoP proofs (RFC 9449): with it, token requests to an authorization server that
+    /// lists its algorithm in `dpop_signing_alg_values_supported` carry a proof, and a token
+    /// issued as `DPoP` is presented with a fresh proof on every request. `None`: bearer
+    /// tokens only.
+    pub dpop_signer: Option<Box<dyn DpopSigner>>,
+    /// Maps instants to Unix time for assertion and DPoP proof `iat`/`exp`.
     pub wall_clock: Option<WallClock>,
     /// Which URLs may be fetched and opened.
     pub url_policy: UrlPolicy,
@@ -187,6 +193,7 @@ impl OAuthClientConfig {
             pre_registered: Vec::new(),
             client_id_metadata_url: None,
             assertion_signer: None,
+            dpop_signer: None,
             wall_clock: None,
             url_policy: UrlPolicy::default(),
             max_authorization_attempts: DEFAULT_MAX_AUTHORIZATION_ATTEMPTS,
@@ -287,6 +294,100 @@ pub enum Bearer {
     None,
 }
 
+/// The answer of [`OAuthClient::authorize_request`].
+#[must_use]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// Send the request with these header values.
+    Ready(AuthorizationHeaders),
+    /// A flow (or refresh) is under way: hold the request, drain
+    /// [`OAuthClient::poll_action`] and wait for `Authorized` or `Failed`.
+    Pending,
+    /// No token: send the request without credentials; a 401 then starts the flow.
+    None,
+    /// The token cannot be presented (the DPoP proof could not be made): fail the request.
+    Failed(AuthError),
+}
+
+/// The credentials of one request to the MCP server. `Debug` hides them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationHeaders {
+    /// The `Authorization` value: `Bearer <token>`, or `DPoP <token>` for a DPoP-bound one.
+    pub authorization: Secret,
+    /// The `DPoP` header value (a proof for this request only), for a DPoP-bound token.
+    pub dpop: Option<Secret>,
+}
+
+impl AuthorizationHeaders {
+    /// Sets `Authorization` and `DPoP` in `headers`, marked sensitive; without a proof, a
+    /// `DPoP` field left from an earlier attempt is removed.
+    ///
+    /// # Errors
+    /// [`RequestError::Header`] for a token with characters a header cannot carry.
+    pub fn apply(&self, headers: &mut http::HeaderMap) -> Result<(), RequestError> {
+        let sensitive = |value: &Secret| {
+            http::HeaderValue::try_from(value.expose())
+                .map(|mut value| {
+                    value.set_sensitive(true);
+                    value
+                })
+                .map_err(|_| RequestError::Header)
+        };
+        let authorization = sensitive(&self.authorization)?;
+        let proof = self.dpop.as_ref().map(sensitive).transpose()?;
+        headers.insert(http::header::AUTHORIZATION, authorization);
+        match proof {
+            Some(proof) => {
+                headers.insert(dpop::DPOP, proof);
+            }
+            None => {
+                headers.remove(dpop::DPOP);
+            }
+        }
+        Ok(())
+    }
+
+    /// How a request carrying these credentials was sent (for
+    /// [`OAuthClient::handle_resource_response`]).
+    pub const fn sent(&self) -> Sent {
+        Sent {
+            authorized: true,
+            proof: self.dpop.is_some(),
+            nonce_retry: false,
+        }
+    }
+}
+
+/// How a request to the MCP server went out, as [`OAuthClient::handle_resource_response`]
+/// needs to know it. The default: without credentials, first attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sent {
+    /// With credentials from [`Credentials::Ready`].
+    pub authorized: bool,
+    /// With a DPoP proof.
+    pub proof: bool,
+    /// As the one retry answering a `use_dpop_nonce` challenge.
+    pub nonce_retry: bool,
+}
+
+/// What to do with a response of the MCP server (the answer of
+/// [`OAuthClient::handle_resource_response`]).
+#[must_use]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceVerdict {
+    /// It is the request's answer: hand it on.
+    Deliver,
+    /// A `use_dpop_nonce` challenge (RFC 9449 §9) whose nonce is now held: send the request
+    /// again at once with fresh credentials from [`OAuthClient::authorize_request`], marked
+    /// [`Sent::nonce_retry`].
+    Retry,
+    /// A 401 or 403 the flow took: hold the request, drain [`OAuthClient::poll_action`], send
+    /// it again on `Authorized` and fail it on `Failed`.
+    Hold,
+    /// Fail the request with this error (a server that keeps asking for DPoP nonces).
+    Fail(AuthError),
+}
+
 /// What the client knows about the authorization server it uses for this MCP server.
 #[derive(Debug, Clone)]
 struct Authority {
@@ -312,6 +413,13 @@ impl Authority {
             .as_ref()
             .and_then(|metadata| metadata.authorization_response_iss_parameter_supported)
             .unwrap_or(false)
+    }
+
+    /// Whether token requests here carry a DPoP proof signed with `alg`.
+    fn accepts_dpop(&self, alg: &str) -> bool {
+        self.metadata
+            .as_ref()
+            .is_some_and(|metadata| metadata.supports_dpop_alg(alg))
     }
 
     fn auth_methods(&self) -> Vec<String> {
@@ -392,7 +500,26 @@ enum Phase {
         authority: Authority,
         scopes: ScopeSet,
         kind: TokenKind,
+        /// The grant, to send again after a `use_dpop_nonce` answer.
+        grant: Grant,
+        /// The thumbprint of the key whose DPoP proof the request carried.
+        proof: Option<String>,
+        /// Whether this is already the retry with the server's nonce.
+        nonce_retry: bool,
     },
+}
+
+/// A token request under way, with what sending it again needs.
+#[derive(Debug)]
+struct TokenAttempt {
+    authority: Authority,
+    scopes: ScopeSet,
+    kind: TokenKind,
+    grant: Grant,
+    /// The thumbprint of the key whose proof the request carried.
+    proof: Option<String>,
+    /// Whether this is the retry with the server's nonce.
+    nonce_retry: bool,
 }
 
 impl Phase {
@@ -411,7 +538,12 @@ impl Phase {
 /// A fetch's outcome as the flow sees it.
 #[derive(Debug)]
 enum FetchOutcome<'a> {
-    Response { status: u16, body: &'a [u8] },
+    Response {
+        status: u16,
+        body: &'a [u8],
+        /// The `DPoP-Nonce` the server supplied.
+        nonce: Option<String>,
+    },
     Failed(String),
 }
 
@@ -436,6 +568,8 @@ enum Input<'a> {
 struct IssuerEntry {
     registration: Option<ClientRegistration>,
     tokens: Option<TokenSet>,
+    /// The last DPoP nonce its token endpoint supplied (RFC 9449 §8).
+    dpop_nonce: Option<String>,
     /// When it was last used (a counter), for forgetting the least recently used issuer.
     used: u64,
 }
@@ -460,12 +594,14 @@ struct IssuerEntry {
 ///    │    ├─ client credentials / JWT bearer ───────▶ Token(grant)
 ///    │    └─ enterprise (ID-JAG) ──▶ Exchanging (identity provider) ──▶ Token(jwt-bearer)
 ///    │                                              Token ──ok──▶ Authorized, Idle
+///    │                  Token ──400 use_dpop_nonce (first time)──▶ Token (same grant, nonce)
 ///    └──────────────────── any failure: Failed(AuthError), Idle ◀────┘
 /// ```
 ///
 /// Every transition is one arm of the `match` in `OAuthClient::transition`. Only one fetch is
 /// in flight at a time; the action queue is bounded; the number of authorization attempts in a
-/// row is bounded ([`OAuthClientConfig::max_authorization_attempts`]); every input is accepted
+/// row is bounded ([`OAuthClientConfig::max_authorization_attempts`]), and so are DPoP nonce
+/// retries (one per token request, one per MCP request); every input is accepted
 /// in every state without panicking (a stale fetch id or an unexpected redirect changes
 /// nothing).
 ///
@@ -489,6 +625,8 @@ pub struct OAuthClient {
     actions: VecDeque<AuthAction>,
     next_fetch: u64,
     last_now: Option<Instant>,
+    /// The last DPoP nonce the MCP server supplied (RFC 9449 §9).
+    resource_nonce: Option<String>,
 }
 
 impl fmt::Debug for OAuthClient {
@@ -519,6 +657,7 @@ impl OAuthClient {
             actions: VecDeque::new(),
             next_fetch: 0,
             last_now: None,
+            resource_nonce: None,
         }
     }
 
@@ -591,11 +730,62 @@ impl OAuthClient {
             return Err(UsageError::NotAnAuthorizationStatus(status));
         }
         // A malformed header is as good as none: discovery still works from well-known URLs.
-        let bearer = parse_challenges_with_limits(www_authenticate, &self.config.limits.challenge)
-            .ok()
-            .and_then(|challenges| BearerChallenge::find(&challenges));
-        self.transition(now, Input::Challenge { status, bearer });
+        let challenges =
+            parse_challenges_with_limits(www_authenticate, &self.config.limits.challenge)
+                .unwrap_or_default();
+        self.refused(now, status, &challenges);
         Ok(())
+    }
+
+    fn refused(&mut self, now: Instant, status: u16, challenges: &[Challenge]) {
+        let bearer = BearerChallenge::find_oauth(challenges);
+        self.transition(now, Input::Challenge { status, bearer });
+    }
+
+    /// Input: a response of the MCP server to a request sent as `sent` (any status; for a
+    /// streamed answer, its head). Records a DPoP nonce the server supplies, counts an
+    /// accepted request (see [`handle_accepted`](Self::handle_accepted)), answers a
+    /// `use_dpop_nonce` challenge with one [`ResourceVerdict::Retry`] per request, and hands
+    /// any other 401 or 403 to the flow as [`handle_unauthorized`](Self::handle_unauthorized)
+    /// does. Drain [`poll_action`](Self::poll_action) afterwards.
+    pub fn handle_resource_response(
+        &mut self,
+        now: Instant,
+        status: u16,
+        headers: &http::HeaderMap,
+        sent: Sent,
+    ) -> ResourceVerdict {
+        let supplied = nonce_from_headers(headers).filter(|_| self.config.dpop_signer.is_some());
+        let fresh = supplied.is_some();
+        if let Some(nonce) = supplied {
+            self.resource_nonce = Some(nonce);
+        }
+        if (200..300).contains(&status) {
+            if sent.authorized {
+                self.handle_accepted();
+            }
+            return ResourceVerdict::Deliver;
+        }
+        if status != 401 && status != 403 {
+            return ResourceVerdict::Deliver;
+        }
+        let lines = headers.get_all(http::header::WWW_AUTHENTICATE);
+        let challenges = parse_challenges_with_limits(
+            lines.iter().map(http::HeaderValue::as_bytes),
+            &self.config.limits.challenge,
+        )
+        .unwrap_or_default();
+        if status == 401 && sent.proof && dpop::is_nonce_challenge(&challenges) {
+            // One retry per request, and only with a nonce this answer supplied: a server
+            // that keeps asking ends the request instead of looping.
+            return if fresh && !sent.nonce_retry {
+                ResourceVerdict::Retry
+            } else {
+                ResourceVerdict::Fail(AuthError::ResourceDpopNonce)
+            };
+        }
+        self.refused(now, status, &challenges);
+        ResourceVerdict::Hold
     }
 
     /// Input: the response to fetch `id` (any status; redirects are not followed). A stale
@@ -613,6 +803,7 @@ impl OAuthClient {
                 outcome: FetchOutcome::Response {
                     status: response.status().as_u16(),
                     body: response.body(),
+                    nonce: nonce_from_headers(response.headers()),
                 },
             },
         );
@@ -663,6 +854,9 @@ impl OAuthClient {
 
     /// The token to send at `now`. An expired token is refreshed when a refresh token is
     /// held (or re-obtained, for grants without a user), which answers [`Bearer::Pending`].
+    /// This is the bare access token: a DPoP-bound one (see [`TokenSet::dpop_jkt`]) is only
+    /// usable with a proof, so adapters send requests with
+    /// [`authorize_request`](Self::authorize_request)'s credentials instead.
     pub fn bearer_for(&mut self, now: Instant) -> Bearer {
         let now = self.observe(now);
         let Some(issuer) = self.current_issuer().map(str::to_owned) else {
@@ -687,6 +881,98 @@ impl OAuthClient {
         } else {
             Bearer::None
         }
+    }
+
+    /// The credentials for a request `method target` to the MCP server at `now` (`target`:
+    /// the absolute URI). A bearer token gives `Authorization: Bearer`; a DPoP-bound one gives
+    /// `Authorization: DPoP` and a proof for this very request (fresh `jti`, `htm`, `htu`,
+    /// `iat`, the server's last nonce, `ath`). Otherwise as [`bearer_for`](Self::bearer_for):
+    /// an expired token is refreshed first ([`Credentials::Pending`]). A DPoP-bound token
+    /// whose key this client does not hold (a restored token) is forgotten:
+    /// [`Credentials::None`].
+    pub fn authorize_request(
+        &mut self,
+        now: Instant,
+        method: &http::Method,
+        target: &http::Uri,
+    ) -> Credentials {
+        let now = self.observe(now);
+        let token = match self.bearer_for(now) {
+            Bearer::Ready(token) => token,
+            Bearer::Pending => return Credentials::Pending,
+            Bearer::None => return Credentials::None,
+        };
+        let issuer = self.current_issuer().map(str::to_owned).unwrap_or_default();
+        let bound = self
+            .tokens(&issuer)
+            .and_then(|tokens| tokens.dpop_jkt.clone());
+        let Some(jkt) = bound else {
+            return Credentials::Ready(AuthorizationHeaders {
+                authorization: Secret::new(format!("Bearer {}", token.expose())),
+                dpop: None,
+            });
+        };
+        let holds_key = self
+            .config
+            .dpop_signer
+            .as_deref()
+            .is_some_and(|signer| signer.public_jwk().thumbprint() == jkt);
+        if !holds_key {
+            if let Some(entry) = self.entry_mut_existing(&issuer) {
+                entry.tokens = None;
+            }
+            return Credentials::None;
+        }
+        let target = target.to_string();
+        match self.proof(
+            now,
+            method.as_str(),
+            &target,
+            self.resource_nonce.clone(),
+            Some(&token),
+        ) {
+            Ok(Some(proof)) => Credentials::Ready(AuthorizationHeaders {
+                authorization: Secret::new(format!("{} {}", dpop::DPOP, token.expose())),
+                dpop: Some(proof),
+            }),
+            Ok(None) => Credentials::None,
+            Err(error) => Credentials::Failed(error),
+        }
+    }
+
+    /// A DPoP proof for `method target` with this client's key (`None` without one).
+    fn proof(
+        &mut self,
+        now: Instant,
+        method: &str,
+        target: &str,
+        nonce: Option<String>,
+        access_token: Option<&Secret>,
+    ) -> Result<Option<Secret>, AuthError> {
+        if self.config.dpop_signer.is_none() {
+            return Ok(None);
+        }
+        let clock = self
+            .config
+            .wall_clock
+            .ok_or(AuthError::Config(ConfigError::MissingWallClock))?;
+        let mut entropy = [0_u8; dpop::JTI_ENTROPY_BYTES];
+        self.entropy.fill(&mut entropy);
+        let jti = dpop::jti(&entropy);
+        let Some(signer) = self.config.dpop_signer.as_deref() else {
+            return Ok(None);
+        };
+        DpopProof {
+            method,
+            target,
+            issued_at: clock.unix_at(now),
+            jti: &jti,
+            nonce: nonce.as_deref(),
+            access_token,
+        }
+        .sign(signer)
+        .map(Some)
+        .map_err(AuthError::Signer)
     }
 
     /// Output: the next action, until `None`. Drain after every input.
@@ -765,10 +1051,24 @@ impl OAuthClient {
                     authority,
                     scopes,
                     kind,
+                    grant,
+                    proof,
+                    nonce_retry,
                     ..
                 },
                 Input::Fetched { outcome, .. },
-            ) => self.on_token(now, authority, scopes, kind, &outcome),
+            ) => self.on_token(
+                now,
+                TokenAttempt {
+                    authority,
+                    scopes,
+                    kind,
+                    grant,
+                    proof,
+                    nonce_retry,
+                },
+                &outcome,
+            ),
             (phase @ (Phase::Idle | Phase::AwaitingRedirect { .. }), Input::Fetched { .. }) => {
                 phase
             }
@@ -918,6 +1218,7 @@ impl OAuthClient {
         let FetchOutcome::Response {
             status: 200..=299,
             body,
+            ..
         } = outcome
         else {
             return self.next_resource_candidate(rest, discovery);
@@ -1020,6 +1321,7 @@ impl OAuthClient {
             FetchOutcome::Response {
                 status: 200..=299,
                 body,
+                ..
             } => parse_json::<AuthorizationServerMetadata>(
                 body,
                 self.config.limits.max_document_bytes,
@@ -1303,8 +1605,9 @@ impl OAuthClient {
             FetchOutcome::Response {
                 status: 200..=299,
                 body,
+                ..
             } => *body,
-            FetchOutcome::Response { status, body } => {
+            FetchOutcome::Response { status, body, .. } => {
                 let error = parse_json(body, self.config.limits.max_document_bytes).ok();
                 return self.fail(AuthError::Registration {
                     issuer: authority.issuer,
@@ -1419,7 +1722,7 @@ impl OAuthClient {
             _ => String::new(),
         };
         let result = match outcome {
-            FetchOutcome::Response { status, body } => {
+            FetchOutcome::Response { status, body, .. } => {
                 read_token_response(*status, body, self.config.limits.max_token_bytes)
             }
             FetchOutcome::Failed(reason) => {
@@ -1455,6 +1758,30 @@ impl OAuthClient {
         kind: TokenKind,
         grant: Grant,
     ) -> Phase {
+        self.send_token_request(
+            now,
+            TokenAttempt {
+                authority,
+                scopes,
+                kind,
+                grant,
+                proof: None,
+                nonce_retry: false,
+            },
+        )
+    }
+
+    /// Sends the token request of `attempt` (its `proof` is set here), with a DPoP proof
+    /// when the authorization server takes them and the client has a key.
+    fn send_token_request(&mut self, now: Instant, attempt: TokenAttempt) -> Phase {
+        let TokenAttempt {
+            authority,
+            scopes,
+            kind,
+            grant,
+            nonce_retry,
+            ..
+        } = attempt;
         let registration = match kind {
             TokenKind::Code | TokenKind::Refresh => self.registration(&authority.issuer).cloned(),
             TokenKind::ClientCredentials | TokenKind::JwtBearer => {
@@ -1471,7 +1798,7 @@ impl OAuthClient {
             Err(error) => return self.fail(error),
         };
         let request = TokenRequest {
-            grant,
+            grant: grant.clone(),
             resource: Some(authority.resource.clone()),
             // The code was issued for the scopes of its authorization request, and a refresh
             // keeps the original grant's (RFC 6749 §4.1.3, §6): neither sends `scope`.
@@ -1482,17 +1809,42 @@ impl OAuthClient {
             },
             auth,
         };
-        match request.to_request(&authority.endpoints.token) {
-            Ok(request) => {
-                let fetch = self.push_fetch(FetchPurpose::Token, request);
-                Phase::Token {
-                    fetch,
-                    authority,
-                    scopes,
-                    kind,
-                }
+        let mut request = match request.to_request(&authority.endpoints.token) {
+            Ok(request) => request,
+            Err(error) => return self.fail(AuthError::Request(error)),
+        };
+        let key = self
+            .config
+            .dpop_signer
+            .as_deref()
+            .filter(|signer| authority.accepts_dpop(signer.algorithm()))
+            .map(|signer| signer.public_jwk().thumbprint());
+        if key.is_some() {
+            let nonce = self
+                .entry(&authority.issuer)
+                .and_then(|entry| entry.dpop_nonce.clone());
+            let target = authority.endpoints.token.to_string();
+            match self.proof(now, "POST", &target, nonce, None) {
+                Ok(Some(proof)) => match http::HeaderValue::try_from(proof.expose()) {
+                    Ok(mut value) => {
+                        value.set_sensitive(true);
+                        request.headers_mut().insert(dpop::DPOP, value);
+                    }
+                    Err(_) => return self.fail(AuthError::Request(RequestError::Header)),
+                },
+                Ok(None) => {}
+                Err(error) => return self.fail(error),
             }
-            Err(error) => self.fail(AuthError::Request(error)),
+        }
+        let fetch = self.push_fetch(FetchPurpose::Token, request);
+        Phase::Token {
+            fetch,
+            authority,
+            scopes,
+            kind,
+            grant,
+            proof: key,
+            nonce_retry,
         }
     }
 
@@ -1581,22 +1933,36 @@ impl OAuthClient {
     fn on_token(
         &mut self,
         now: Instant,
-        authority: Authority,
-        scopes: ScopeSet,
-        kind: TokenKind,
+        attempt: TokenAttempt,
         outcome: &FetchOutcome<'_>,
     ) -> Phase {
+        let kind = attempt.kind;
         let grant = match kind {
             TokenKind::Code => "authorization_code",
             TokenKind::Refresh => "refresh_token",
             TokenKind::ClientCredentials => "client_credentials",
             TokenKind::JwtBearer => GRANT_JWT_BEARER,
         };
-        let result = match outcome {
-            FetchOutcome::Response { status, body } => {
-                read_token_response(*status, body, self.config.limits.max_token_bytes)
-                    .and_then(|response| response.require_bearer().map(|()| response))
-            }
+        let proof_sent = attempt.proof.is_some();
+        let (result, supplied) = match outcome {
+            FetchOutcome::Response {
+                status,
+                body,
+                nonce,
+            } => (
+                read_token_response(*status, body, self.config.limits.max_token_bytes).and_then(
+                    |response| {
+                        // A proof may come back with a bearer token (a server that ignores
+                        // it, RFC 9449 §5); a DPoP token only answers a proof.
+                        if proof_sent && response.is_dpop() {
+                            Ok(response)
+                        } else {
+                            response.require_bearer().map(|()| response)
+                        }
+                    },
+                ),
+                nonce.clone().filter(|_| proof_sent),
+            ),
             FetchOutcome::Failed(reason) => {
                 return self.fail(AuthError::Fetch {
                     purpose: FetchPurpose::Token,
@@ -1604,15 +1970,49 @@ impl OAuthClient {
                 });
             }
         };
+        let fresh_nonce = supplied.is_some();
+        if let Some(nonce) = supplied {
+            self.entry_mut(&attempt.authority.issuer).dpop_nonce = Some(nonce);
+        }
+        let asks_nonce = matches!(
+            &result,
+            Err(TokenResponseError::Refused { status: 400..=499, error: Some(error) })
+                if error.error == USE_DPOP_NONCE
+        );
+        if proof_sent && asks_nonce {
+            // RFC 9449 §8: the same request again, with a new proof carrying the nonce, once.
+            if attempt.nonce_retry {
+                return self.fail(AuthError::DpopNonce {
+                    issuer: attempt.authority.issuer,
+                });
+            }
+            if fresh_nonce {
+                return self.send_token_request(
+                    now,
+                    TokenAttempt {
+                        nonce_retry: true,
+                        ..attempt
+                    },
+                );
+            }
+        }
+        let TokenAttempt {
+            authority,
+            scopes,
+            proof,
+            ..
+        } = attempt;
         match result {
             Ok(response) => {
+                let bound = if response.is_dpop() { proof } else { None };
                 let previous_refresh = match kind {
                     TokenKind::Refresh => self
                         .tokens(&authority.issuer)
                         .and_then(|tokens| tokens.refresh_token.clone()),
                     _ => None,
                 };
-                let tokens = TokenSet::from_response(now, response, &scopes, previous_refresh);
+                let mut tokens = TokenSet::from_response(now, response, &scopes, previous_refresh);
+                tokens.dpop_jkt = bound;
                 self.push(AuthAction::Authorized {
                     issuer: authority.issuer.clone(),
                     access_token: tokens.access_token.clone(),

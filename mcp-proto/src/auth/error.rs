@@ -85,8 +85,8 @@ pub enum ConfigError {
     /// `private_key_jwt` without an [`AssertionSigner`](super::jwt::AssertionSigner).
     #[error("private_key_jwt needs an assertion signer")]
     MissingSigner,
-    /// `private_key_jwt` without a [`WallClock`](super::jwt::WallClock) for `iat`/`exp`.
-    #[error("private_key_jwt needs a wall clock anchor")]
+    /// `private_key_jwt` or DPoP without a [`WallClock`](super::jwt::WallClock) for `iat`/`exp`.
+    #[error("private_key_jwt and DPoP need a wall clock anchor")]
     MissingWallClock,
     /// A token endpoint authentication method this crate does not implement.
     #[error("token endpoint authentication method {0:?} is not supported")]
@@ -194,9 +194,21 @@ pub enum AuthError {
     /// The configuration lacks what the flow needed.
     #[error("client configuration")]
     Config(#[source] ConfigError),
-    /// The caller's assertion signer failed.
-    #[error("client assertion signing failed")]
+    /// The caller's assertion or DPoP signer failed.
+    #[error("signing a client assertion or DPoP proof failed")]
     Signer(#[source] SignerError),
+    /// The authorization server answered `use_dpop_nonce` again to a token request that
+    /// already carried the nonce it had just supplied (RFC 9449 §8): the client gives up
+    /// instead of looping.
+    #[error("{issuer} kept asking for a new DPoP nonce")]
+    DpopNonce {
+        /// The issuer.
+        issuer: String,
+    },
+    /// The MCP server answered `use_dpop_nonce` again to a request already sent again with
+    /// the nonce it had supplied, or asked for a nonce without supplying one (RFC 9449 §9).
+    #[error("the MCP server kept asking for a new DPoP nonce")]
+    ResourceDpopNonce,
     /// A request could not be built.
     #[error("request could not be built")]
     Request(#[source] RequestError),
@@ -216,7 +228,8 @@ impl AuthError {
         match self {
             Self::ResourceMetadata { .. }
             | Self::NoResourceMetadata { .. }
-            | Self::Forbidden { .. } => Fault::ResourceServer,
+            | Self::Forbidden { .. }
+            | Self::ResourceDpopNonce => Fault::ResourceServer,
             Self::AuthorizationResponse(AuthorizationResponseError::Denied(_))
             | Self::RegistrationRequired { .. }
             | Self::AttemptsExhausted { .. }
@@ -227,6 +240,7 @@ impl AuthError {
             | Self::NoServerMetadata { .. }
             | Self::Registration { .. }
             | Self::Token { .. }
+            | Self::DpopNonce { .. }
             | Self::AuthorizationResponse(_)
             | Self::UnsafeUrl(_) => Fault::AuthorizationServer,
             Self::Config(_) | Self::Signer(_) | Self::Request(_) => Fault::Client,

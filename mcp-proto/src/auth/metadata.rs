@@ -255,6 +255,10 @@ pub struct AuthorizationServerMetadata {
     /// Token revocation (RFC 7009).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation_endpoint: Option<String>,
+    /// JWS algorithms the server accepts for DPoP proofs (RFC 9449 §5.1); its presence says
+    /// the server issues DPoP-bound tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 impl AuthorizationServerMetadata {
@@ -280,6 +284,17 @@ impl AuthorizationServerMetadata {
             Some(grants) => grants.iter().any(|grant| grant == grant_type),
             None => matches!(grant_type, "authorization_code" | "implicit"),
         }
+    }
+
+    /// Whether DPoP proofs signed with `alg` are accepted (RFC 9449 §5.1): listed in
+    /// `dpop_signing_alg_values_supported` (never `none`, nor a symmetric `HS*` algorithm).
+    pub fn supports_dpop_alg(&self, alg: &str) -> bool {
+        let asymmetric = alg != "none" && !alg.starts_with("HS");
+        asymmetric
+            && self
+                .dpop_signing_alg_values_supported
+                .as_ref()
+                .is_some_and(|algs| algs.iter().any(|listed| listed == alg))
     }
 
     /// The token endpoint authentication methods, with RFC 8414's default when absent.

@@ -13,20 +13,36 @@
 //! - [`request`]: the authorization URL, token requests for every grant and client
 //!   authentication method, and the authorization response check (`state`, RFC 9207 `iss`);
 //! - [`jwt`]: `private_key_jwt` assertions assembled here, signed by the caller;
+//! - [`dpop`]: DPoP (RFC 9449) proofs assembled here, signed by the caller's key, its public
+//!   JWK and thumbprint, and server-supplied nonces;
 //! - [`token`]: token responses and the tokens kept per authorization server;
 //! - [`url`]: strict http(s) URLs, the transport-security policy, form encoding;
 //! - [`OAuthClient`]: the flow tying it together as a Sans-IO state machine.
 //!
 //! # Driving [`OAuthClient`]
 //!
-//! The adapter sends MCP requests with [`OAuthClient::bearer_for`]'s token. On a 401 or 403 it
-//! calls [`OAuthClient::handle_unauthorized`] with the `WWW-Authenticate` lines, then drains
+//! The adapter sends each MCP request with [`OAuthClient::authorize_request`]'s credentials
+//! (`Authorization: Bearer`, or `Authorization: DPoP` plus a `DPoP` proof made for that
+//! request) and reports every answer with [`OAuthClient::handle_resource_response`]: a
+//! [`ResourceVerdict::Retry`] (a DPoP nonce challenge) sends the request again at once; on
+//! [`ResourceVerdict::Hold`] (a 401 or 403 that starts or joins the flow) it drains
 //! [`OAuthClient::poll_action`]: it performs each [`AuthAction::Fetch`] (reporting with
 //! `handle_fetch_response` / `handle_fetch_failed`, and draining again), opens each
 //! [`AuthAction::Authorize`] URL (reporting the redirect with `handle_redirect`), and on
-//! [`AuthAction::Authorized`] retries the MCP request with the new token; on
-//! [`AuthAction::Failed`] it fails that request with the typed error. A request accepted with
-//! the token is reported with [`OAuthClient::handle_accepted`].
+//! [`AuthAction::Authorized`] retries the MCP request with new credentials; on
+//! [`AuthAction::Failed`] it fails that request with the typed error. (The narrower
+//! [`OAuthClient::bearer_for`], [`OAuthClient::handle_unauthorized`] and
+//! [`OAuthClient::handle_accepted`] serve bearer-only callers.)
+//!
+//! # DPoP
+//!
+//! With a [`DpopSigner`] in [`OAuthClientConfig::dpop_signer`] (and a [`WallClock`]), token
+//! requests to an authorization server listing the key's algorithm in
+//! `dpop_signing_alg_values_supported` carry a proof; a `DPoP` token then goes out with a
+//! fresh proof per request. Nonces are kept per server (each authorization server's, and the
+//! MCP server's); a `use_dpop_nonce` answer gets one retry with the new nonce, and a server
+//! that keeps asking fails the request with [`AuthError::DpopNonce`] or
+//! [`AuthError::ResourceDpopNonce`].
 //!
 //! ```
 //! use std::time::Instant;
@@ -54,6 +70,7 @@
 pub mod challenge;
 mod client;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod jwt;
 pub mod metadata;
@@ -67,11 +84,13 @@ pub mod url;
 
 pub use challenge::{BearerChallenge, Challenge, ChallengeData, ChallengeError, parse_challenges};
 pub use client::{
-    AuthAction, AuthLimits, Bearer, DEFAULT_AUTHORIZATION_TIMEOUT,
-    DEFAULT_MAX_AUTHORIZATION_ATTEMPTS, DEFAULT_MAX_ISSUERS, DEFAULT_REFRESH_MARGIN, EntropySource,
-    FetchId, GrantConfig, IdentityAssertionGrant, MAX_AUTHORIZATION_SERVERS, MAX_PRE_REGISTERED,
-    MAX_QUEUED_ACTIONS, OAuthClient, OAuthClientConfig, PreRegisteredClient,
+    AuthAction, AuthLimits, AuthorizationHeaders, Bearer, Credentials,
+    DEFAULT_AUTHORIZATION_TIMEOUT, DEFAULT_MAX_AUTHORIZATION_ATTEMPTS, DEFAULT_MAX_ISSUERS,
+    DEFAULT_REFRESH_MARGIN, EntropySource, FetchId, GrantConfig, IdentityAssertionGrant,
+    MAX_AUTHORIZATION_SERVERS, MAX_PRE_REGISTERED, MAX_QUEUED_ACTIONS, OAuthClient,
+    OAuthClientConfig, PreRegisteredClient, ResourceVerdict, Sent,
 };
+pub use dpop::{DpopProof, DpopSigner, PublicJwk};
 pub use error::{AuthError, ConfigError, Fault, FetchPurpose, RegistrationError, UsageError};
 pub use jwt::{AssertionSigner, SignerError, WallClock};
 pub use metadata::{AuthorizationServerMetadata, ProtectedResourceMetadata};

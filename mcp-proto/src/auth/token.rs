@@ -102,7 +102,8 @@ pub enum TokenResponseError {
     /// A 2xx whose body is not a token response.
     #[error("token endpoint answered with an invalid body")]
     Invalid(#[source] MetadataError),
-    /// A token type this client cannot use as a bearer token.
+    /// A token type this client cannot use: not `Bearer`, nor `DPoP` in answer to a request
+    /// that carried a DPoP proof.
     #[error("token type {0:?} is not Bearer")]
     NotBearer(String),
 }
@@ -137,6 +138,13 @@ impl TokenResponse {
             Err(TokenResponseError::NotBearer(self.token_type.clone()))
         }
     }
+
+    /// Whether the token is DPoP-bound (`token_type` `DPoP`, compared without case, RFC 9449
+    /// §5).
+    pub fn is_dpop(&self) -> bool {
+        self.token_type
+            .eq_ignore_ascii_case(super::dpop::TOKEN_TYPE_DPOP)
+    }
 }
 
 /// The tokens held for one authorization server.
@@ -150,11 +158,16 @@ pub struct TokenSet {
     pub refresh_token: Option<Secret>,
     /// The scopes granted (those requested when the response did not say, RFC 6749 §5.1).
     pub scopes: ScopeSet,
+    /// For a DPoP-bound token (RFC 9449), the RFC 7638 thumbprint of the key it is bound to:
+    /// it is presented as `Authorization: DPoP` with a proof signed by that key. `None` for a
+    /// bearer token.
+    pub dpop_jkt: Option<String>,
 }
 
 impl TokenSet {
     /// The tokens of a response received at `now` for a request of `requested` scopes. A
     /// refresh response without a new refresh token keeps `previous_refresh` (RFC 6749 §6).
+    /// The result is a bearer token set; the caller binds a DPoP token (`dpop_jkt`).
     pub fn from_response(
         now: Instant,
         response: TokenResponse,
@@ -175,6 +188,7 @@ impl TokenSet {
             expires_at,
             refresh_token: response.refresh_token.or(previous_refresh),
             scopes,
+            dpop_jkt: None,
         }
     }
 
@@ -213,6 +227,15 @@ mod tests {
         .unwrap();
         assert_eq!(text.expires_in, Some(60));
         assert_eq!(text.require_bearer(), Ok(()));
+        assert!(!text.is_dpop());
+        let dpop = read_token_response(
+            200,
+            br#"{"access_token":"t","token_type":"dpop","expires_in":60}"#,
+            1024,
+        )
+        .unwrap();
+        assert!(dpop.is_dpop());
+        assert!(dpop.require_bearer().is_err());
         let float = read_token_response(
             200,
             br#"{"access_token":"t","token_type":"Bearer","expires_in":59.9}"#,

@@ -28,5 +28,6 @@ pub use pending::{
     PendingLimits, RequestFailure, Settled, TransportFailure, TransportScope, Unmatched,
 };
 pub use server::{
-    ListChanged, RequestContext, ServerConfig, ServerEndpoint, ServerError, ServerEvent,
+    ListChanged, RequestContext, RequestIdSpace, ServerConfig, ServerEndpoint, ServerError,
+    ServerEvent,
 };

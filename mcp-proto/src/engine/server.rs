@@ -68,6 +68,21 @@ pub enum ListChanged {
     Resources,
 }
 
+/// Whose requests share one JSON-RPC id space on a [`ServerEndpoint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequestIdSpace {
+    /// One client owns the connection (stdio, a legacy session): an id still in flight may
+    /// not be reused (-32600), and `notifications/cancelled` names requests by their ids.
+    #[default]
+    PerConnection,
+    /// Every transport scope is an independent client's exchange (the shared endpoint behind
+    /// stateless 2026-07-28 Streamable HTTP): two clients may use the same id at once. The
+    /// endpoint then knows each request by an id it assigns (the `id` of
+    /// [`ServerEvent::Request`], used to answer it) and puts the client's own id
+    /// ([`RequestContext::wire_id`]) back on everything it sends about the request.
+    PerExchange,
+}
+
 /// A live `subscriptions/listen` stream: what it honours and where it is carried.
 #[derive(Debug, Clone, PartialEq)]
 struct Subscription {
@@ -92,6 +107,8 @@ pub struct ServerConfig {
     pub max_subscriptions: usize,
     /// The connection settings (limits, grace, cancellation style).
     pub connection: ConnectionConfig,
+    /// Whether requests of different transport scopes may share ids.
+    pub request_ids: RequestIdSpace,
 }
 
 impl ServerConfig {
@@ -106,6 +123,7 @@ impl ServerConfig {
             discover_ttl_ms: DEFAULT_DISCOVER_TTL_MS,
             max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
             connection: ConnectionConfig::default(),
+            request_ids: RequestIdSpace::PerConnection,
         }
     }
 }
@@ -127,6 +145,9 @@ pub struct RequestContext {
     pub progress_token: Option<ProgressToken>,
     /// The transport scope the request arrived on.
     pub scope: TransportScope,
+    /// The request's id as the client sent it. The same as the event's `id`, except on a
+    /// [`RequestIdSpace::PerExchange`] endpoint, which assigns its own.
+    pub wire_id: RequestId,
 }
 
 /// What the server side reports to the application.
@@ -265,6 +286,11 @@ pub struct ServerEndpoint {
     /// Live subscriptions, ordered so fan-out is deterministic.
     subscriptions: BTreeMap<RequestId, Subscription>,
     events: EventQueue,
+    /// [`RequestIdSpace::PerExchange`] only: the client's id and scope of each request in
+    /// flight, by the id this endpoint assigned it.
+    wire_ids: HashMap<RequestId, (RequestId, TransportScope)>,
+    /// The next id to assign (never reused: an `i64` counter does not wrap in practice).
+    next_assigned_id: i64,
 }
 
 /// Events for the application, each boxed: an event is large (a request with its context), and
@@ -301,6 +327,8 @@ impl ServerEndpoint {
             answering: HashMap::new(),
             subscriptions: BTreeMap::new(),
             events: EventQueue::default(),
+            wire_ids: HashMap::new(),
+            next_assigned_id: 1,
         }
     }
 
@@ -311,7 +339,15 @@ impl ServerEndpoint {
     }
 
     /// A decoded message arrived on `scope`.
-    pub fn handle_message(&mut self, now: Instant, scope: TransportScope, message: Message) {
+    pub fn handle_message(&mut self, now: Instant, scope: TransportScope, mut message: Message) {
+        if self.config.request_ids == RequestIdSpace::PerExchange
+            && let Message::Request(request) = &mut message
+        {
+            let assigned = RequestId::Number(self.next_assigned_id);
+            self.next_assigned_id = self.next_assigned_id.saturating_add(1);
+            let wire = std::mem::replace(&mut request.id, assigned.clone());
+            self.wire_ids.insert(assigned, (wire, scope));
+        }
         self.conn.handle_message(now, scope, message);
         self.pump();
     }
@@ -743,8 +779,7 @@ impl ServerEndpoint {
         if self.subscriptions.remove(id).is_none() {
             return false;
         }
-        let result =
-            serde_json::json!({ "resultType": "complete", "_meta": subscription_meta(id) });
+        let result = serde_json::json!({ "resultType": "complete", "_meta": subscription_meta(self.wire_id(id)) });
         RawJson::from_serialize(&result).is_ok_and(|raw| self.conn.respond(id, Ok(raw)).is_ok())
     }
 
@@ -763,7 +798,7 @@ impl ServerEndpoint {
         let mut sent = 0;
         for (id, scope) in targets {
             let mut params = params.clone();
-            params.insert("_meta".into(), subscription_meta(id));
+            params.insert("_meta".into(), subscription_meta(self.wire_id(id)));
             let Ok(raw) = RawJson::from_serialize(&params) else {
                 continue;
             };
@@ -784,7 +819,10 @@ impl ServerEndpoint {
             return self.refuse(&id, ErrorObject::new(ErrorCode::INTERNAL_ERROR, message));
         }
         let filter = self.honoured(requested);
-        let ack = serde_json::json!({ "_meta": subscription_meta(&id), "notifications": filter });
+        let ack = serde_json::json!({
+            "_meta": subscription_meta(self.wire_id(&id)),
+            "notifications": filter,
+        });
         let sent = RawJson::from_serialize(&ack).is_ok_and(|raw| {
             self.conn
                 .notify_on(scope, NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED, Some(raw))
@@ -903,7 +941,35 @@ impl ServerEndpoint {
 
     /// The next thing to put on the wire.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.conn.poll_transmit()
+        let mut transmit = self.conn.poll_transmit()?;
+        if !self.wire_ids.is_empty()
+            && let Transmit::Send { scope, message } = &mut transmit
+        {
+            let answered = match message {
+                Message::Response(response) => Some(&mut response.id),
+                Message::Error(error) => error.id.as_mut(),
+                Message::Request(_) | Message::Notification(_) => None,
+            };
+            // An answer ends the request: its assigned id is forgotten as the client's id goes
+            // back on the wire. The scope check keeps an answer this endpoint wrote with a
+            // client's id (to an undecodable message) from being taken for an assigned one.
+            if let Some(id) = answered
+                && self
+                    .wire_ids
+                    .get(id)
+                    .is_some_and(|(_, origin)| origin == scope)
+                && let Some((wire, _)) = self.wire_ids.remove(id)
+            {
+                *id = wire;
+            }
+        }
+        Some(transmit)
+    }
+
+    /// The id the client gave request `id` (they differ on a [`RequestIdSpace::PerExchange`]
+    /// endpoint).
+    fn wire_id<'a>(&'a self, id: &'a RequestId) -> &'a RequestId {
+        self.wire_ids.get(id).map_or(id, |(wire, _)| wire)
     }
 
     /// The next event for the application.
@@ -937,6 +1003,7 @@ impl ServerEndpoint {
                     self.notification_arrived(&method, params.as_ref());
                 }
                 Event::PeerCancelled { id, .. } => {
+                    self.wire_ids.remove(&id);
                     self.answering.remove(&id);
                     self.subscriptions.remove(&id);
                     self.events.push_back(ServerEvent::Cancelled { id });
@@ -989,7 +1056,7 @@ impl ServerEndpoint {
         let context = if method == INITIALIZE && !declares_modern {
             None
         } else if declares_modern || self.legacy.is_none() {
-            match self.modern_context(meta.as_ref(), scope) {
+            match self.modern_context(meta.as_ref(), scope, &id) {
                 Ok(context) => Some(context),
                 Err(error) => return self.refuse(&id, error),
             }
@@ -1004,6 +1071,7 @@ impl ServerEndpoint {
                     .as_ref()
                     .and_then(|m| m.progress_token().ok().flatten()),
                 scope,
+                wire_id: self.wire_id(&id).clone(),
             })
         };
         let era = context.as_ref().map_or(Era::Legacy, |c| c.era);
@@ -1124,6 +1192,7 @@ impl ServerEndpoint {
         &self,
         meta: Option<&Meta>,
         scope: TransportScope,
+        id: &RequestId,
     ) -> Result<RequestContext, ErrorObject> {
         let fields = ModernRequestMeta::from_params_meta(meta)
             .map_err(|e| ErrorObject::new(ErrorCode::INVALID_PARAMS, e.to_string()))?;
@@ -1143,6 +1212,7 @@ impl ServerEndpoint {
             log_level: fields.log_level,
             progress_token: fields.progress_token,
             scope,
+            wire_id: self.wire_id(id).clone(),
         })
     }
 

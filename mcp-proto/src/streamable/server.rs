@@ -41,8 +41,8 @@ use super::validate::{
     validate_post,
 };
 use crate::engine::{
-    ListChanged, ServerConfig, ServerEndpoint, ServerEvent, Transmit, TransportFailure,
-    TransportScope,
+    ListChanged, RequestIdSpace, ServerConfig, ServerEndpoint, ServerEvent, Transmit,
+    TransportFailure, TransportScope,
 };
 use crate::framing::sse::{SseEvent, encode_comment};
 use crate::http::{Acceptance, SessionId, parse_accept};
@@ -249,8 +249,14 @@ impl HttpServer {
         entropy: EntropySource,
         event_store: Box<dyn EventStore>,
     ) -> Self {
+        // Legacy sessions share one copy of the configuration.
         let server_config = Arc::new(config.server.clone());
-        let modern = ServerEndpoint::with_shared_config(Arc::clone(&server_config));
+        // Stateless requests come from any number of independent clients, whose ids may
+        // coincide.
+        let modern = ServerEndpoint::new(ServerConfig {
+            request_ids: RequestIdSpace::PerExchange,
+            ..config.server.clone()
+        });
         let sessions = SessionTable::new(config.sessions);
         Self {
             config,

@@ -22,7 +22,6 @@ use std::collections::BTreeMap;
 
 use http::header::{ACCEPT, CONTENT_TYPE, HOST, ORIGIN};
 use http::{HeaderMap, StatusCode, request::Parts};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::http::{
@@ -279,10 +278,11 @@ pub fn validate_post(
         error: Some(e.error_response()),
     })?;
 
-    let modern = match &decoded {
-        Decoded::Single(message) => modern_version_of(message),
+    let members = match &decoded {
+        Decoded::Single(message) => params_members(message),
         Decoded::Batch(_) => None,
     };
+    let modern = members.as_ref().and_then(modern_version_in);
     // A modern version in the header but none in the body: a modern request missing its
     // `_meta` (-32602), not a legacy request with an unknown version.
     if modern.is_none()
@@ -307,6 +307,7 @@ pub fn validate_post(
             let version = check_modern_headers(
                 headers,
                 message,
+                members.as_ref(),
                 &body_version,
                 version_header.as_deref(),
                 policy,
@@ -401,16 +402,47 @@ fn single_header(headers: &HeaderMap, name: &str) -> Result<Option<String>, Http
 }
 
 /// A JSON object with its members left unparsed. Duplicated keys: the last one wins, as in
-/// `serde_json::Value`.
-type RawMembers<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
+/// `serde_json::Value`, except `_meta`, which the engine reads as a struct field: there a
+/// repeated member makes it unreadable (see [`Meta::from_params`](crate::types::Meta::from_params)).
+#[derive(Debug, Default)]
+struct RawMembers<'a> {
+    members: BTreeMap<Cow<'a, str>, &'a RawValue>,
+    repeated_meta: bool,
+}
 
-/// `params` with only `_meta` read, and its members left unparsed: the rules of
-/// [`Meta::from_params`](crate::types::Meta::from_params) (absent or `null` is none, anything
-/// but an object fails) without building the values the checks here do not look at.
-#[derive(Deserialize)]
-struct ParamsRawMeta<'a> {
-    #[serde(rename = "_meta", default, borrow)]
-    meta: Option<RawMembers<'a>>,
+impl<'a> RawMembers<'a> {
+    fn get(&self, key: &str) -> Option<&'a RawValue> {
+        if key == "_meta" && self.repeated_meta {
+            return None;
+        }
+        self.members.get(key).copied()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RawMembers<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawMembers<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut members = RawMembers::default();
+                while let Some((key, value)) = map.next_entry::<Cow<'de, str>, &'de RawValue>()? {
+                    if key == "_meta" && members.members.contains_key("_meta") {
+                        members.repeated_meta = true;
+                    }
+                    members.members.insert(key, value);
+                }
+                Ok(members)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 /// The string value of a raw member, or `None` when it is not a string.
@@ -418,15 +450,29 @@ fn raw_str(raw: &RawValue) -> Option<String> {
     serde_json::from_str(raw.get()).ok()
 }
 
-/// The modern protocol version a request or notification names in `params._meta`, if any.
-fn modern_version_of(message: &Message) -> Option<String> {
+/// The top-level members of a request's or notification's `params`, left unparsed: read once,
+/// then both the `_meta` version and the `Mcp-Name` member come from them.
+fn params_members(message: &Message) -> Option<RawMembers<'_>> {
     let params = match message {
         Message::Request(r) => r.params.as_ref(),
         Message::Notification(n) => n.params.as_ref(),
         Message::Response(_) | Message::Error(_) => None,
     }?;
-    let params: ParamsRawMeta<'_> = serde_json::from_str(params.get()).ok()?;
-    raw_str(params.meta?.get(crate::types::meta::PROTOCOL_VERSION_KEY)?)
+    serde_json::from_str(params.get()).ok()
+}
+
+/// The modern protocol version `params._meta` names, if any: the rules of
+/// [`Meta::from_params`](crate::types::Meta::from_params) (absent or `null` is none, anything
+/// but an object fails) without building the values the checks here do not look at.
+fn modern_version_in(params: &RawMembers<'_>) -> Option<String> {
+    let meta: Option<RawMembers<'_>> = serde_json::from_str(params.get("_meta")?.get()).ok()?;
+    raw_str(meta?.get(crate::types::meta::PROTOCOL_VERSION_KEY)?)
+}
+
+/// The modern protocol version a request or notification names in `params._meta`, if any.
+#[cfg(test)]
+fn modern_version_of(message: &Message) -> Option<String> {
+    modern_version_in(&params_members(message)?)
 }
 
 fn header_mismatch(id: Option<jsonrpc::RequestId>, message: String) -> HttpReject {
@@ -443,6 +489,7 @@ fn header_mismatch(id: Option<jsonrpc::RequestId>, message: String) -> HttpRejec
 fn check_modern_headers(
     headers: &HeaderMap,
     message: &Message,
+    params: Option<&RawMembers<'_>>,
     body_version: &str,
     version_header: Option<&str>,
     policy: &HttpPolicy,
@@ -470,9 +517,9 @@ fn check_modern_headers(
             HttpReject::with_id(StatusCode::BAD_REQUEST, id.clone(), error)
         },
     )?;
-    let (method, params) = match message {
-        Message::Request(r) => (r.method.as_str(), r.params.as_ref()),
-        Message::Notification(n) => (n.method.as_str(), n.params.as_ref()),
+    let method = match message {
+        Message::Request(r) => r.method.as_str(),
+        Message::Notification(n) => n.method.as_str(),
         Message::Response(_) | Message::Error(_) => return Ok(version),
     };
     match headers.get(METHOD_HEADER).map(http::HeaderValue::as_bytes) {
@@ -488,7 +535,7 @@ fn check_modern_headers(
             Err(e) => return Err(header_mismatch(id, format!("invalid Mcp-Method: {e}"))),
         },
     }
-    if let Some(expected) = name_in_body(method, params) {
+    if let Some(expected) = params.and_then(|params| name_in_members(method, params)) {
         match headers.get(NAME_HEADER).map(http::HeaderValue::as_bytes) {
             None => return Err(header_mismatch(id, "missing Mcp-Name header".into())),
             Some(value) => match header_value::header_matches(value, &expected) {
@@ -510,14 +557,24 @@ fn check_modern_headers(
 /// (resources/read) or `taskId` (tasks extension). The client writes it and the server checks
 /// it, from this one rule.
 pub(crate) fn name_in_body(method: &str, params: Option<&RawJson>) -> Option<String> {
-    let field = match method {
-        "tools/call" | "prompts/get" => "name",
-        "resources/read" => "uri",
-        "tasks/get" | "tasks/update" | "tasks/cancel" => "taskId",
-        _ => return None,
-    };
+    name_field(method)?;
     let members: RawMembers<'_> = serde_json::from_str(params?.get()).ok()?;
-    raw_str(members.get(field)?)
+    name_in_members(method, &members)
+}
+
+/// [`name_in_body`] from `params` already split into members.
+fn name_in_members(method: &str, params: &RawMembers<'_>) -> Option<String> {
+    raw_str(params.get(name_field(method)?)?)
+}
+
+/// The member of `params` that `Mcp-Name` mirrors for `method`, if it has one.
+fn name_field(method: &str) -> Option<&'static str> {
+    match method {
+        "tools/call" | "prompts/get" => Some("name"),
+        "resources/read" => Some("uri"),
+        "tasks/get" | "tasks/update" | "tasks/cancel" => Some("taskId"),
+        _ => None,
+    }
 }
 
 /// The legacy version: the header when present (it must be a supported legacy version), else

@@ -132,6 +132,10 @@ impl Meta {
     /// without being materialized.
     #[must_use]
     pub fn from_params(params: &crate::jsonrpc::RawJson) -> Option<Self> {
+        // MCP params are objects; a derived struct would also read an array by position.
+        if !params.get().trim_start().starts_with('{') {
+            return None;
+        }
         params.parse::<ParamsMeta>().ok().and_then(|p| p.meta)
     }
 

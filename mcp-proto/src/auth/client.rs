@@ -497,15 +497,7 @@ enum Phase {
     },
     Token {
         fetch: FetchId,
-        authority: Authority,
-        scopes: ScopeSet,
-        kind: TokenKind,
-        /// The grant, to send again after a `use_dpop_nonce` answer.
-        grant: Grant,
-        /// The thumbprint of the key whose DPoP proof the request carried.
-        proof: Option<String>,
-        /// Whether this is already the retry with the server's nonce.
-        nonce_retry: bool,
+        attempt: TokenAttempt,
     },
 }
 
@@ -515,6 +507,7 @@ struct TokenAttempt {
     authority: Authority,
     scopes: ScopeSet,
     kind: TokenKind,
+    /// The grant, to send again after a `use_dpop_nonce` answer.
     grant: Grant,
     /// The thumbprint of the key whose proof the request carried.
     proof: Option<String>,
@@ -1046,29 +1039,9 @@ impl OAuthClient {
                 },
                 Input::Fetched { outcome, .. },
             ) => self.on_exchange(now, authority, scopes, &outcome),
-            (
-                Phase::Token {
-                    authority,
-                    scopes,
-                    kind,
-                    grant,
-                    proof,
-                    nonce_retry,
-                    ..
-                },
-                Input::Fetched { outcome, .. },
-            ) => self.on_token(
-                now,
-                TokenAttempt {
-                    authority,
-                    scopes,
-                    kind,
-                    grant,
-                    proof,
-                    nonce_retry,
-                },
-                &outcome,
-            ),
+            (Phase::Token { attempt, .. }, Input::Fetched { outcome, .. }) => {
+                self.on_token(now, attempt, &outcome)
+            }
             (phase @ (Phase::Idle | Phase::AwaitingRedirect { .. }), Input::Fetched { .. }) => {
                 phase
             }
@@ -1773,27 +1746,27 @@ impl OAuthClient {
 
     /// Sends the token request of `attempt` (its `proof` is set here), with a DPoP proof
     /// when the authorization server takes them and the client has a key.
-    fn send_token_request(&mut self, now: Instant, attempt: TokenAttempt) -> Phase {
+    fn send_token_request(&mut self, now: Instant, mut attempt: TokenAttempt) -> Phase {
         let TokenAttempt {
             authority,
             scopes,
             kind,
             grant,
-            nonce_retry,
             ..
-        } = attempt;
+        } = &attempt;
+        let kind = *kind;
         let registration = match kind {
             TokenKind::Code | TokenKind::Refresh => self.registration(&authority.issuer).cloned(),
             TokenKind::ClientCredentials | TokenKind::JwtBearer => {
-                self.resolve_registration(&authority)
+                self.resolve_registration(authority)
             }
         };
         if registration.is_none() && kind == TokenKind::ClientCredentials {
             return self.fail(AuthError::RegistrationRequired {
-                issuer: authority.issuer,
+                issuer: authority.issuer.clone(),
             });
         }
-        let auth = match self.client_auth(now, registration.as_ref(), &authority) {
+        let auth = match self.client_auth(now, registration.as_ref(), authority) {
             Ok(auth) => auth,
             Err(error) => return self.fail(error),
         };
@@ -1837,15 +1810,8 @@ impl OAuthClient {
             }
         }
         let fetch = self.push_fetch(FetchPurpose::Token, request);
-        Phase::Token {
-            fetch,
-            authority,
-            scopes,
-            kind,
-            grant,
-            proof: key,
-            nonce_retry,
-        }
+        attempt.proof = key;
+        Phase::Token { fetch, attempt }
     }
 
     /// How to authenticate at `authority`'s token endpoint with `registration`.

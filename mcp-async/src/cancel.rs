@@ -8,8 +8,10 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+
+use crate::locks::lock;
 
 #[derive(Debug, Default)]
 struct Shared {
@@ -20,8 +22,7 @@ struct Shared {
 
 impl Shared {
     fn waiters(&self) -> MutexGuard<'_, Vec<Option<Waker>>> {
-        // Nothing panics while the lock is held; the slots stay consistent.
-        self.waiters.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.waiters)
     }
 }
 

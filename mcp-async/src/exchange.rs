@@ -7,12 +7,13 @@
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use mcp_proto::streamable::{HttpOutput, StreamId};
 
 use crate::http_serve::Machine;
+use crate::locks::lock;
 
 struct State {
     outputs: VecDeque<HttpOutput>,
@@ -26,11 +27,6 @@ struct State {
 }
 
 type Shared = Arc<Mutex<State>>;
-
-fn lock(shared: &Shared) -> MutexGuard<'_, State> {
-    // Nothing panics while the lock is held; a poisoned state is still consistent.
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// A queue of at most `capacity` outputs.
 pub(crate) fn channel(capacity: usize) -> (ExchangeSender, ExchangeReceiver) {
@@ -54,7 +50,7 @@ pub(crate) struct ExchangeSender(Shared);
 impl ExchangeSender {
     /// Names the exchange the engine opened. Fails when the receiver is gone.
     pub(crate) fn open(&self, machine: Machine, stream: StreamId) -> Result<(), ()> {
-        let mut state = lock(&self.0);
+        let mut state = lock(&*self.0);
         if state.receiver_gone {
             return Err(());
         }
@@ -68,7 +64,7 @@ impl ExchangeSender {
     #[allow(clippy::result_large_err)]
     pub(crate) fn try_send(&self, output: HttpOutput) -> Result<(), HttpOutput> {
         let waker = {
-            let mut state = lock(&self.0);
+            let mut state = lock(&*self.0);
             if state.receiver_gone || state.outputs.len() >= state.capacity {
                 return Err(output);
             }
@@ -83,14 +79,14 @@ impl ExchangeSender {
 
     /// Whether the receiver is gone.
     pub(crate) fn is_closed(&self) -> bool {
-        lock(&self.0).receiver_gone
+        lock(&*self.0).receiver_gone
     }
 }
 
 impl Drop for ExchangeSender {
     fn drop(&mut self) {
         let waker = {
-            let mut state = lock(&self.0);
+            let mut state = lock(&*self.0);
             state.sender_gone = true;
             state.waker.take()
         };
@@ -109,7 +105,7 @@ pub(crate) struct ExchangeReceiver(Shared);
 impl ExchangeReceiver {
     /// The next output; `None` once the sender is gone and every output was taken.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<HttpOutput>> {
-        let mut state = lock(&self.0);
+        let mut state = lock(&*self.0);
         if let Some(output) = state.outputs.pop_front() {
             return Poll::Ready(Some(output));
         }
@@ -131,19 +127,19 @@ impl ExchangeReceiver {
     /// The next output if one is queued.
     #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn try_recv(&mut self) -> Option<HttpOutput> {
-        lock(&self.0).outputs.pop_front()
+        lock(&*self.0).outputs.pop_front()
     }
 
     /// The exchange the engine opened for the request, once it did.
     pub(crate) fn opened(&self) -> Option<(Machine, StreamId)> {
-        lock(&self.0).opened
+        lock(&*self.0).opened
     }
 }
 
 impl Drop for ExchangeReceiver {
     fn drop(&mut self) {
         let outputs = {
-            let mut state = lock(&self.0);
+            let mut state = lock(&*self.0);
             state.receiver_gone = true;
             state.waker = None;
             std::mem::take(&mut state.outputs)

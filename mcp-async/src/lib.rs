@@ -40,6 +40,7 @@ pub mod handlers;
 pub mod http_client;
 pub mod http_serve;
 mod lines;
+mod locks;
 pub mod memory;
 pub mod oauth;
 #[cfg(feature = "tls")]

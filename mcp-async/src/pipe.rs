@@ -4,7 +4,9 @@
 use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
+use crate::locks::lock;
 use std::task::{Context, Poll, Waker};
 
 use futures_lite::io::{AsyncRead, AsyncWrite};
@@ -39,13 +41,6 @@ struct Shared {
     writer_gone: bool,
 }
 
-fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
-    // A panic elsewhere while holding the lock leaves plain bytes and flags: still usable.
-    shared
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 fn park(slot: &mut Option<Waker>, waker: &Waker) {
     match slot {
         Some(parked) if parked.will_wake(waker) => {}
@@ -71,7 +66,7 @@ impl AsyncRead for PipeReader {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let mut shared = lock(&self.shared);
+        let mut shared = lock(&*self.shared);
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
@@ -95,7 +90,7 @@ impl AsyncRead for PipeReader {
 
 impl Drop for PipeReader {
     fn drop(&mut self) {
-        let mut shared = lock(&self.shared);
+        let mut shared = lock(&*self.shared);
         shared.reader_gone = true;
         if let Some(writer) = shared.writer.take() {
             writer.wake();
@@ -109,7 +104,7 @@ impl AsyncWrite for PipeWriter {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let mut shared = lock(&self.shared);
+        let mut shared = lock(&*self.shared);
         if shared.reader_gone || shared.writer_gone {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
@@ -141,7 +136,7 @@ impl AsyncWrite for PipeWriter {
 
 impl PipeWriter {
     fn end(&self) {
-        let mut shared = lock(&self.shared);
+        let mut shared = lock(&*self.shared);
         shared.writer_gone = true;
         if let Some(reader) = shared.reader.take() {
             reader.wake();

@@ -30,7 +30,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use mcp_proto::engine::capability::missing_input_capability;
 use mcp_proto::engine::{ListChanged, RequestContext, RequestFailure, ServerConfig};
@@ -48,6 +48,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::cancel::Cancelled;
+use crate::locks::lock;
 use crate::resource_server::Principal;
 use crate::runtime::BoxFuture;
 pub use crate::uri_template::{UriTemplate, UriTemplateError};
@@ -631,12 +632,6 @@ impl NamedDefinition for Prompt {
     fn name(&self) -> &str {
         &self.name
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Changes a running [`Server`]'s lists and announces them: to the `subscriptions/listen`

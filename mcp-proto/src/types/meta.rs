@@ -133,7 +133,7 @@ impl Meta {
     #[must_use]
     pub fn from_params(params: &crate::jsonrpc::RawJson) -> Option<Self> {
         // MCP params are objects; a derived struct would also read an array by position.
-        if !params.get().trim_start().starts_with('{') {
+        if !params.is_object() {
             return None;
         }
         params.parse::<ParamsMeta>().ok().and_then(|p| p.meta)

@@ -1098,6 +1098,101 @@ fn a_legacy_sessions_own_request_deadline_wakes_the_server() {
     );
 }
 
+/// The server visits only the sessions that have something to do; their deadlines, events and
+/// messages must still all come out, each in its own session.
+#[test]
+fn many_sessions_keep_their_own_deadlines_and_events() {
+    let now = Instant::now();
+    let mut server = server();
+    let sessions: Vec<EndpointRef> = (0..5)
+        .map(|_| {
+            let id = initialize(&mut server, now);
+            EndpointRef::Session(mcp_proto::http::SessionId::parse(id.as_bytes()).unwrap())
+        })
+        .collect();
+    let ping = mcp_proto::types::methods::ServerRequest::parse("ping", None).unwrap();
+    // Sessions 1 and 3 ask the client something, with 7 s and 3 s to answer.
+    for (index, seconds) in [(1, 7), (3, 3)] {
+        let options = mcp_proto::engine::RequestOptions {
+            timeout: Some(Duration::from_secs(seconds)),
+            ..Default::default()
+        };
+        server
+            .endpoint(&sessions[index])
+            .unwrap()
+            .request(now, &ping, options)
+            .unwrap();
+    }
+    // Routed (the pings wait in their sessions' backlogs) and listed.
+    assert!(outputs(&mut server, now).is_empty());
+    assert_eq!(server.poll_timeout(), Some(now + Duration::from_secs(3)));
+    assert!(server.poll_event().is_none());
+    server.handle_timeout(now + Duration::from_secs(3));
+    let settled: Vec<EndpointRef> = std::iter::from_fn(|| server.poll_event())
+        .filter(|(_, e)| matches!(e, ServerEvent::Settled(_)))
+        .map(|(origin, _)| origin)
+        .collect();
+    assert_eq!(settled, vec![sessions[3].clone()]);
+    assert_eq!(server.poll_timeout(), Some(now + Duration::from_secs(7)));
+    server.handle_timeout(now + Duration::from_secs(7));
+    let settled: Vec<EndpointRef> = std::iter::from_fn(|| server.poll_event())
+        .filter(|(_, e)| matches!(e, ServerEvent::Settled(_)))
+        .map(|(origin, _)| origin)
+        .collect();
+    assert_eq!(settled, vec![sessions[1].clone()]);
+    // Only the sessions' idle expiry is left.
+    assert!(server.poll_timeout() > Some(now + Duration::from_secs(60)));
+    // Requests on every session are answered by their own endpoint, in any order.
+    let streams: Vec<StreamId> = [4, 0, 2]
+        .into_iter()
+        .map(|index| {
+            let EndpointRef::Session(id) = &sessions[index] else {
+                unreachable!()
+            };
+            legacy(
+                &mut server,
+                now,
+                Some(id.as_str()),
+                &json!({"jsonrpc": "2.0", "id": 40 + index, "method": "tools/list"}),
+            )
+        })
+        .collect();
+    let mut events = Vec::new();
+    while let Some((origin, event)) = server.poll_event() {
+        if let ServerEvent::Request { id, .. } = event {
+            events.push((origin, id));
+        }
+    }
+    assert_eq!(
+        events
+            .iter()
+            .map(|(origin, _)| origin.clone())
+            .collect::<Vec<_>>(),
+        vec![
+            sessions[4].clone(),
+            sessions[0].clone(),
+            sessions[2].clone()
+        ]
+    );
+    for (origin, id) in &events {
+        server
+            .endpoint(origin)
+            .unwrap()
+            .respond(id, &json!({"tools": []}))
+            .unwrap();
+    }
+    let answered: Vec<StreamId> = outputs(&mut server, now)
+        .iter()
+        .filter_map(|output| match output {
+            HttpOutput::Respond { stream, response } if response.status() == StatusCode::OK => {
+                Some(*stream)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answered, streams);
+}
+
 /// Stateless requests come from independent clients, who may well use the same ids at the same
 /// time: each is served, and each answer and subscription notification carries its client's id.
 #[test]

@@ -40,6 +40,12 @@ fn sessions_live_expire_and_end() {
             .unwrap(),
         "a"
     );
+    // The table is not reordered on every request: the first deadline comes, finds the
+    // session used since, and lists it again at its real expiry.
+    assert_eq!(table.poll_timeout(), Some(t0 + Duration::from_secs(60)));
+    table.handle_timeout(t0 + Duration::from_secs(60));
+    assert_eq!(table.poll_expired(), None);
+    assert_eq!(table.len(), 1);
     assert_eq!(table.poll_timeout(), Some(t0 + Duration::from_secs(110)));
     let b = table
         .create(t0 + Duration::from_secs(50), &entropy(2), "b")

@@ -22,6 +22,7 @@
 
 use std::borrow::Borrow;
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -86,8 +87,11 @@ pub enum SessionIdError {
 }
 
 /// A validated `Mcp-Session-Id` value.
+///
+/// Cloning is cheap (a shared string): servers key several tables and every routed message
+/// by it.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionId(String);
+pub struct SessionId(Arc<str>);
 
 impl SessionId {
     /// Mints an id from caller-supplied cryptographic randomness.
@@ -108,7 +112,7 @@ impl SessionId {
                 max: MAX_ENTROPY_BYTES,
             });
         }
-        Ok(Self(URL_SAFE_NO_PAD.encode(entropy)))
+        Ok(Self(URL_SAFE_NO_PAD.encode(entropy).into()))
     }
 
     /// Validates a received `Mcp-Session-Id` value.
@@ -145,7 +149,7 @@ impl SessionId {
             byte: value.get(err.valid_up_to()).copied().unwrap_or_default(),
             position: leading + err.valid_up_to(),
         })?;
-        Ok(Self(text.to_owned()))
+        Ok(Self(text.into()))
     }
 
     /// The id, for the `Mcp-Session-Id` response header or a session table.
@@ -157,7 +161,7 @@ impl SessionId {
     /// The id as an owned string.
     #[must_use]
     pub fn into_string(self) -> String {
-        self.0
+        self.0.to_string()
     }
 }
 

@@ -25,7 +25,7 @@
 //!   a stream's connection on purpose (2025-11-25 "SSE polling"). A 2025-03-26 batch is
 //!   answered as a whole: a JSON array, or one SSE stream carrying every answer.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -150,6 +150,67 @@ struct LegacySession {
     standalone: Option<StreamId>,
     /// Server-initiated messages waiting for a stream (bounded by `max_backlog`).
     backlog: VecDeque<Message>,
+    /// Listed in `Activity::unrouted`.
+    unrouted: bool,
+    /// Listed in `Activity::unpolled`.
+    unpolled: bool,
+    /// The endpoint's deadline as listed in `Activity::deadlines`.
+    deadline: Option<Instant>,
+}
+
+impl LegacySession {
+    fn new(endpoint: ServerEndpoint) -> Self {
+        Self {
+            endpoint,
+            standalone: None,
+            backlog: VecDeque::new(),
+            unrouted: false,
+            unpolled: false,
+            deadline: None,
+        }
+    }
+}
+
+/// Which legacy sessions may have something to do, so that routing, events and timers visit
+/// those instead of every session (a server holds thousands, most of them idle).
+#[derive(Debug, Default)]
+struct Activity {
+    /// Sessions whose endpoint was used since `route` last drained it: only these can have
+    /// messages to send or a new deadline.
+    unrouted: Vec<SessionId>,
+    /// Sessions that may have application events, in the order they were used.
+    unpolled: VecDeque<SessionId>,
+    /// The endpoints' deadlines, as of their last `route`.
+    deadlines: BTreeSet<(Instant, SessionId)>,
+}
+
+impl Activity {
+    /// `session`'s endpoint is about to be used.
+    fn touch(&mut self, id: &SessionId, session: &mut LegacySession) {
+        if !session.unrouted {
+            session.unrouted = true;
+            self.unrouted.push(id.clone());
+        }
+        if !session.unpolled {
+            session.unpolled = true;
+            self.unpolled.push_back(id.clone());
+        }
+    }
+
+    /// Lists `session`'s current deadline.
+    fn reschedule(&mut self, id: &SessionId, session: &mut LegacySession) {
+        let deadline = session.endpoint.poll_timeout();
+        if deadline == session.deadline {
+            return;
+        }
+        if let Some(old) = session.deadline {
+            self.deadlines.remove(&(old, id.clone()));
+        }
+        if let Some(new) = deadline {
+            self.deadlines.insert((new, id.clone()));
+        }
+        session.deadline = deadline;
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,6 +272,7 @@ pub struct HttpServer {
     event_store: Box<dyn EventStore>,
     modern: ServerEndpoint,
     sessions: SessionTable<LegacySession>,
+    activity: Activity,
     /// Streams by the exchange that opened them (which is also their transport scope).
     streams: BTreeMap<StreamId, StreamEntry>,
     /// Resuming exchanges and the stream each carries.
@@ -265,6 +327,7 @@ impl HttpServer {
             event_store,
             modern,
             sessions,
+            activity: Activity::default(),
             streams: BTreeMap::new(),
             resumed: HashMap::new(),
             outputs: VecDeque::new(),
@@ -281,7 +344,11 @@ impl HttpServer {
     pub fn endpoint(&mut self, origin: &EndpointRef) -> Option<&mut ServerEndpoint> {
         match origin {
             EndpointRef::Modern => Some(&mut self.modern),
-            EndpointRef::Session(id) => self.sessions.peek_mut(id).map(|s| &mut s.endpoint),
+            EndpointRef::Session(id) => {
+                let session = self.sessions.peek_mut(id)?;
+                self.activity.touch(id, session);
+                Some(&mut session.endpoint)
+            }
         }
     }
 
@@ -293,12 +360,16 @@ impl HttpServer {
         if let Some(event) = self.modern.poll_event() {
             return Some((EndpointRef::Modern, event));
         }
-        self.sessions.iter_mut().find_map(|(id, session)| {
-            session
-                .endpoint
-                .poll_event()
-                .map(|e| (EndpointRef::Session(id.clone()), e))
-        })
+        while let Some(id) = self.activity.unpolled.front() {
+            if let Some(session) = self.sessions.peek_mut(id) {
+                if let Some(event) = session.endpoint.poll_event() {
+                    return Some((EndpointRef::Session(id.clone()), event));
+                }
+                session.unpolled = false;
+            }
+            self.activity.unpolled.pop_front();
+        }
+        None
     }
 
     /// Tells every endpoint that a list changed: the modern `subscriptions/listen` streams
@@ -307,7 +378,8 @@ impl HttpServer {
     /// notifications go out through [`HttpServer::poll_output`].
     pub fn notify_list_changed(&mut self, list: ListChanged) -> usize {
         let mut told = self.modern.notify_list_changed(list);
-        for (_, session) in self.sessions.iter_mut() {
+        for (id, session) in self.sessions.iter_mut() {
+            self.activity.touch(id, session);
             told += session.endpoint.notify_list_changed(list);
         }
         told
@@ -318,7 +390,8 @@ impl HttpServer {
     /// were told; the notifications go out through [`HttpServer::poll_output`].
     pub fn notify_task(&mut self, task: &TaskNotificationParams) -> usize {
         let mut told = self.modern.notify_task(task);
-        for (_, session) in self.sessions.iter_mut() {
+        for (id, session) in self.sessions.iter_mut() {
+            self.activity.touch(id, session);
             told += session.endpoint.notify_task(task);
         }
         told
@@ -405,16 +478,19 @@ impl HttpServer {
                 return stream;
             }
         };
-        if !requests.is_empty() {
+        let expects_answers = !requests.is_empty();
+        // Without requests, nothing is collected: the invalid elements' errors are the answer.
+        let mut unanswered = Vec::new();
+        if expects_answers {
             let entry = StreamEntry {
                 owner: owner.clone(),
                 era: validated.era,
                 kind: StreamKind::Request,
                 state: StreamState::Waiting {
                     acceptance: validated.acceptance,
-                    collected: invalid.clone(),
+                    collected: invalid,
                 },
-                remaining: requests.clone(),
+                remaining: requests,
                 batch,
                 announces,
                 carrier: Some(stream),
@@ -422,6 +498,8 @@ impl HttpServer {
                 last_write: now,
             };
             self.streams.insert(stream, entry);
+        } else {
+            unanswered = invalid;
         }
         let scope = TransportScope(stream.0);
         let Some(endpoint) = self.endpoint(&owner) else {
@@ -433,11 +511,11 @@ impl HttpServer {
         for message in messages {
             endpoint.handle_message(now, scope, message);
         }
-        if requests.is_empty() {
-            let response = if invalid.is_empty() {
+        if !expects_answers {
+            let response = if unanswered.is_empty() {
                 status_only(StatusCode::ACCEPTED)
             } else {
-                json_batch_response(StatusCode::OK, &invalid)
+                json_batch_response(StatusCode::OK, &unanswered)
             };
             self.outputs
                 .push_back(HttpOutput::Respond { stream, response });
@@ -604,9 +682,19 @@ impl HttpServer {
 
     /// Time passed: request deadlines, idle sessions, keep-alive comments.
     pub fn handle_timeout(&mut self, now: Instant) {
+        // Deadlines of endpoints used since the last routing are listed first.
+        self.route(now);
         self.modern.handle_timeout(now);
-        for (_, session) in self.sessions.iter_mut() {
-            session.endpoint.handle_timeout(now);
+        while let Some((deadline, id)) = self.activity.deadlines.first().cloned() {
+            if deadline > now {
+                break;
+            }
+            self.activity.deadlines.remove(&(deadline, id.clone()));
+            if let Some(session) = self.sessions.peek_mut(&id) {
+                session.deadline = None;
+                session.endpoint.handle_timeout(now);
+                self.activity.touch(&id, session);
+            }
         }
         self.sessions.handle_timeout(now);
         self.reap();
@@ -643,13 +731,17 @@ impl HttpServer {
                 .then(|| entry.last_write.checked_add(self.config.keep_alive))
                 .flatten()
         });
-        let session_deadlines = self
-            .sessions
-            .iter()
-            .filter_map(|(_, session)| session.endpoint.poll_timeout());
+        // Sessions used since the last routing may have deadlines not listed yet.
+        let unlisted = self.activity.unrouted.iter().filter_map(|id| {
+            self.sessions
+                .peek(id)
+                .and_then(|session| session.endpoint.poll_timeout())
+        });
+        let listed = self.activity.deadlines.first().map(|(at, _)| *at);
         keep_alive
             .chain(self.modern.poll_timeout())
-            .chain(session_deadlines)
+            .chain(listed)
+            .chain(unlisted)
             .chain(self.sessions.poll_timeout())
             .min()
     }
@@ -817,11 +909,9 @@ impl HttpServer {
             }
             let mut entropy = [0u8; 16];
             (self.entropy)(&mut entropy);
-            let state = LegacySession {
-                endpoint: ServerEndpoint::with_shared_config(Arc::clone(&self.server_config)),
-                standalone: None,
-                backlog: VecDeque::new(),
-            };
+            let state = LegacySession::new(ServerEndpoint::with_shared_config(Arc::clone(
+                &self.server_config,
+            )));
             let id = self
                 .sessions
                 .create(now, &entropy, state)
@@ -853,6 +943,9 @@ impl HttpServer {
     }
 
     fn end_session(&mut self, id: SessionId, mut session: LegacySession) {
+        if let Some(deadline) = session.deadline {
+            self.activity.deadlines.remove(&(deadline, id.clone()));
+        }
         session.endpoint.abort();
         while let Some(event) = session.endpoint.poll_event() {
             self.ended_events
@@ -901,32 +994,50 @@ impl HttpServer {
 
     /// Moves every endpoint's messages onto their exchanges.
     fn route(&mut self, now: Instant) {
-        let mut batch: Vec<(EndpointRef, Transmit)> = Vec::new();
         while let Some(transmit) = self.modern.poll_transmit() {
-            batch.push((EndpointRef::Modern, transmit));
+            self.route_transmit(now, None, transmit);
         }
-        for (id, session) in self.sessions.iter_mut() {
-            while let Some(transmit) = session.endpoint.poll_transmit() {
-                batch.push((EndpointRef::Session(id.clone()), transmit));
+        if self.activity.unrouted.is_empty() {
+            return;
+        }
+        let mut unrouted = std::mem::take(&mut self.activity.unrouted);
+        for id in &unrouted {
+            while let Some(transmit) = self
+                .sessions
+                .peek_mut(id)
+                .and_then(|session| session.endpoint.poll_transmit())
+            {
+                self.route_transmit(now, Some(id), transmit);
+            }
+            if let Some(session) = self.sessions.peek_mut(id) {
+                session.unrouted = false;
+                self.activity.reschedule(id, session);
             }
         }
-        for (owner, transmit) in batch {
-            let Transmit::Send { scope, message } = transmit else {
-                continue;
-            };
-            if scope == TransportScope::CONNECTION {
-                self.route_unscoped(now, &owner, message);
-            } else {
-                self.route_to_stream(now, StreamId(scope.0), message);
-            }
+        // Keep the list's allocation unless routing listed a session meanwhile.
+        unrouted.clear();
+        if self.activity.unrouted.is_empty() {
+            self.activity.unrouted = unrouted;
+        }
+    }
+
+    /// Moves one message of the modern endpoint (`session` `None`) or of a legacy session.
+    fn route_transmit(&mut self, now: Instant, session: Option<&SessionId>, transmit: Transmit) {
+        let Transmit::Send { scope, message } = transmit else {
+            return;
+        };
+        if scope == TransportScope::CONNECTION {
+            self.route_unscoped(now, session, message);
+        } else {
+            self.route_to_stream(now, StreamId(scope.0), message);
         }
     }
 
     /// A message for no particular exchange: a legacy session's standalone stream (or its
     /// backlog while none is connected); the modern transport has no such stream, so it is
     /// dropped there.
-    fn route_unscoped(&mut self, now: Instant, owner: &EndpointRef, message: Message) {
-        let EndpointRef::Session(id) = owner else {
+    fn route_unscoped(&mut self, now: Instant, session: Option<&SessionId>, message: Message) {
+        let Some(id) = session else {
             return;
         };
         let Some(session) = self.sessions.peek_mut(id) else {

@@ -79,6 +79,10 @@ struct Entry<T> {
     state: T,
     /// `None`: the idle timeout is too large to represent, so the session never expires.
     expires_at: Option<Instant>,
+    /// The session's place in `expiries`. Activity only moves `expires_at` later, so the
+    /// listed time is at most the real one: when it comes, the session is listed again at its
+    /// real expiry instead of being moved in the set on every request.
+    listed_at: Option<Instant>,
 }
 
 /// Live legacy sessions, each holding the caller's per-session state `T` (typically a
@@ -89,6 +93,7 @@ pub struct SessionTable<T> {
     /// Boxed: a table grows to about twice its sessions' worth of slots, and a session's state
     /// (an endpoint) is large, so the empty slots stay a pointer's size.
     sessions: HashMap<SessionId, Box<Entry<T>>>,
+    /// Every session that expires, at or before its expiry (see `Entry::listed_at`).
     expiries: BTreeSet<(Instant, SessionId)>,
     /// Sessions that expired, waiting for the caller to close them.
     expired: Vec<(SessionId, T)>,
@@ -132,8 +137,14 @@ impl<T> SessionTable<T> {
         if let Some(at) = expires_at {
             self.expiries.insert((at, id.clone()));
         }
-        self.sessions
-            .insert(id.clone(), Box::new(Entry { state, expires_at }));
+        self.sessions.insert(
+            id.clone(),
+            Box::new(Entry {
+                state,
+                expires_at,
+                listed_at: expires_at,
+            }),
+        );
         Ok(id)
     }
 
@@ -151,12 +162,12 @@ impl<T> SessionTable<T> {
         self.handle_timeout(now);
         let expiry = self.expiry(now);
         let entry = self.sessions.get_mut(id).ok_or(SessionError::Unknown)?;
-        if let Some(old) = entry.expires_at {
-            self.expiries.remove(&(old, id.clone()));
-        }
         entry.expires_at = expiry;
-        if let Some(at) = expiry {
+        if entry.listed_at.is_none()
+            && let Some(at) = expiry
+        {
             self.expiries.insert((at, id.clone()));
+            entry.listed_at = Some(at);
         }
         Ok(&mut entry.state)
     }
@@ -167,7 +178,7 @@ impl<T> SessionTable<T> {
     /// [`SessionError::Unknown`] (404).
     pub fn remove(&mut self, id: &SessionId) -> Result<T, SessionError> {
         let entry = self.sessions.remove(id).ok_or(SessionError::Unknown)?;
-        if let Some(at) = entry.expires_at {
+        if let Some(at) = entry.listed_at {
             self.expiries.remove(&(at, id.clone()));
         }
         Ok(entry.state)
@@ -176,13 +187,29 @@ impl<T> SessionTable<T> {
     /// Expires every session idle past its deadline (also done by `create` and `get_mut`, so
     /// an expired id is never served). Their state waits in [`SessionTable::poll_expired`].
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some((deadline, id)) = self.expiries.first().cloned() {
-            if deadline > now {
+        while self
+            .expiries
+            .first()
+            .is_some_and(|(listed, _)| *listed <= now)
+        {
+            let Some((_, id)) = self.expiries.pop_first() else {
                 break;
-            }
-            self.expiries.remove(&(deadline, id.clone()));
-            if let Some(entry) = self.sessions.remove(&id) {
-                self.expired.push((id, entry.state));
+            };
+            let Some(entry) = self.sessions.get_mut(&id) else {
+                continue;
+            };
+            match entry.expires_at {
+                // Used since it was listed: list it again at its real expiry.
+                Some(at) if at > now => {
+                    entry.listed_at = Some(at);
+                    self.expiries.insert((at, id));
+                }
+                Some(_) => {
+                    if let Some(entry) = self.sessions.remove(&id) {
+                        self.expired.push((id, entry.state));
+                    }
+                }
+                None => entry.listed_at = None,
             }
         }
     }
@@ -192,7 +219,8 @@ impl<T> SessionTable<T> {
         self.expired.pop()
     }
 
-    /// When the next session expires.
+    /// When to call [`SessionTable::handle_timeout`] next: when the next session expires, or
+    /// earlier (a session used since it was scheduled is then scheduled again).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.expiries.first().map(|(deadline, _)| *deadline)
@@ -202,6 +230,12 @@ impl<T> SessionTable<T> {
     /// not the client's requests).
     pub fn peek_mut(&mut self, id: &SessionId) -> Option<&mut T> {
         self.sessions.get_mut(id).map(|entry| &mut entry.state)
+    }
+
+    /// The state of session `id`, read-only.
+    #[must_use]
+    pub fn peek(&self, id: &SessionId) -> Option<&T> {
+        self.sessions.get(id).map(|entry| &entry.state)
     }
 
     /// Every live session, read-only (e.g. to collect deadlines).

@@ -1,5 +1,6 @@
 //! Parsing request and response heads out of a caller-owned buffer.
 
+use bytes::Bytes;
 use http::header::{HOST, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, Version};
 use httparse::{EMPTY_HEADER, Header, Status};
@@ -51,11 +52,15 @@ pub fn parse_request_head(
             Method::from_bytes(method.as_bytes()).map_err(|_| H1Error::MalformedHead {
                 reason: "invalid method",
             })?;
-        *request.uri_mut() = target.parse::<Uri>().map_err(|_| H1Error::MalformedHead {
-            reason: "invalid request target",
-        })?;
+        let head = SharedHead::new(window, consumed);
+        *request.uri_mut() =
+            Uri::from_maybe_shared(head.slice(target.as_bytes())).map_err(|_| {
+                H1Error::MalformedHead {
+                    reason: "invalid request target",
+                }
+            })?;
         *request.version_mut() = version_from_minor(parsed.version)?;
-        *request.headers_mut() = header_map(parsed.headers, limits)?;
+        *request.headers_mut() = header_map(parsed.headers, &head, limits)?;
 
         if request.version() == Version::HTTP_11
             && request.headers().get_all(HOST).iter().count() != 1
@@ -105,7 +110,8 @@ pub fn parse_response_head(
                 reason: "status code below 100",
             })?;
         *response.version_mut() = version_from_minor(parsed.version)?;
-        *response.headers_mut() = header_map(parsed.headers, limits)?;
+        let head = SharedHead::new(window, consumed);
+        *response.headers_mut() = header_map(parsed.headers, &head, limits)?;
         Ok(Some((response, consumed)))
     })
 }
@@ -154,18 +160,73 @@ fn version_from_minor(minor: Option<u8>) -> Result<Version, H1Error> {
     }
 }
 
-fn header_map(fields: &[Header<'_>], limits: &Limits) -> Result<HeaderMap, H1Error> {
+/// One copy of a parsed head that its target and header values share, instead of a copy
+/// (an allocation) each.
+struct SharedHead<'b> {
+    window: &'b [u8],
+    copy: Bytes,
+}
+
+impl<'b> SharedHead<'b> {
+    fn new(window: &'b [u8], consumed: usize) -> Self {
+        let head = window.get(..consumed).unwrap_or(window);
+        Self {
+            window: head,
+            copy: Bytes::copy_from_slice(head),
+        }
+    }
+
+    /// The shared copy of `part`, a slice httparse took from the head; a copy of its own
+    /// should it not lie within the head.
+    fn slice(&self, part: &[u8]) -> Bytes {
+        let start = part
+            .as_ptr()
+            .addr()
+            .checked_sub(self.window.as_ptr().addr());
+        match start.and_then(|start| Some(start..start.checked_add(part.len())?)) {
+            Some(range) if range.end <= self.copy.len() => self.copy.slice(range),
+            _ => Bytes::copy_from_slice(part),
+        }
+    }
+}
+
+/// MCP's own header names, lower-case: named without the allocation an unknown name costs.
+const MCP_HEADER_NAMES: [&str; 6] = [
+    "mcp-session-id",
+    "mcp-protocol-version",
+    "mcp-method",
+    "mcp-name",
+    "last-event-id",
+    "dpop",
+];
+
+fn header_name(name: &str) -> Option<HeaderName> {
+    if let Some(known) = MCP_HEADER_NAMES
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(name))
+    {
+        return Some(HeaderName::from_static(known));
+    }
+    HeaderName::from_bytes(name.as_bytes()).ok()
+}
+
+fn header_map(
+    fields: &[Header<'_>],
+    head: &SharedHead<'_>,
+    limits: &Limits,
+) -> Result<HeaderMap, H1Error> {
     let too_many = |_| H1Error::TooManyHeaders {
         limit: limits.max_headers,
     };
     let mut map = HeaderMap::try_with_capacity(fields.len()).map_err(too_many)?;
     for field in fields {
-        let name =
-            HeaderName::from_bytes(field.name.as_bytes()).map_err(|_| H1Error::MalformedHead {
-                reason: "invalid header name",
-            })?;
-        let value = HeaderValue::from_bytes(field.value).map_err(|_| H1Error::MalformedHead {
-            reason: "invalid header value",
+        let name = header_name(field.name).ok_or(H1Error::MalformedHead {
+            reason: "invalid header name",
+        })?;
+        let value = HeaderValue::from_maybe_shared(head.slice(field.value)).map_err(|_| {
+            H1Error::MalformedHead {
+                reason: "invalid header value",
+            }
         })?;
         map.try_append(name, value).map_err(too_many)?;
     }
@@ -414,6 +475,34 @@ mod tests {
         let accepts: Vec<_> = request.headers().get_all("accept").iter().collect();
         assert_eq!(accepts, ["a", "b"]);
         assert_eq!(request.headers()["x-y"], "spaced out");
+    }
+
+    /// MCP's names are recognised in any case; the values and target are those sent, also
+    /// for a head followed by a body and a pipelined request.
+    #[test]
+    fn mcp_header_names_in_any_case_and_shared_values() {
+        let input = b"POST /mcp?x=1 HTTP/1.1\r\nHost: h\r\nMCP-Session-ID: abc\r\n\
+            Mcp-Protocol-Version: 2025-11-25\r\nmcp-method: tools/call\r\nMcp-Name: echo\r\n\
+            Last-Event-ID: 7\r\nDPoP: p.q.r\r\nMcp-Other: o\r\nContent-Length: 2\r\n\r\n{}GET";
+        let (request, consumed) = parse_request_head(input, &Limits::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(&input[consumed..], b"{}GET");
+        assert_eq!(request.uri(), "/mcp?x=1");
+        let headers = request.headers();
+        for (name, value) in [
+            ("mcp-session-id", "abc"),
+            ("mcp-protocol-version", "2025-11-25"),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "echo"),
+            ("last-event-id", "7"),
+            ("dpop", "p.q.r"),
+            ("mcp-other", "o"),
+            ("content-length", "2"),
+        ] {
+            assert_eq!(headers[name], value, "{name}");
+        }
+        assert_eq!(headers.len(), 9);
     }
 
     #[test]

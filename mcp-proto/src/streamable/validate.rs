@@ -266,9 +266,7 @@ pub fn validate_post(
     };
 
     // Batches exist only in 2025-03-26, which is also what an absent header means.
-    let decode_version = version_header
-        .as_deref()
-        .unwrap_or(ASSUMED_LEGACY_VERSION.as_str());
+    let decode_version = version_header.unwrap_or(ASSUMED_LEGACY_VERSION.as_str());
     let options = DecodeOptions {
         max_message_len: policy.max_body,
         ..DecodeOptions::for_protocol_version(decode_version)
@@ -289,7 +287,7 @@ pub fn validate_post(
         && let (
             Some(header),
             Decoded::Single(message @ (Message::Request(_) | Message::Notification(_))),
-        ) = (version_header.as_deref(), &decoded)
+        ) = (version_header, &decoded)
         && ProtocolVersion::parse(header).is_modern()
     {
         let error = ErrorObject::new(
@@ -309,14 +307,14 @@ pub fn validate_post(
                 message,
                 members.as_ref(),
                 &body_version,
-                version_header.as_deref(),
+                version_header,
                 policy,
             )?;
             (Era::Modern, version)
         }
         (decoded, _) => (
             Era::Legacy,
-            legacy_version(version_header.as_deref(), decoded, policy)?,
+            legacy_version(version_header, decoded, policy)?,
         ),
     };
 
@@ -377,7 +375,7 @@ pub fn status_for_answer(era: Era, answer: &Message) -> StatusCode {
 }
 
 /// The value of a header that must appear at most once, as text.
-fn single_header(headers: &HeaderMap, name: &str) -> Result<Option<String>, HttpReject> {
+fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, HttpReject> {
     let mut values = headers.get_all(name).iter();
     let Some(first) = values.next() else {
         return Ok(None);
@@ -389,16 +387,13 @@ fn single_header(headers: &HeaderMap, name: &str) -> Result<Option<String>, Http
             ErrorCode::INVALID_REQUEST,
         ));
     }
-    first
-        .to_str()
-        .map(|v| Some(v.trim().to_owned()))
-        .map_err(|_| {
-            HttpReject::bare(
-                StatusCode::BAD_REQUEST,
-                format!("{name} is not visible ASCII"),
-                ErrorCode::INVALID_REQUEST,
-            )
-        })
+    first.to_str().map(|v| Some(v.trim())).map_err(|_| {
+        HttpReject::bare(
+            StatusCode::BAD_REQUEST,
+            format!("{name} is not visible ASCII"),
+            ErrorCode::INVALID_REQUEST,
+        )
+    })
 }
 
 /// A JSON object with its members left unparsed. Duplicated keys: the last one wins, as in
@@ -623,22 +618,28 @@ fn legacy_version(
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
 /// The host part of a `Host` value (`host[:port]`, IPv6 in brackets), lowercase.
-fn host_name(host: &str) -> String {
+/// The host without its port, in the case it was sent (names compare case-insensitively).
+fn host_name(host: &str) -> &str {
     let host = host.trim();
-    let without_port = if host.starts_with('[') {
+    if host.starts_with('[') {
         host.find(']')
             .map_or(host, |end| host.get(..=end).unwrap_or(host))
     } else {
         host.rsplit_once(':').map_or(host, |(name, _port)| name)
-    };
-    without_port.to_ascii_lowercase()
+    }
 }
 
-fn host_allowed(host: String, policy: &HostPolicy) -> bool {
+fn is_loopback_host(host: &str) -> bool {
+    LOOPBACK_HOSTS
+        .iter()
+        .any(|loopback| loopback.eq_ignore_ascii_case(host))
+}
+
+fn host_allowed(host: &str, policy: &HostPolicy) -> bool {
     match policy {
         HostPolicy::Any => true,
-        HostPolicy::Loopback => LOOPBACK_HOSTS.contains(&host.as_str()),
-        HostPolicy::AllowList(names) => names.iter().any(|name| name.eq_ignore_ascii_case(&host)),
+        HostPolicy::Loopback => is_loopback_host(host),
+        HostPolicy::AllowList(names) => names.iter().any(|name| name.eq_ignore_ascii_case(host)),
     }
 }
 
@@ -657,7 +658,7 @@ fn origin_allowed(origin: &str, policy: &OriginPolicy) -> bool {
                 // Includes `null` (sandboxed frames, file: pages): not a loopback page.
                 return false;
             };
-            !rest.contains('/') && LOOPBACK_HOSTS.contains(&host_name(rest).as_str())
+            !rest.contains('/') && is_loopback_host(host_name(rest))
         }
     }
 }

@@ -54,6 +54,7 @@
 //! ```
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use super::media_type::{Cursor, MediaTypeError, excerpt, is_utf8_charset, list_members};
 
@@ -346,7 +347,44 @@ pub fn parse_accept<'a, I>(lines: I) -> Result<Acceptance, AcceptError>
 where
     I: IntoIterator<Item = &'a [u8]>,
 {
-    parse_accept_with_limits(lines, AcceptLimits::DEFAULT)
+    let mut lines = lines.into_iter();
+    let first = lines.next();
+    let second = lines.next();
+    if second.is_none()
+        && let Some(known) = first.and_then(common_acceptance)
+    {
+        return Ok(known);
+    }
+    parse_accept_with_limits(
+        first.into_iter().chain(second).chain(lines),
+        AcceptLimits::DEFAULT,
+    )
+}
+
+/// `Accept` values that MCP clients send with nearly every request.
+const COMMON_ACCEPT_VALUES: [&[u8]; 6] = [
+    b"application/json, text/event-stream",
+    b"application/json,text/event-stream",
+    b"text/event-stream, application/json",
+    b"application/json",
+    b"text/event-stream",
+    b"*/*",
+];
+
+/// The parse of `line` when it is one of [`COMMON_ACCEPT_VALUES`]: parsed once, by the general
+/// parser, on first use.
+fn common_acceptance(line: &[u8]) -> Option<Acceptance> {
+    static PARSED: OnceLock<Vec<Option<Acceptance>>> = OnceLock::new();
+    let index = COMMON_ACCEPT_VALUES
+        .iter()
+        .position(|known| *known == line)?;
+    let parsed = PARSED.get_or_init(|| {
+        COMMON_ACCEPT_VALUES
+            .iter()
+            .map(|value| parse_accept_with_limits([*value], AcceptLimits::DEFAULT).ok())
+            .collect()
+    });
+    parsed.get(index).copied().flatten()
 }
 
 /// Parses all `Accept` field lines of a request with explicit limits.
@@ -620,6 +658,23 @@ mod tests {
 
     fn accept(lines: &[&str]) -> Result<Acceptance, AcceptError> {
         parse_accept(lines.iter().map(|line| line.as_bytes()))
+    }
+
+    /// The common values take a shortcut; it must answer what the parser answers, and only
+    /// for a value alone on its line.
+    #[test]
+    fn common_values_parse_as_the_parser_does() {
+        for value in COMMON_ACCEPT_VALUES {
+            let parsed = parse_accept_with_limits([value], AcceptLimits::DEFAULT).unwrap();
+            assert_eq!(common_acceptance(value), Some(parsed));
+            assert_eq!(parse_accept([value]), Ok(parsed));
+        }
+        assert_eq!(
+            common_acceptance(b"application/json, text/event-stream;q=0"),
+            None
+        );
+        let json_only = parse_accept([&b"application/json"[..], b"text/event-stream;q=0"]).unwrap();
+        assert!(json_only.accepts_json() && !json_only.accepts_event_stream());
     }
 
     #[test]

@@ -5,7 +5,8 @@
 #   scripts/bench.sh --quick         the same matrix in about 2 minutes (2 s per run)
 #   scripts/bench.sh --servers "ours-smol rmcp" --duration 5 --out /tmp/b.md
 #
-# Servers (rows): ours-smol and ours-tokio (the `server` examples of mcp-smol and mcp-tokio),
+# Servers (rows): ours-smol and ours-tokio (the `server` examples of mcp-smol and mcp-tokio;
+# ours-tokio-1w is the tokio one with TOKIO_WORKER_THREADS=1: one worker thread, as smol runs),
 # rmcp (peers/rmcp-echo: `rmcp-echo --http ADDR` serving /mcp, `rmcp-echo --stdio`; skipped
 # with a note when absent), ceiling (`mcp-load ceiling`: the machine and load-tool limit).
 # Scenarios: Streamable HTTP with 1 session (server and load tool pinned to different cores
@@ -25,7 +26,7 @@ DURATION=10
 WARMUP=2
 SAME_IDS_DURATION=2
 HOLD=2
-SERVERS="ours-smol ours-tokio rmcp ceiling"
+SERVERS="ours-smol ours-tokio ours-tokio-1w rmcp ceiling"
 OUT=BENCHMARKS.md
 RESULTS=""
 IDLE_COUNTS="1000 10000"
@@ -95,6 +96,10 @@ HTTP_CMD[ours-smol]="$WORK/ours-smol-server --listen"
 STDIO_CMD[ours-smol]="$WORK/ours-smol-server --stdio"
 HTTP_CMD[ours-tokio]="$WORK/ours-tokio-server --listen"
 STDIO_CMD[ours-tokio]="$WORK/ours-tokio-server --stdio"
+# The same program on one tokio worker: one task owns the server's state, so on a small machine
+# a second worker mostly adds cross-thread wake-ups.
+HTTP_CMD[ours-tokio-1w]="env TOKIO_WORKER_THREADS=1 $WORK/ours-tokio-server --listen"
+STDIO_CMD[ours-tokio-1w]="env TOKIO_WORKER_THREADS=1 $WORK/ours-tokio-server --stdio"
 HTTP_CMD[ceiling]="$MCP_LOAD ceiling --listen"
 STDIO_CMD[ceiling]="$MCP_LOAD ceiling --stdio"
 # rmcp: peers/rmcp-echo. Served by `axum::serve`, which leaves Nagle's algorithm on, its

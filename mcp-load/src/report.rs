@@ -168,8 +168,15 @@ pub struct ReportContext {
     pub notes: Vec<String>,
 }
 
-/// Our servers, compared with [`BASELINE`].
-pub const OURS: [&str; 2] = ["ours-smol", "ours-tokio"];
+/// The label prefix of our servers (`ours-smol`, `ours-tokio`, and variants such as
+/// `ours-tokio-1w`), compared with [`BASELINE`].
+pub const OURS_PREFIX: &str = "ours-";
+
+/// Whether `server` is one of ours.
+#[must_use]
+pub fn is_ours(server: &str) -> bool {
+    server.starts_with(OURS_PREFIX)
+}
 /// The server ours are compared with.
 pub const BASELINE: &str = "rmcp";
 /// The ceiling responder.
@@ -179,9 +186,10 @@ fn server_rank(server: &str) -> (usize, String) {
     let rank = match server {
         "ours-smol" => 0,
         "ours-tokio" => 1,
-        BASELINE => 2,
-        CEILING => 3,
-        _ => 4,
+        ours if is_ours(ours) => 2,
+        BASELINE => 3,
+        CEILING => 4,
+        _ => 5,
     };
     (rank, server.to_owned())
 }
@@ -534,7 +542,7 @@ fn ratio_table(out: &mut String, index: &Index<'_>) {
     let mut ours: Vec<&LoadRecord> = index
         .loads
         .iter()
-        .filter(|r| OURS.contains(&r.server.as_str()))
+        .filter(|r| is_ours(&r.server))
         .copied()
         .collect();
     ours.sort_by_key(|r| (scenario_rank(&r.scenario), server_rank(&r.server)));
@@ -661,7 +669,7 @@ fn targets(out: &mut String, index: &Index<'_>, records: &[Record]) {
     let mut ours: Vec<&LoadRecord> = index
         .loads
         .iter()
-        .filter(|r| OURS.contains(&r.server.as_str()))
+        .filter(|r| is_ours(&r.server))
         .copied()
         .collect();
     ours.sort_by_key(|r| (scenario_rank(&r.scenario), server_rank(&r.server)));
@@ -699,7 +707,7 @@ fn targets(out: &mut String, index: &Index<'_>, records: &[Record]) {
         let Record::Idle(idle) = record else {
             continue;
         };
-        if !OURS.contains(&idle.server.as_str()) {
+        if !is_ours(&idle.server) {
             continue;
         }
         let met = idle.per_session_kib.map(|kib| kib <= IDLE_TARGET_KIB);
@@ -728,7 +736,7 @@ fn targets(out: &mut String, index: &Index<'_>, records: &[Record]) {
     }
     for record in records {
         if let Record::Unsupported(u) = record
-            && OURS.contains(&u.server.as_str())
+            && is_ours(&u.server)
         {
             let _ = writeln!(
                 out,

@@ -46,7 +46,7 @@ pub(crate) const PARK_TTL: Duration = Duration::from_secs(600);
 /// How long a legacy client may take to answer an elicitation (a person answers it).
 const ELICITATION_TIMEOUT: Duration = Duration::from_secs(600);
 
-type Reply = async_channel::Sender<Result<InputResponse, InputError>>;
+type Reply = crate::channel::Sender<Result<InputResponse, InputError>>;
 
 /// One input request of a handler: the request, the key it wants in an MRTR
 /// `inputRequests` map, and where its answer goes.
@@ -139,21 +139,21 @@ pub(crate) struct App<K> {
     server: Server,
     running: Vec<Running<K>>,
     next_slot: u64,
-    to_task: async_channel::Sender<(u64, ToTask)>,
-    from_handlers: std::pin::Pin<Box<async_channel::Receiver<(u64, ToTask)>>>,
+    to_task: crate::channel::Sender<(u64, ToTask)>,
+    from_handlers: std::pin::Pin<Box<crate::channel::Receiver<(u64, ToTask)>>>,
     inbox: VecDeque<(u64, ToTask)>,
     /// Answers made without a handler (e.g. a retry whose handler is gone).
     ready: VecDeque<Produced<K>>,
     legacy_asks: Vec<LegacyAsk<K>>,
     /// The server's list changes, to announce.
-    list_changes: std::pin::Pin<Box<async_channel::Receiver<ListChanged>>>,
+    list_changes: std::pin::Pin<Box<crate::channel::Receiver<ListChanged>>>,
     /// Tool calls running as tasks (extension `io.modelcontextprotocol/tasks`).
     tasks: TaskTable,
 }
 
 impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
     pub(crate) fn new(server: Server) -> Self {
-        let (to_task, from_handlers) = async_channel::bounded(HANDLER_QUEUE);
+        let (to_task, from_handlers) = crate::channel::bounded(HANDLER_QUEUE);
         let list_changes = Box::pin(server.handle().listen());
         Self {
             list_changes,
@@ -1278,7 +1278,7 @@ mod task_tests {
 
     /// `greet` and `greet_required` ask a name while the call is open, then go on as a task;
     /// `gated` (a task on arrival) waits for the test's signal, asks, and answers.
-    fn server(gate: async_channel::Receiver<()>) -> Server {
+    fn server(gate: crate::channel::Receiver<()>) -> Server {
         let greet = |ctx: crate::server::Context, _| async move {
             let answer = ctx.ask_as("user_name", name_form()).await?;
             let InputResponse::Elicit(answer) = answer else {
@@ -1401,7 +1401,7 @@ mod task_tests {
 
     #[test]
     fn a_deferred_call_asks_first_then_becomes_a_task_for_declaring_clients_only() {
-        let (_open, gate) = async_channel::bounded(1);
+        let (_open, gate) = crate::channel::bounded(1);
         let mut pair = Pair::new(server(gate));
         for (first, declares) in [(1, true), (10, false)] {
             let call = json!({"name": "greet", "arguments": {}});
@@ -1446,7 +1446,7 @@ mod task_tests {
 
     #[test]
     fn a_required_deferred_tool_refuses_clients_without_the_extension_up_front() {
-        let (_open, gate) = async_channel::bounded(1);
+        let (_open, gate) = crate::channel::bounded(1);
         let mut pair = Pair::new(server(gate));
         let call = json!({"name": "greet_required", "arguments": {}});
         let sent = pair.exchange(&request(1, "tools/call", call, false));
@@ -1461,7 +1461,7 @@ mod task_tests {
 
     #[test]
     fn status_changes_reach_the_subscriptions_following_the_task() {
-        let (open, gate) = async_channel::bounded(1);
+        let (open, gate) = crate::channel::bounded(1);
         let mut pair = Pair::new(server(gate));
         let sent = pair.exchange(&request(1, "tools/call", json!({"name": "gated"}), true));
         let created = answer_to(&sent, 1)["result"].clone();
@@ -1517,7 +1517,7 @@ mod task_tests {
 
     #[test]
     fn a_cancelled_task_is_announced() {
-        let (_open, gate) = async_channel::bounded(1);
+        let (_open, gate) = crate::channel::bounded(1);
         let mut pair = Pair::new(server(gate));
         let sent = pair.exchange(&request(1, "tools/call", json!({"name": "gated"}), true));
         let task_id = answer_to(&sent, 1)["result"]["taskId"].clone();

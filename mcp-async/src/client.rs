@@ -115,8 +115,8 @@ pub enum SubscriptionEvent {
 #[derive(Debug)]
 pub struct Subscription {
     call: u64,
-    commands: async_channel::Sender<Command>,
-    events: async_channel::Receiver<SubscriptionEvent>,
+    commands: crate::channel::Sender<Command>,
+    events: crate::channel::Receiver<SubscriptionEvent>,
 }
 
 impl Subscription {
@@ -257,12 +257,12 @@ enum Command {
         request: Box<ClientRequest>,
         options: RequestOptions,
         progress: Option<ProgressFn>,
-        reply: async_channel::Sender<Result<RawJson, CallError>>,
+        reply: crate::channel::Sender<Result<RawJson, CallError>>,
     },
     Listen {
         call: u64,
         filter: SubscriptionFilter,
-        events: async_channel::Sender<SubscriptionEvent>,
+        events: crate::channel::Sender<SubscriptionEvent>,
     },
     Cancel {
         call: u64,
@@ -272,11 +272,11 @@ enum Command {
 
 #[derive(Debug)]
 struct Shared {
-    commands: async_channel::Sender<Command>,
+    commands: crate::channel::Sender<Command>,
     negotiated: Negotiated,
     call_timeout: Option<Duration>,
     next_call: AtomicU64,
-    finished: async_channel::Receiver<ShutdownReport>,
+    finished: crate::channel::Receiver<ShutdownReport>,
 }
 
 /// A connected MCP client. Clones share the connection.
@@ -288,7 +288,7 @@ pub struct Client {
 /// Cancels an unfinished call when its future is dropped.
 struct CancelOnDrop<'a> {
     call: u64,
-    commands: &'a async_channel::Sender<Command>,
+    commands: &'a crate::channel::Sender<Command>,
     done: bool,
 }
 
@@ -335,7 +335,7 @@ impl Client {
         options: CallOptions,
     ) -> Result<RawJson, CallError> {
         let call = self.shared.next_call.fetch_add(1, Ordering::Relaxed);
-        let (reply, answer) = async_channel::bounded(1);
+        let (reply, answer) = crate::channel::bounded(1);
         let request_options = RequestOptions {
             timeout: options.timeout.or(self.shared.call_timeout),
             progress_token: options
@@ -502,7 +502,7 @@ impl Client {
     /// server) arrives as the subscription's [`SubscriptionEvent::Ended`].
     pub async fn listen(&self, filter: SubscriptionFilter) -> Result<Subscription, CallError> {
         let call = self.shared.next_call.fetch_add(1, Ordering::Relaxed);
-        let (events, receiver) = async_channel::bounded(SUBSCRIPTION_QUEUE);
+        let (events, receiver) = crate::channel::bounded(SUBSCRIPTION_QUEUE);
         self.shared
             .commands
             .send(Command::Listen {
@@ -580,9 +580,9 @@ impl Client {
 /// A connection whose handshake is under way; the adapter runs its [`ClientTask`].
 #[derive(Debug)]
 pub struct Connecting {
-    ready: async_channel::Receiver<Result<Negotiated, ConnectError>>,
-    commands: async_channel::Sender<Command>,
-    finished: async_channel::Receiver<ShutdownReport>,
+    ready: crate::channel::Receiver<Result<Negotiated, ConnectError>>,
+    commands: crate::channel::Sender<Command>,
+    finished: crate::channel::Receiver<ShutdownReport>,
     timeout: Duration,
     call_timeout: Option<Duration>,
 }
@@ -590,7 +590,7 @@ pub struct Connecting {
 /// The connection task's end: the adapter sends the final report through it (after closing
 /// its transport, e.g. reaping a child process).
 #[derive(Debug, Clone)]
-pub struct ReportSender(async_channel::Sender<ShutdownReport>);
+pub struct ReportSender(crate::channel::Sender<ShutdownReport>);
 
 impl ReportSender {
     /// Delivers the report to [`Client::shutdown`] (dropped if nobody waits).
@@ -603,17 +603,17 @@ impl ReportSender {
 #[derive(Debug)]
 pub struct ClientTask {
     pub(crate) options: ClientOptions,
-    commands: async_channel::Receiver<Command>,
-    ready: async_channel::Sender<Result<Negotiated, ConnectError>>,
+    commands: crate::channel::Receiver<Command>,
+    ready: crate::channel::Sender<Result<Negotiated, ConnectError>>,
 }
 
 /// Prepares a client connection: the [`Connecting`] half waits for the handshake, the
 /// [`ClientTask`] half drives the connection, and the [`ReportSender`] delivers its end.
 #[must_use]
 pub fn client_connection(options: ClientOptions) -> (Connecting, ClientTask, ReportSender) {
-    let (commands, command_queue) = async_channel::bounded(COMMAND_QUEUE);
-    let (ready_sender, ready) = async_channel::bounded(1);
-    let (report, finished) = async_channel::bounded(1);
+    let (commands, command_queue) = crate::channel::bounded(COMMAND_QUEUE);
+    let (ready_sender, ready) = crate::channel::bounded(1);
+    let (report, finished) = crate::channel::bounded(1);
     let timeout = options.connect_timeout;
     let call_timeout = options.call_timeout;
     (
@@ -762,7 +762,7 @@ impl InputJobs {
     }
 }
 
-type Reply = async_channel::Sender<Result<RawJson, CallError>>;
+type Reply = crate::channel::Sender<Result<RawJson, CallError>>;
 
 /// The calls and subscriptions of the handles, by call number and by request id.
 #[derive(Default)]
@@ -770,7 +770,7 @@ struct Calls {
     ids: HashMap<u64, RequestId>,
     replies: HashMap<RequestId, (u64, Reply, Option<ProgressToken>)>,
     progress: HashMap<ProgressToken, ProgressFn>,
-    subscriptions: HashMap<RequestId, (u64, async_channel::Sender<SubscriptionEvent>)>,
+    subscriptions: HashMap<RequestId, (u64, crate::channel::Sender<SubscriptionEvent>)>,
 }
 
 impl Calls {
@@ -793,7 +793,7 @@ impl Calls {
         &mut self,
         call: u64,
         id: RequestId,
-        events: async_channel::Sender<SubscriptionEvent>,
+        events: crate::channel::Sender<SubscriptionEvent>,
     ) {
         self.ids.insert(call, id.clone());
         self.subscriptions.insert(id, (call, events));

@@ -241,11 +241,11 @@ pub(crate) enum Report {
 }
 
 /// The sending side of the idle connection pool.
-type Pooled<C> = async_channel::Sender<MaybeTls<<C as Connector>::Connection>>;
+type Pooled<C> = crate::channel::Sender<MaybeTls<<C as Connector>::Connection>>;
 
 struct Shared<C: Connector> {
     dialer: Dialer<C>,
-    idle: (Pooled<C>, async_channel::Receiver<MaybeTls<C::Connection>>),
+    idle: (Pooled<C>, crate::channel::Receiver<MaybeTls<C::Connection>>),
     limits: Limits,
     max_response_body: usize,
     connect_timeout: Duration,
@@ -256,10 +256,10 @@ pub(crate) struct Http<R, C: Connector> {
     runtime: R,
     client: HttpClient,
     shared: Arc<Shared<C>>,
-    reports: Pin<Box<async_channel::Receiver<(ExchangeId, Report)>>>,
-    report_sender: async_channel::Sender<(ExchangeId, Report)>,
+    reports: Pin<Box<crate::channel::Receiver<(ExchangeId, Report)>>>,
+    report_sender: crate::channel::Sender<(ExchangeId, Report)>,
     /// Dropping an exchange's sender cancels it (a modern cancellation, or the end).
-    cancels: HashMap<ExchangeId, async_channel::Sender<()>>,
+    cancels: HashMap<ExchangeId, crate::channel::Sender<()>>,
     /// The OAuth flow, when the options ask for one.
     auth: Option<Auth>,
 }
@@ -285,8 +285,8 @@ struct Auth {
     store: Arc<dyn TokenStore>,
     fetcher: Fetcher,
     wakes: (
-        async_channel::Sender<AuthWake>,
-        Pin<Box<async_channel::Receiver<AuthWake>>>,
+        crate::channel::Sender<AuthWake>,
+        Pin<Box<crate::channel::Receiver<AuthWake>>>,
     ),
     /// Requests in flight, kept to be sent again on a 401/403 or a DPoP nonce challenge: a
     /// copy, and how it went out.
@@ -342,10 +342,10 @@ impl<R: Runtime, C: Connector> Http<R, C> {
         let mut config = HttpClientConfig::new(http.url, options.config.clone());
         config.headers = http.headers;
         config.legacy_sse = http.legacy_sse;
-        let (report_sender, reports) = async_channel::bounded(REPORT_QUEUE);
+        let (report_sender, reports) = crate::channel::bounded(REPORT_QUEUE);
         let shared = Arc::new(Shared {
             dialer,
-            idle: async_channel::bounded(http.idle_connections.max(1)),
+            idle: crate::channel::bounded(http.idle_connections.max(1)),
             limits: Limits::default(),
             max_response_body: http.max_response_body,
             connect_timeout: http.connect_timeout,
@@ -362,7 +362,7 @@ impl<R: Runtime, C: Connector> Http<R, C> {
                 )
             });
             // One action of the flow at a time, plus the user's step: a small queue.
-            let (sender, receiver) = async_channel::bounded(8);
+            let (sender, receiver) = crate::channel::bounded(8);
             Auth {
                 machine: oauth.machine(&server_url),
                 authorizer: Arc::clone(&oauth.authorizer),
@@ -456,7 +456,7 @@ impl<R: Runtime, C: Connector> Http<R, C> {
             let deadline = Instant::now() + DELETE_GRACE;
             self.runtime.sleep_until(deadline)
         } else {
-            let (cancel, cancelled) = async_channel::bounded::<()>(1);
+            let (cancel, cancelled) = crate::channel::bounded::<()>(1);
             self.cancels.insert(exchange, cancel);
             Box::pin(async move {
                 let _ = cancelled.recv().await;
@@ -742,7 +742,7 @@ async fn run_exchange<R: Runtime, C: Connector>(
     runtime: R,
     request: http::Request<Vec<u8>>,
     exchange: ExchangeId,
-    reports: async_channel::Sender<(ExchangeId, Report)>,
+    reports: crate::channel::Sender<(ExchangeId, Report)>,
     cancelled: BoxFuture<'static, ()>,
 ) {
     let cancel = async {
@@ -763,7 +763,7 @@ async fn perform<R: Runtime, C: Connector>(
     runtime: &R,
     request: http::Request<Vec<u8>>,
     exchange: ExchangeId,
-    reports: &async_channel::Sender<(ExchangeId, Report)>,
+    reports: &crate::channel::Sender<(ExchangeId, Report)>,
 ) -> Result<(), String> {
     let (parts, body) = request.into_parts();
     let uri = parts.uri.clone();
@@ -876,7 +876,7 @@ async fn exchange_on<C: AsyncRead + AsyncWrite + Unpin>(
     request: &[u8],
     method: &Method,
     exchange: ExchangeId,
-    reports: &async_channel::Sender<(ExchangeId, Report)>,
+    reports: &crate::channel::Sender<(ExchangeId, Report)>,
     max_body: usize,
 ) -> Result<Option<bool>, String> {
     let io_error = |e: io::Error| format!("connection lost: {e}");
@@ -1018,7 +1018,7 @@ async fn fetch_once<R: Runtime, C: Connector>(
         let mut connection = connect(shared, runtime, &uri).await?;
         // The MCP exchanges' reader, its reports collected here (an event stream too, within
         // the same bound).
-        let (reports, answers) = async_channel::bounded(4);
+        let (reports, answers) = crate::channel::bounded(4);
         let exchanging = async {
             let outcome = exchange_on(
                 shared,
@@ -1066,7 +1066,7 @@ async fn fetch_once<R: Runtime, C: Connector>(
 }
 
 async fn send(
-    reports: &async_channel::Sender<(ExchangeId, Report)>,
+    reports: &crate::channel::Sender<(ExchangeId, Report)>,
     exchange: ExchangeId,
     report: Report,
 ) -> Result<(), String> {

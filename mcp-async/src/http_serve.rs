@@ -168,7 +168,7 @@ pub(crate) struct NewRequest {
 /// Hands a request to the owner; returns what the owner routes to its exchange, or `None`
 /// when the owner has ended.
 pub(crate) async fn submit(
-    inbound: &async_channel::Sender<Inbound>,
+    inbound: &crate::channel::Sender<Inbound>,
     machine: Machine,
     parts: Parts,
     body: Vec<u8>,
@@ -255,15 +255,15 @@ where
 pub(crate) struct Front<L> {
     /// A listener whose connections the owner serves, with the sender their tasks get; none
     /// when another front end brings the requests.
-    listener: Option<(L, async_channel::Sender<Inbound>)>,
+    listener: Option<(L, crate::channel::Sender<Inbound>)>,
     /// Requests, closed exchanges and ended connections, from every front-end task. Its
     /// closing (every sender dropped) ends serving.
-    inbound: async_channel::Receiver<Inbound>,
+    inbound: crate::channel::Receiver<Inbound>,
 }
 
 impl<L> Front<L> {
     fn listening(listener: L) -> Self {
-        let (sender, inbound) = async_channel::bounded(INBOUND_QUEUE);
+        let (sender, inbound) = crate::channel::bounded(INBOUND_QUEUE);
         Self {
             listener: Some((listener, sender)),
             inbound,
@@ -275,8 +275,8 @@ impl<L> Front<L> {
 impl Front<NoListener> {
     /// Requests from a front end of another kind, through the returned sender (and its
     /// clones).
-    pub(crate) fn requests() -> (Self, async_channel::Sender<Inbound>) {
-        let (sender, inbound) = async_channel::bounded(INBOUND_QUEUE);
+    pub(crate) fn requests() -> (Self, crate::channel::Sender<Inbound>) {
+        let (sender, inbound) = crate::channel::bounded(INBOUND_QUEUE);
         let front = Self {
             listener: None,
             inbound,
@@ -320,7 +320,7 @@ where
     // The principal of the request handled last: the handlers its events start see it.
     let mut current: Option<(Machine, StreamId, Arc<Principal>)> = None;
     // Held until serving ends: its closing ends connection tasks idling between requests.
-    let (_serving, served) = async_channel::bounded::<()>(1);
+    let (_serving, served) = crate::channel::bounded::<()>(1);
     let Front { listener, inbound } = front;
     let mut inbound = Box::pin(inbound);
     let mut inbound_open = true;
@@ -635,11 +635,11 @@ fn deliver(
 /// What every connection task gets.
 #[derive(Clone)]
 struct ConnectionContext {
-    inbound: async_channel::Sender<Inbound>,
+    inbound: crate::channel::Sender<Inbound>,
     options: Arc<HttpServeOptions>,
     gate: Option<Gate>,
     /// Closed when serving ends: ends connection tasks idling between requests.
-    served: async_channel::Receiver<()>,
+    served: crate::channel::Receiver<()>,
 }
 
 /// The counts the accept task keeps for the report.
@@ -663,9 +663,9 @@ impl Drop for OpenConnection {
 /// The owner's side of the accept task.
 struct Accepting {
     /// Dropped to stop accepting.
-    stop: Option<async_channel::Sender<()>>,
+    stop: Option<crate::channel::Sender<()>>,
     /// The error that ended accepting; closed when the task ends.
-    ended: std::pin::Pin<Box<async_channel::Receiver<String>>>,
+    ended: std::pin::Pin<Box<crate::channel::Receiver<String>>>,
     /// The task has ended and the owner knows it.
     done: bool,
     counts: Arc<AcceptCounts>,
@@ -677,8 +677,8 @@ impl Accepting {
         listener: L,
         context: ConnectionContext,
     ) -> Self {
-        let (stop, stopped) = async_channel::bounded(1);
-        let (failed, ended) = async_channel::bounded(1);
+        let (stop, stopped) = crate::channel::bounded(1);
+        let (failed, ended) = crate::channel::bounded(1);
         let counts = Arc::new(AcceptCounts::default());
         let task = accept_connections(
             runtime.clone(),
@@ -723,8 +723,8 @@ async fn accept_connections<R: Runtime, L: Listener>(
     listener: L,
     context: ConnectionContext,
     counts: Arc<AcceptCounts>,
-    stopped: async_channel::Receiver<()>,
-    failed: async_channel::Sender<String>,
+    stopped: crate::channel::Receiver<()>,
+    failed: crate::channel::Sender<String>,
 ) {
     let max_connections = context.options.max_connections;
     loop {
@@ -771,7 +771,7 @@ async fn accept_connections<R: Runtime, L: Listener>(
 /// `work`'s output, or `None` as soon as the owner stops accepting (`stopped` closes: nothing
 /// is ever sent on it). A stop wins over finished work.
 async fn unless_stopped<T>(
-    stopped: &async_channel::Receiver<()>,
+    stopped: &crate::channel::Receiver<()>,
     work: impl Future<Output = T>,
 ) -> Option<T> {
     let stopping = async {
@@ -844,7 +844,7 @@ async fn serve_connection<C>(
 
 async fn exchanges<C>(
     connection: &mut C,
-    inbound: &async_channel::Sender<Inbound>,
+    inbound: &crate::channel::Sender<Inbound>,
     options: &HttpServeOptions,
     gate: Option<&Gate>,
 ) -> io::Result<()>
@@ -1027,7 +1027,7 @@ enum Next {
 async fn answer<C>(
     connection: &mut C,
     outputs: &mut ExchangeReceiver,
-    inbound: &async_channel::Sender<Inbound>,
+    inbound: &crate::channel::Sender<Inbound>,
     buffer: &mut ReadBuffer,
 ) -> io::Result<bool>
 where
@@ -1200,8 +1200,8 @@ pub(crate) enum OnHandleDrop {
 /// A spawned owner task, seen from its handle.
 #[derive(Debug)]
 pub(crate) struct OwnerTask {
-    stop: async_channel::Sender<()>,
-    done: async_channel::Receiver<HttpServeReport>,
+    stop: crate::channel::Sender<()>,
+    done: crate::channel::Receiver<HttpServeReport>,
 }
 
 impl OwnerTask {
@@ -1221,8 +1221,8 @@ pub(crate) fn spawn_owner<R: Runtime, L: Listener>(
     entropy: fn(&mut [u8]),
     on_handle_drop: OnHandleDrop,
 ) -> OwnerTask {
-    let (stop, stopped) = async_channel::bounded::<()>(1);
-    let (finished, done) = async_channel::bounded(1);
+    let (stop, stopped) = crate::channel::bounded::<()>(1);
+    let (finished, done) = crate::channel::bounded(1);
     let task_runtime = runtime.clone();
     runtime.spawn(Box::pin(async move {
         let stop = async move {

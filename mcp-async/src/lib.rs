@@ -29,6 +29,7 @@
 pub mod api;
 mod app;
 mod cancel;
+mod channel;
 pub mod cli;
 pub mod client;
 pub mod demo;

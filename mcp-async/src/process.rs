@@ -410,7 +410,7 @@ pub async fn connect_child<R: Spawner>(
     } = runtime
         .spawn_child(&command)
         .map_err(|e| ConnectError::Io(format!("cannot start {}: {e}", command.program)))?;
-    let (tail_sender, tail) = async_channel::bounded(1);
+    let (tail_sender, tail) = crate::channel::bounded(1);
     runtime.spawn(Box::pin(drain_stderr(
         command.program.clone(),
         stderr,
@@ -460,7 +460,7 @@ pub async fn connect_child<R: Spawner>(
 async fn drain_stderr(
     program: String,
     mut stderr: impl AsyncRead + Unpin,
-    tail_sender: async_channel::Sender<String>,
+    tail_sender: crate::channel::Sender<String>,
 ) {
     let mut tail = Tail::new(DEFAULT_STDERR_TAIL);
     let mut chunk = vec![0u8; 4096];

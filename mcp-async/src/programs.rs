@@ -469,7 +469,7 @@ pub async fn oauth_client<S: Stack>(
         None => serde_json::Value::Null,
     };
     // The URL goes to the user through a channel the callback can own (`log` is borrowed).
-    let (shown, to_show) = async_channel::bounded::<String>(1);
+    let (shown, to_show) = crate::channel::bounded::<String>(1);
     let open = move |url: &str| {
         shown
             .try_send(url.to_owned())

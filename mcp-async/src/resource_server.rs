@@ -654,7 +654,7 @@ type Sleep = Arc<dyn Fn(Instant) -> BoxFuture<'static, ()> + Send + Sync>;
 pub(crate) struct Gate {
     auth: Arc<ResourceServerAuth>,
     /// One message per free validation turn.
-    turns: (async_channel::Sender<()>, async_channel::Receiver<()>),
+    turns: (crate::channel::Sender<()>, crate::channel::Receiver<()>),
     sleep: Sleep,
 }
 
@@ -668,7 +668,7 @@ impl fmt::Debug for Gate {
 }
 
 /// A validation turn, given back when dropped.
-struct Turn<'a>(&'a async_channel::Sender<()>);
+struct Turn<'a>(&'a crate::channel::Sender<()>);
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
@@ -682,7 +682,7 @@ pub(crate) type Refusal = Box<http::Response<Vec<u8>>>;
 impl Gate {
     pub(crate) fn new<R: Runtime>(runtime: &R, auth: Arc<ResourceServerAuth>) -> Self {
         let turns = auth.limits.max_concurrent_validations.max(1);
-        let (give, take) = async_channel::bounded(turns);
+        let (give, take) = crate::channel::bounded(turns);
         for _ in 0..turns {
             let _ = give.try_send(());
         }

@@ -120,12 +120,12 @@ pub(crate) enum ToTask {
     Ask(
         Box<InputRequest>,
         Option<String>,
-        async_channel::Sender<Result<InputResponse, InputError>>,
+        crate::channel::Sender<Result<InputResponse, InputError>>,
     ),
     /// Close the SSE stream carrying the request's messages without ending the request.
     CloseStream,
     /// Continue the request as a task ([`Context::continue_as_task`]); the outcome goes back.
-    ContinueAsTask(async_channel::Sender<Result<Continuation, ContinueAsTaskError>>),
+    ContinueAsTask(crate::channel::Sender<Result<Continuation, ContinueAsTaskError>>),
 }
 
 /// The handler's line to its connection's task: which handler it is (`slot`, stable while
@@ -133,7 +133,7 @@ pub(crate) enum ToTask {
 #[derive(Debug, Clone)]
 pub(crate) struct Link {
     pub(crate) slot: u64,
-    pub(crate) to_task: async_channel::Sender<(u64, ToTask)>,
+    pub(crate) to_task: crate::channel::Sender<(u64, ToTask)>,
 }
 
 /// What a handler knows about its request, and what it can do while running: report
@@ -287,7 +287,7 @@ impl Context {
                 "this handler runs without a connection".into(),
             ));
         };
-        let (reply, answer) = async_channel::bounded(1);
+        let (reply, answer) = crate::channel::bounded(1);
         link.to_task
             .send((link.slot, ToTask::Ask(Box::new(request), key, reply)))
             .await
@@ -355,7 +355,7 @@ impl Context {
         let Some(link) = &self.link else {
             return Ok(Continuation::Direct);
         };
-        let (reply, answer) = async_channel::bounded(1);
+        let (reply, answer) = crate::channel::bounded(1);
         link.to_task
             .send((link.slot, ToTask::ContinueAsTask(reply)))
             .await
@@ -589,7 +589,7 @@ struct Live {
     disabled_tools: Mutex<BTreeSet<String>>,
     disabled_prompts: Mutex<BTreeSet<String>>,
     /// One queue per serving task (closed ones are pruned on each change).
-    listeners: Mutex<Vec<async_channel::Sender<ListChanged>>>,
+    listeners: Mutex<Vec<crate::channel::Sender<ListChanged>>>,
 }
 
 /// A poisoned lock still holds a consistent set: recover it rather than panic.
@@ -704,8 +704,8 @@ impl ServerHandle {
     }
 
     /// A queue of this server's list changes for one serving task.
-    pub(crate) fn listen(&self) -> async_channel::Receiver<ListChanged> {
-        let (sender, receiver) = async_channel::bounded(LIST_CHANGE_QUEUE);
+    pub(crate) fn listen(&self) -> crate::channel::Receiver<ListChanged> {
+        let (sender, receiver) = crate::channel::bounded(LIST_CHANGE_QUEUE);
         let mut listeners = lock(&self.live.listeners);
         listeners.retain(|listener| !listener.is_closed());
         listeners.push(sender);

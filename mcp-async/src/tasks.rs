@@ -26,7 +26,7 @@ pub(crate) const TASK_TTL: Duration = Duration::from_secs(600);
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Where the answer to one of a task's input requests goes.
-pub(crate) type Reply = async_channel::Sender<Result<InputResponse, InputError>>;
+pub(crate) type Reply = crate::channel::Sender<Result<InputResponse, InputError>>;
 
 /// Why a task operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -384,8 +384,8 @@ mod tests {
         let task = table.create(now, wall, "t1".into()).unwrap();
         assert_eq!(task.status, TaskStatus::Working);
         assert_eq!(task.ttl_ms, Some(600_000));
-        let (a, a_answer) = async_channel::bounded(1);
-        let (b, b_answer) = async_channel::bounded(1);
+        let (a, a_answer) = crate::channel::bounded(1);
+        let (b, b_answer) = crate::channel::bounded(1);
         table
             .require_input(
                 now,
@@ -424,7 +424,7 @@ mod tests {
         assert_eq!(table.get("t1").unwrap().task.status, TaskStatus::Working);
 
         // A reused key gets a fresh one (keys are unique over the task's life).
-        let (c, _c_answer) = async_channel::bounded(1);
+        let (c, _c_answer) = crate::channel::bounded(1);
         table
             .require_input(now, wall, "t1", vec![(Some("a".into()), elicit(), c)])
             .unwrap();

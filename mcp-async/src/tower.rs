@@ -96,7 +96,7 @@ type BoxError = Box<dyn Error + Send + Sync>;
 /// [module docs](self). Errors are responses: its own error type is [`Infallible`].
 #[derive(Clone)]
 pub struct McpService {
-    inbound: async_channel::Sender<Inbound>,
+    inbound: crate::channel::Sender<Inbound>,
     options: Arc<HttpServeOptions>,
     /// The token check, with [`HttpServeOptions::bearer_auth`].
     gate: Option<Gate>,
@@ -292,7 +292,7 @@ where
 /// One exchange with the owner, from the request sent to the response's end. Dropped before
 /// that end, it tells the owner the exchange is closed.
 struct Exchange {
-    inbound: async_channel::Sender<Inbound>,
+    inbound: crate::channel::Sender<Inbound>,
     outputs: ExchangeReceiver,
     /// The owner knows the exchange is over: it sent its end, or closed it itself.
     settled: bool,

@@ -18,9 +18,8 @@
 //! names acceptable types and excludes both of ours earns a 406.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
-use http::header::{ACCEPT, CONTENT_TYPE, HOST, ORIGIN};
+use http::header::{ACCEPT, CONTENT_TYPE, HOST, HeaderName, ORIGIN};
 use http::{HeaderMap, StatusCode, request::Parts};
 use serde_json::value::RawValue;
 
@@ -41,6 +40,12 @@ pub const METHOD_HEADER: &str = "mcp-method";
 pub const NAME_HEADER: &str = "mcp-name";
 /// `Mcp-Session-Id` (legacy).
 pub const SESSION_ID_HEADER: &str = "mcp-session-id";
+
+// The names above, for lookups that do not parse a name each time.
+const PROTOCOL_VERSION_NAME: HeaderName = HeaderName::from_static(PROTOCOL_VERSION_HEADER);
+const SESSION_ID_NAME: HeaderName = HeaderName::from_static(SESSION_ID_HEADER);
+const METHOD_NAME: HeaderName = HeaderName::from_static(METHOD_HEADER);
+const NAME_NAME: HeaderName = HeaderName::from_static(NAME_HEADER);
 /// The version a legacy request without `MCP-Protocol-Version` is assumed to speak.
 pub const ASSUMED_LEGACY_VERSION: ProtocolVersion = ProtocolVersion::V2025_03_26;
 /// The default largest POST body: 4 MiB.
@@ -253,8 +258,8 @@ pub fn validate_post(
     if body.len() > policy.max_body {
         return Err(too_large(policy));
     }
-    let version_header = single_header(headers, PROTOCOL_VERSION_HEADER)?;
-    let session_id = match single_header(headers, SESSION_ID_HEADER)? {
+    let version_header = single_header(headers, &PROTOCOL_VERSION_NAME)?;
+    let session_id = match single_header(headers, &SESSION_ID_NAME)? {
         Some(raw) => Some(SessionId::parse(raw.as_bytes()).map_err(|e| {
             HttpReject::bare(
                 StatusCode::BAD_REQUEST,
@@ -375,7 +380,10 @@ pub fn status_for_answer(era: Era, answer: &Message) -> StatusCode {
 }
 
 /// The value of a header that must appear at most once, as text.
-fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, HttpReject> {
+fn single_header<'h>(
+    headers: &'h HeaderMap,
+    name: &HeaderName,
+) -> Result<Option<&'h str>, HttpReject> {
     let mut values = headers.get_all(name).iter();
     let Some(first) = values.next() else {
         return Ok(None);
@@ -396,12 +404,22 @@ fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h st
     })
 }
 
-/// A JSON object with its members left unparsed. Duplicated keys: the last one wins, as in
-/// `serde_json::Value`, except `_meta`, which the engine reads as a struct field: there a
+/// The members validation reads: of `params` (`_meta` and the `Mcp-Name` fields) and of
+/// `params._meta` (the protocol version). Every other member is skipped.
+const READ_MEMBERS: [&str; 5] = [
+    "_meta",
+    "name",
+    "uri",
+    "taskId",
+    crate::types::meta::PROTOCOL_VERSION_KEY,
+];
+
+/// The [`READ_MEMBERS`] of a JSON object, left unparsed. Duplicated keys: the last one wins, as
+/// in `serde_json::Value`, except `_meta`, which the engine reads as a struct field: there a
 /// repeated member makes it unreadable (see [`Meta::from_params`](crate::types::Meta::from_params)).
 #[derive(Debug, Default)]
 struct RawMembers<'a> {
-    members: BTreeMap<Cow<'a, str>, &'a RawValue>,
+    members: [Option<&'a RawValue>; READ_MEMBERS.len()],
     repeated_meta: bool,
 }
 
@@ -410,7 +428,8 @@ impl<'a> RawMembers<'a> {
         if key == "_meta" && self.repeated_meta {
             return None;
         }
-        self.members.get(key).copied()
+        let slot = READ_MEMBERS.iter().position(|read| *read == key)?;
+        self.members.get(slot).copied().flatten()
     }
 }
 
@@ -428,10 +447,15 @@ impl<'de> serde::Deserialize<'de> for RawMembers<'de> {
             ) -> Result<Self::Value, A::Error> {
                 let mut members = RawMembers::default();
                 while let Some((key, value)) = map.next_entry::<Cow<'de, str>, &'de RawValue>()? {
-                    if key == "_meta" && members.members.contains_key("_meta") {
-                        members.repeated_meta = true;
+                    let Some(slot) = READ_MEMBERS.iter().position(|read| *read == key) else {
+                        continue;
+                    };
+                    if let Some(member) = members.members.get_mut(slot) {
+                        if key == "_meta" && member.is_some() {
+                            members.repeated_meta = true;
+                        }
+                        *member = Some(value);
                     }
-                    members.members.insert(key, value);
                 }
                 Ok(members)
             }
@@ -517,7 +541,7 @@ fn check_modern_headers(
         Message::Notification(n) => n.method.as_str(),
         Message::Response(_) | Message::Error(_) => return Ok(version),
     };
-    match headers.get(METHOD_HEADER).map(http::HeaderValue::as_bytes) {
+    match headers.get(METHOD_NAME).map(http::HeaderValue::as_bytes) {
         None => return Err(header_mismatch(id, "missing Mcp-Method header".into())),
         Some(value) => match header_value::header_matches(value, method) {
             Ok(true) => {}
@@ -531,7 +555,7 @@ fn check_modern_headers(
         },
     }
     if let Some(expected) = params.and_then(|params| name_in_members(method, params)) {
-        match headers.get(NAME_HEADER).map(http::HeaderValue::as_bytes) {
+        match headers.get(NAME_NAME).map(http::HeaderValue::as_bytes) {
             None => return Err(header_mismatch(id, "missing Mcp-Name header".into())),
             Some(value) => match header_value::header_matches(value, &expected) {
                 Ok(true) => {}

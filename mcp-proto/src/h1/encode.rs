@@ -143,7 +143,8 @@ pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
     if data.is_empty() {
         return;
     }
-    out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+    push_digits(out, data.len() as u64, 16);
+    out.extend_from_slice(b"\r\n");
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
 }
@@ -206,11 +207,34 @@ fn write_fields(headers: &HeaderMap, also_dropped: &[HeaderName], out: &mut Vec<
     }
 }
 
+/// Appends `value` in `radix` (10 or 16, lower-case), without the formatting machinery and
+/// the string `format!` would allocate on every response.
+fn push_digits(out: &mut Vec<u8>, mut value: u64, radix: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    // u64::MAX has 20 decimal digits.
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        let digit = usize::try_from(value % radix).unwrap_or_default();
+        if let (Some(slot), Some(&text)) = (digits.get_mut(start), DIGITS.get(digit)) {
+            *slot = text;
+        }
+        value /= radix;
+        if value == 0 || start == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(start..).unwrap_or_default());
+}
+
 fn write_framing_header(header: FramingHeader, out: &mut Vec<u8>) {
     match header {
         FramingHeader::None => {}
         FramingHeader::ContentLength(length) => {
-            out.extend_from_slice(format!("content-length: {length}\r\n").as_bytes());
+            out.extend_from_slice(b"content-length: ");
+            push_digits(out, length, 10);
+            out.extend_from_slice(b"\r\n");
         }
         FramingHeader::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
         FramingHeader::ConnectionClose => out.extend_from_slice(b"connection: close\r\n"),
@@ -221,6 +245,18 @@ fn write_framing_header(header: FramingHeader, out: &mut Vec<u8>) {
 mod tests {
     use super::*;
     use http::Method;
+
+    #[test]
+    fn digits_as_format_writes_them() {
+        for value in [0, 1, 9, 10, 15, 16, 255, 4096, 1_000_000, u64::MAX - 1, u64::MAX] {
+            let mut decimal = b"x".to_vec();
+            push_digits(&mut decimal, value, 10);
+            assert_eq!(decimal, format!("x{value}").into_bytes());
+            let mut hex = Vec::new();
+            push_digits(&mut hex, value, 16);
+            assert_eq!(hex, format!("{value:x}").into_bytes());
+        }
+    }
 
     type Fields = &'static [(&'static str, &'static str)];
     /// The head written, or the error.

@@ -28,6 +28,7 @@ use super::connection::{
 };
 use super::lifecycle::State;
 use super::pending::{Settled, TransportFailure, TransportScope};
+use super::result_shape::{Edits, Shaped, shape};
 use crate::jsonrpc::{DecodeError, ErrorCode, ErrorObject, Message, RawJson, RequestId};
 use crate::types::errors::{MissingRequiredClientCapabilityData, tasks_extension_required};
 use crate::types::meta::PROTOCOL_VERSION_KEY;
@@ -264,6 +265,19 @@ struct Answering {
     cacheable: bool,
 }
 
+impl Answering {
+    /// What [`ServerEndpoint::respond`] changes at the top level of this request's result.
+    fn edits(&self) -> Edits {
+        let modern = self.era == Era::Modern;
+        Edits {
+            add_complete: modern,
+            cacheable: modern && self.cacheable,
+            strip_complete: self.era == Era::Legacy && !self.tasks_extension,
+            refuse_task: !self.accepts_tasks,
+        }
+    }
+}
+
 /// Methods whose modern results must carry `ttlMs` and `cacheScope`.
 const CACHEABLE_METHODS: [&str; 5] = [
     "tools/list",
@@ -388,47 +402,16 @@ impl ServerEndpoint {
     /// [`ServerError`] when the request is not awaiting an answer or the result does not
     /// serialize; nothing is sent.
     pub fn respond<R: Serialize>(&mut self, id: &RequestId, result: &R) -> Result<(), ServerError> {
-        let mut value =
-            serde_json::to_value(result).map_err(|e| ServerError::Serialize(e.to_string()))?;
-        let answering = self.answering.get(id);
-        if answering.is_some_and(|a| !a.accepts_tasks)
-            && value.get("resultType").and_then(serde_json::Value::as_str) == Some("task")
-        {
-            // The extension forbids a CreateTaskResult to a client that did not declare it.
-            return Err(ServerError::TaskResultNotAccepted(id.clone()));
-        }
-        let cacheable = answering.is_some_and(|a| a.cacheable);
-        if answering.is_some_and(|a| a.era == Era::Modern)
-            && let Some(object) = value.as_object_mut()
-        {
-            let complete = object
-                .get("resultType")
-                .is_none_or(|kind| kind == "complete");
-            if cacheable && complete {
-                // Required on these results; when the application did not choose, the safe
-                // default is "do not reuse": zero lifetime, private scope.
-                object
-                    .entry("ttlMs")
-                    .or_insert_with(|| serde_json::Value::from(0));
-                object
-                    .entry("cacheScope")
-                    .or_insert_with(|| serde_json::Value::from("private"));
-            }
-            object
-                .entry("resultType")
-                .or_insert_with(|| serde_json::Value::from("complete"));
-        } else if answering.is_some_and(|a| a.era == Era::Legacy && !a.tasks_extension)
-            && let Some(object) = value.as_object_mut()
-            && object
-                .get("resultType")
-                .is_some_and(|kind| kind == "complete")
-        {
-            // A legacy result has no `resultType` (only the tasks extension brings it to
-            // legacy sessions); results built for either era carry the modern default.
-            object.remove("resultType");
-        }
-        let raw =
-            RawJson::from_serialize(&value).map_err(|e| ServerError::Serialize(e.to_string()))?;
+        let serialize_error = |e: serde_json::Error| ServerError::Serialize(e.to_string());
+        let raw = match self.answering.get(id) {
+            // Not awaiting an answer: the connection refuses it below, after the same
+            // serialization check as any answer.
+            None => RawJson::from_serialize(result).map_err(serialize_error)?,
+            Some(answering) => match shape(result, answering.edits()).map_err(serialize_error)? {
+                Shaped::Done(raw) => raw,
+                Shaped::TaskRefused => return Err(ServerError::TaskResultNotAccepted(id.clone())),
+            },
+        };
         self.conn.respond(id, Ok(raw))?;
         self.answering.remove(id);
         Ok(())

@@ -1028,10 +1028,19 @@ impl ServerEndpoint {
                 ),
             );
         };
-        let meta = params.as_ref().and_then(Meta::from_params);
-        let declares_modern = meta
-            .as_ref()
-            .is_some_and(|m| m.get(PROTOCOL_VERSION_KEY).is_some());
+        // One parse of the params serves everything: when it succeeds, its `_meta` is exactly
+        // what `Meta::from_params` reads (the same derived `Option<Meta>` member); when it
+        // fails, `_meta` is read on its own so that its errors still come first.
+        let parsed = ClientRequest::parse(method, params.as_ref());
+        let meta_alone;
+        let meta = match &parsed {
+            Ok(request) => request_meta(request),
+            Err(_) => {
+                meta_alone = params.as_ref().and_then(Meta::from_params);
+                meta_alone.as_ref()
+            }
+        };
+        let declares_modern = meta.is_some_and(|m| m.get(PROTOCOL_VERSION_KEY).is_some());
         // Era first: a method that does not exist in the request's era is -32601 whatever its
         // params, and modern `_meta` is validated before the params (which it belongs to).
         // `initialize` selects a legacy session, unless its `_meta` declares a modern version:
@@ -1039,7 +1048,7 @@ impl ServerEndpoint {
         let context = if method == INITIALIZE && !declares_modern {
             None
         } else if declares_modern || self.legacy.is_none() {
-            match self.modern_context(meta.as_ref(), scope, &id) {
+            match self.modern_context(meta, scope, &id) {
                 Ok(context) => Some(context),
                 Err(error) => return self.refuse(&id, error),
             }
@@ -1050,9 +1059,7 @@ impl ServerEndpoint {
                 client_capabilities: session.client_capabilities.clone(),
                 client_info: Some(session.client_info.clone()),
                 log_level: None,
-                progress_token: meta
-                    .as_ref()
-                    .and_then(|m| m.progress_token().ok().flatten()),
+                progress_token: meta.and_then(|m| m.progress_token().ok().flatten()),
                 scope,
                 wire_id: self.wire_id(&id).clone(),
             })
@@ -1066,7 +1073,7 @@ impl ServerEndpoint {
             let message = format!("{method} is not part of the {era} protocol");
             return self.refuse(&id, ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, message));
         }
-        let request = match ClientRequest::parse(method, params.as_ref()) {
+        let request = match parsed {
             Ok(request) => request,
             Err(error) => return self.refuse(&id, error.to_error_object()),
         };
@@ -1279,6 +1286,31 @@ impl ServerEndpoint {
             // Notifications are never answered; an unknown or malformed one is dropped.
             Err(_) => {}
         }
+    }
+}
+
+/// The `_meta` of a client request's params (every one of them has the member).
+fn request_meta(request: &ClientRequest) -> Option<&Meta> {
+    match request {
+        ClientRequest::Discover(p) | ClientRequest::Ping(p) => p.meta.as_ref(),
+        ClientRequest::ListTools(p)
+        | ClientRequest::ListPrompts(p)
+        | ClientRequest::ListResources(p)
+        | ClientRequest::ListResourceTemplates(p)
+        | ClientRequest::ListSkills(p)
+        | ClientRequest::ListTasks(p) => p.meta.as_ref(),
+        ClientRequest::CallTool(p) => p.meta.as_ref(),
+        ClientRequest::GetPrompt(p) => p.meta.as_ref(),
+        ClientRequest::ReadResource(p) => p.meta.as_ref(),
+        ClientRequest::SubscriptionsListen(p) => p.meta.as_ref(),
+        ClientRequest::Complete(p) => p.meta.as_ref(),
+        ClientRequest::GetTask(p)
+        | ClientRequest::CancelTask(p)
+        | ClientRequest::GetTaskPayload(p) => p.meta.as_ref(),
+        ClientRequest::UpdateTask(p) => p.meta.as_ref(),
+        ClientRequest::Initialize(p) => p.meta.as_ref(),
+        ClientRequest::SetLevel(p) => p.meta.as_ref(),
+        ClientRequest::Subscribe(p) | ClientRequest::Unsubscribe(p) => p.meta.as_ref(),
     }
 }
 

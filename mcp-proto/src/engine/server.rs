@@ -402,8 +402,26 @@ impl ServerEndpoint {
     /// [`ServerError`] when the request is not awaiting an answer or the result does not
     /// serialize; nothing is sent.
     pub fn respond<R: Serialize>(&mut self, id: &RequestId, result: &R) -> Result<(), ServerError> {
+        // Taken out at once (one lookup instead of a look and a removal); put back when the
+        // answer is refused, so a refusal changes nothing.
+        let answering = self.answering.remove(id);
+        let sent = self.send_result(id, result, answering.as_ref());
+        if sent.is_err()
+            && let Some(answering) = answering
+        {
+            self.answering.insert(id.clone(), answering);
+        }
+        sent
+    }
+
+    fn send_result<R: Serialize>(
+        &mut self,
+        id: &RequestId,
+        result: &R,
+        answering: Option<&Answering>,
+    ) -> Result<(), ServerError> {
         let serialize_error = |e: serde_json::Error| ServerError::Serialize(e.to_string());
-        let raw = match self.answering.get(id) {
+        let raw = match answering {
             // Not awaiting an answer: the connection refuses it below, after the same
             // serialization check as any answer.
             None => RawJson::from_serialize(result).map_err(serialize_error)?,
@@ -413,7 +431,6 @@ impl ServerEndpoint {
             },
         };
         self.conn.respond(id, Ok(raw))?;
-        self.answering.remove(id);
         Ok(())
     }
 

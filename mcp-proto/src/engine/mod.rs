@@ -13,6 +13,7 @@ pub mod client;
 pub mod connection;
 pub mod lifecycle;
 pub mod pending;
+mod result_shape;
 pub mod server;
 
 pub use client::{

@@ -11,6 +11,7 @@
 //! peer's request `7` and our request `7` are different requests), duplicates in flight are
 //! refused, each is answered at most once, and a peer cancel stops delivery of its answer.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -599,22 +600,27 @@ impl InboundRequests {
         method: &str,
         scope: TransportScope,
     ) -> Result<(), InboundError> {
-        if self.in_flight.contains_key(id) {
-            return Err(InboundError::DuplicateId(id.clone()));
-        }
         if self.in_flight.len() >= self.max_pending {
-            return Err(InboundError::TooManyPending {
-                max: self.max_pending,
+            return Err(if self.in_flight.contains_key(id) {
+                InboundError::DuplicateId(id.clone())
+            } else {
+                InboundError::TooManyPending {
+                    max: self.max_pending,
+                }
             });
         }
-        self.in_flight.insert(
-            id.clone(),
-            InboundRequest {
-                method: method.to_owned(),
-                scope,
-            },
-        );
-        Ok(())
+        // One lookup for the duplicate check and the insertion (only below the bound: a vacant
+        // entry reserves room for its insertion).
+        match self.in_flight.entry(id.clone()) {
+            Entry::Occupied(_) => Err(InboundError::DuplicateId(id.clone())),
+            Entry::Vacant(slot) => {
+                slot.insert(InboundRequest {
+                    method: method.to_owned(),
+                    scope,
+                });
+                Ok(())
+            }
+        }
     }
 
     /// Marks `id` answered and returns what it was; the answer may be sent.

@@ -28,6 +28,7 @@ use super::connection::{
 };
 use super::lifecycle::State;
 use super::pending::{Settled, TransportFailure, TransportScope};
+use super::result_shape::{Edits, Shaped, shape};
 use crate::jsonrpc::{DecodeError, ErrorCode, ErrorObject, Message, RawJson, RequestId};
 use crate::types::errors::{MissingRequiredClientCapabilityData, tasks_extension_required};
 use crate::types::meta::PROTOCOL_VERSION_KEY;
@@ -264,6 +265,19 @@ struct Answering {
     cacheable: bool,
 }
 
+impl Answering {
+    /// What [`ServerEndpoint::respond`] changes at the top level of this request's result.
+    fn edits(&self) -> Edits {
+        let modern = self.era == Era::Modern;
+        Edits {
+            add_complete: modern,
+            cacheable: modern && self.cacheable,
+            strip_complete: self.era == Era::Legacy && !self.tasks_extension,
+            refuse_task: !self.accepts_tasks,
+        }
+    }
+}
+
 /// Methods whose modern results must carry `ttlMs` and `cacheScope`.
 const CACHEABLE_METHODS: [&str; 5] = [
     "tools/list",
@@ -388,49 +402,35 @@ impl ServerEndpoint {
     /// [`ServerError`] when the request is not awaiting an answer or the result does not
     /// serialize; nothing is sent.
     pub fn respond<R: Serialize>(&mut self, id: &RequestId, result: &R) -> Result<(), ServerError> {
-        let mut value =
-            serde_json::to_value(result).map_err(|e| ServerError::Serialize(e.to_string()))?;
-        let answering = self.answering.get(id);
-        if answering.is_some_and(|a| !a.accepts_tasks)
-            && value.get("resultType").and_then(serde_json::Value::as_str) == Some("task")
+        // Taken out at once (one lookup instead of a look and a removal); put back when the
+        // answer is refused, so a refusal changes nothing.
+        let answering = self.answering.remove(id);
+        let sent = self.send_result(id, result, answering.as_ref());
+        if sent.is_err()
+            && let Some(answering) = answering
         {
-            // The extension forbids a CreateTaskResult to a client that did not declare it.
-            return Err(ServerError::TaskResultNotAccepted(id.clone()));
+            self.answering.insert(id.clone(), answering);
         }
-        let cacheable = answering.is_some_and(|a| a.cacheable);
-        if answering.is_some_and(|a| a.era == Era::Modern)
-            && let Some(object) = value.as_object_mut()
-        {
-            let complete = object
-                .get("resultType")
-                .is_none_or(|kind| kind == "complete");
-            if cacheable && complete {
-                // Required on these results; when the application did not choose, the safe
-                // default is "do not reuse": zero lifetime, private scope.
-                object
-                    .entry("ttlMs")
-                    .or_insert_with(|| serde_json::Value::from(0));
-                object
-                    .entry("cacheScope")
-                    .or_insert_with(|| serde_json::Value::from("private"));
-            }
-            object
-                .entry("resultType")
-                .or_insert_with(|| serde_json::Value::from("complete"));
-        } else if answering.is_some_and(|a| a.era == Era::Legacy && !a.tasks_extension)
-            && let Some(object) = value.as_object_mut()
-            && object
-                .get("resultType")
-                .is_some_and(|kind| kind == "complete")
-        {
-            // A legacy result has no `resultType` (only the tasks extension brings it to
-            // legacy sessions); results built for either era carry the modern default.
-            object.remove("resultType");
-        }
-        let raw =
-            RawJson::from_serialize(&value).map_err(|e| ServerError::Serialize(e.to_string()))?;
+        sent
+    }
+
+    fn send_result<R: Serialize>(
+        &mut self,
+        id: &RequestId,
+        result: &R,
+        answering: Option<&Answering>,
+    ) -> Result<(), ServerError> {
+        let serialize_error = |e: serde_json::Error| ServerError::Serialize(e.to_string());
+        let raw = match answering {
+            // Not awaiting an answer: the connection refuses it below, after the same
+            // serialization check as any answer.
+            None => RawJson::from_serialize(result).map_err(serialize_error)?,
+            Some(answering) => match shape(result, answering.edits()).map_err(serialize_error)? {
+                Shaped::Done(raw) => raw,
+                Shaped::TaskRefused => return Err(ServerError::TaskResultNotAccepted(id.clone())),
+            },
+        };
         self.conn.respond(id, Ok(raw))?;
-        self.answering.remove(id);
         Ok(())
     }
 
@@ -1045,10 +1045,19 @@ impl ServerEndpoint {
                 ),
             );
         };
-        let meta = params.as_ref().and_then(Meta::from_params);
-        let declares_modern = meta
-            .as_ref()
-            .is_some_and(|m| m.get(PROTOCOL_VERSION_KEY).is_some());
+        // One parse of the params serves everything: when it succeeds, its `_meta` is exactly
+        // what `Meta::from_params` reads (the same derived `Option<Meta>` member); when it
+        // fails, `_meta` is read on its own so that its errors still come first.
+        let parsed = ClientRequest::parse(method, params.as_ref());
+        let meta_alone;
+        let meta = match &parsed {
+            Ok(request) => request_meta(request),
+            Err(_) => {
+                meta_alone = params.as_ref().and_then(Meta::from_params);
+                meta_alone.as_ref()
+            }
+        };
+        let declares_modern = meta.is_some_and(|m| m.get(PROTOCOL_VERSION_KEY).is_some());
         // Era first: a method that does not exist in the request's era is -32601 whatever its
         // params, and modern `_meta` is validated before the params (which it belongs to).
         // `initialize` selects a legacy session, unless its `_meta` declares a modern version:
@@ -1056,7 +1065,7 @@ impl ServerEndpoint {
         let context = if method == INITIALIZE && !declares_modern {
             None
         } else if declares_modern || self.legacy.is_none() {
-            match self.modern_context(meta.as_ref(), scope, &id) {
+            match self.modern_context(meta, scope, &id) {
                 Ok(context) => Some(context),
                 Err(error) => return self.refuse(&id, error),
             }
@@ -1067,9 +1076,7 @@ impl ServerEndpoint {
                 client_capabilities: session.client_capabilities.clone(),
                 client_info: Some(session.client_info.clone()),
                 log_level: None,
-                progress_token: meta
-                    .as_ref()
-                    .and_then(|m| m.progress_token().ok().flatten()),
+                progress_token: meta.and_then(|m| m.progress_token().ok().flatten()),
                 scope,
                 wire_id: self.wire_id(&id).clone(),
             })
@@ -1083,7 +1090,7 @@ impl ServerEndpoint {
             let message = format!("{method} is not part of the {era} protocol");
             return self.refuse(&id, ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, message));
         }
-        let request = match ClientRequest::parse(method, params.as_ref()) {
+        let request = match parsed {
             Ok(request) => request,
             Err(error) => return self.refuse(&id, error.to_error_object()),
         };
@@ -1296,6 +1303,31 @@ impl ServerEndpoint {
             // Notifications are never answered; an unknown or malformed one is dropped.
             Err(_) => {}
         }
+    }
+}
+
+/// The `_meta` of a client request's params (every one of them has the member).
+fn request_meta(request: &ClientRequest) -> Option<&Meta> {
+    match request {
+        ClientRequest::Discover(p) | ClientRequest::Ping(p) => p.meta.as_ref(),
+        ClientRequest::ListTools(p)
+        | ClientRequest::ListPrompts(p)
+        | ClientRequest::ListResources(p)
+        | ClientRequest::ListResourceTemplates(p)
+        | ClientRequest::ListSkills(p)
+        | ClientRequest::ListTasks(p) => p.meta.as_ref(),
+        ClientRequest::CallTool(p) => p.meta.as_ref(),
+        ClientRequest::GetPrompt(p) => p.meta.as_ref(),
+        ClientRequest::ReadResource(p) => p.meta.as_ref(),
+        ClientRequest::SubscriptionsListen(p) => p.meta.as_ref(),
+        ClientRequest::Complete(p) => p.meta.as_ref(),
+        ClientRequest::GetTask(p)
+        | ClientRequest::CancelTask(p)
+        | ClientRequest::GetTaskPayload(p) => p.meta.as_ref(),
+        ClientRequest::UpdateTask(p) => p.meta.as_ref(),
+        ClientRequest::Initialize(p) => p.meta.as_ref(),
+        ClientRequest::SetLevel(p) => p.meta.as_ref(),
+        ClientRequest::Subscribe(p) | ClientRequest::Unsubscribe(p) => p.meta.as_ref(),
     }
 }
 

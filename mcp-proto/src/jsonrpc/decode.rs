@@ -477,7 +477,20 @@ pub fn encode_into(message: &Message, out: &mut Vec<u8>) {
     let start = out.len();
     // Serializing our own types into a Vec cannot fail: every map key is a string and
     // `RawJson` holds validated JSON.
-    if serde_json::to_writer(&mut *out, message).is_err() {
+    let written = match message {
+        // The most frequent message, whose frame is fixed text around the id and the result:
+        // written directly, byte for byte what serde writes, without escaping the constant keys.
+        Message::Response(response) => {
+            out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+            let id = serde_json::to_writer(&mut *out, &response.id);
+            out.extend_from_slice(br#","result":"#);
+            out.extend_from_slice(response.result.get().as_bytes());
+            out.push(b'}');
+            id
+        }
+        _ => serde_json::to_writer(&mut *out, message),
+    };
+    if written.is_err() {
         out.truncate(start);
         return;
     }
@@ -523,6 +536,37 @@ fn flatten_line_breaks(bytes: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn responses_are_written_as_serde_writes_them() {
+        let ids = [
+            RequestId::Number(0),
+            RequestId::Number(i64::MIN),
+            RequestId::Number(i64::MAX),
+            RequestId::String(String::new()),
+            RequestId::String("a \"quoted\" \\ id\u{1}\u{7f} é ☃".to_owned()),
+        ];
+        let results = [
+            "{}",
+            "null",
+            r#"{"content":[{"type":"text","text":"line\nbreak"}]}"#,
+            "{\n  \"pretty\": [1,\r\n 2]\n}",
+            " [1, \"two\"] ",
+        ];
+        for id in &ids {
+            for result in results {
+                let message = Message::Response(Response {
+                    id: id.clone(),
+                    result: RawJson::from_text(result).unwrap(),
+                });
+                let mut expected = serde_json::to_vec(&message).unwrap();
+                flatten_line_breaks(&mut expected);
+                let mut out = b"prefix".to_vec();
+                encode_into(&message, &mut out);
+                assert_eq!(out.get(6..), Some(expected.as_slice()), "{id} {result}");
+            }
+        }
+    }
 
     #[test]
     fn the_version_may_be_escaped() {

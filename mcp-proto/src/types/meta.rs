@@ -120,6 +120,29 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
+/// `value`, the member `key` of a `_meta` if present, parsed as `T`.
+fn value_as<T: DeserializeOwned>(
+    key: &str,
+    value: Option<&Value>,
+) -> Result<Option<T>, MetaValueError> {
+    value
+        .map(|value| {
+            T::deserialize(value).map_err(|e| MetaValueError::Invalid {
+                key: key.to_owned(),
+                message: e.to_string(),
+            })
+        })
+        .transpose()
+}
+
+/// As [`value_as`], for a member that must be present.
+fn required_value<T: DeserializeOwned>(
+    key: &'static str,
+    value: Option<&Value>,
+) -> Result<T, MetaValueError> {
+    value_as(key, value)?.ok_or(MetaValueError::Missing { key })
+}
+
 /// Reads only `_meta` out of request or notification params (the rest is left unparsed).
 #[derive(Deserialize)]
 struct ParamsMeta {
@@ -201,15 +224,7 @@ impl Meta {
     /// # Errors
     /// [`MetaValueError::Invalid`] when the value does not fit `T`.
     pub fn get_as<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, MetaValueError> {
-        match self.0.get(key) {
-            None => Ok(None),
-            Some(value) => T::deserialize(value)
-                .map(Some)
-                .map_err(|e| MetaValueError::Invalid {
-                    key: key.to_owned(),
-                    message: e.to_string(),
-                }),
-        }
+        value_as(key, self.0.get(key))
     }
 
     /// Serializes `value` to `key`.
@@ -223,10 +238,6 @@ impl Meta {
     ) -> Result<(), serde_json::Error> {
         self.0.insert(key.into(), serde_json::to_value(value)?);
         Ok(())
-    }
-
-    fn required<T: DeserializeOwned>(&self, key: &'static str) -> Result<T, MetaValueError> {
-        self.get_as(key)?.ok_or(MetaValueError::Missing { key })
     }
 
     /// `io.modelcontextprotocol/protocolVersion`.
@@ -382,12 +393,26 @@ impl Meta {
     /// # Errors
     /// [`MetaValueError`]; the server answers -32602 (HTTP 400).
     pub fn modern_request_fields(&self) -> Result<ModernRequestMeta, MetaValueError> {
+        // One walk over the members instead of a lookup per key (each a few comparisons of
+        // long, mostly shared prefixes); the checks then run in the order of the fields.
+        let (mut version, mut capabilities, mut info, mut level, mut token) =
+            (None, None, None, None, None);
+        for (key, value) in &self.0 {
+            match key.as_str() {
+                PROTOCOL_VERSION_KEY => version = Some(value),
+                CLIENT_CAPABILITIES_KEY => capabilities = Some(value),
+                CLIENT_INFO_KEY => info = Some(value),
+                LOG_LEVEL_KEY => level = Some(value),
+                PROGRESS_TOKEN_KEY => token = Some(value),
+                _ => {}
+            }
+        }
         Ok(ModernRequestMeta {
-            protocol_version: self.required(PROTOCOL_VERSION_KEY)?,
-            client_capabilities: self.required(CLIENT_CAPABILITIES_KEY)?,
-            client_info: self.client_info()?,
-            log_level: self.log_level()?,
-            progress_token: self.progress_token()?,
+            protocol_version: required_value(PROTOCOL_VERSION_KEY, version)?,
+            client_capabilities: required_value(CLIENT_CAPABILITIES_KEY, capabilities)?,
+            client_info: value_as(CLIENT_INFO_KEY, info)?,
+            log_level: value_as(LOG_LEVEL_KEY, level)?,
+            progress_token: value_as(PROGRESS_TOKEN_KEY, token)?,
         })
     }
 

@@ -248,7 +248,19 @@ mod tests {
 
     #[test]
     fn digits_as_format_writes_them() {
-        for value in [0, 1, 9, 10, 15, 16, 255, 4096, 1_000_000, u64::MAX - 1, u64::MAX] {
+        for value in [
+            0,
+            1,
+            9,
+            10,
+            15,
+            16,
+            255,
+            4096,
+            1_000_000,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
             let mut decimal = b"x".to_vec();
             push_digits(&mut decimal, value, 10);
             assert_eq!(decimal, format!("x{value}").into_bytes());

@@ -31,8 +31,8 @@ use crate::entropy::os_entropy;
 use crate::resource_server::Principal;
 use crate::runtime::BoxFuture;
 use crate::server::{
-    Context, Continuation, ContinueAsTaskError, InputError, Link, Progress, Server, TaskCreation,
-    TaskSupport, ToTask,
+    Answer, Context, Continuation, ContinueAsTaskError, InputError, Link, Progress, Server,
+    TaskCreation, TaskSupport, ToTask,
 };
 use crate::tasks::{TaskError, TaskTable};
 
@@ -69,7 +69,7 @@ struct Running<K> {
     /// Whether it may answer `input_required` (modern `tools/call`, `prompts/get`,
     /// `resources/read`).
     can_require_input: bool,
-    answer: BoxFuture<'static, Result<Value, ErrorObject>>,
+    answer: BoxFuture<'static, Result<Answer, ErrorObject>>,
     parked: Option<Parked>,
     /// Answers the client sent before being asked (SEP-2322: `inputResponses` on a request
     /// without `requestState`, e.g. to a server that keeps no state): an ask whose key is
@@ -98,7 +98,7 @@ struct LegacyAsk<K> {
 /// What the application produced for the endpoint keyed by [`Produced::key`].
 pub(crate) enum Produced<K> {
     /// A handler finished (or a request was refused).
-    Answer(K, RequestId, Result<Value, ErrorObject>),
+    Answer(K, RequestId, Result<Answer, ErrorObject>),
     /// A handler reported progress.
     Progress(K, RequestId, Progress),
     /// A handler logged a message.
@@ -192,8 +192,11 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                 let mut supplied = InputResponses::new();
                 if context.era == Era::Modern {
                     if let Some(answer) = self.task_request(&request) {
-                        self.ready
-                            .push_back(Produced::Answer(key.clone(), id, answer));
+                        self.ready.push_back(Produced::Answer(
+                            key.clone(),
+                            id,
+                            answer.map(Answer::Json),
+                        ));
                         return None;
                     }
                     match retry_of(&request) {
@@ -221,7 +224,7 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                         self.ready.push_back(Produced::Answer(
                             key.clone(),
                             id.clone(),
-                            Ok(created),
+                            Ok(Answer::Json(created)),
                         ));
                         (Some(task_id), false)
                     }
@@ -349,9 +352,12 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
                     self.receive(cx);
                     self.queue_messages_of(&handler.key, &handler.id, handler.slot);
                     if let Some(task_id) = &handler.task {
-                        let finished =
-                            self.tasks
-                                .finish(Instant::now(), SystemTime::now(), task_id, answer);
+                        let finished = self.tasks.finish(
+                            Instant::now(),
+                            SystemTime::now(),
+                            task_id,
+                            answer.and_then(Answer::into_value),
+                        );
                         match finished {
                             Ok(()) => self.announce(task_id),
                             Err(error) => tracing::debug!(%error, "task result not recorded"),
@@ -719,7 +725,11 @@ impl<K: Clone + PartialEq + Send + Sync + 'static> App<K> {
         };
         handler.task = Some(task_id.clone());
         handler.deferred_task = false;
-        let answer = Produced::Answer(handler.key.clone(), handler.id.clone(), Ok(created));
+        let answer = Produced::Answer(
+            handler.key.clone(),
+            handler.id.clone(),
+            Ok(Answer::Json(created)),
+        );
         self.ready.push_back(answer);
         Ok(Continuation::Task { task_id })
     }

@@ -861,7 +861,7 @@ impl Server {
         &self,
         context: Context,
         request: ClientRequest,
-    ) -> BoxFuture<'static, Result<Value, ErrorObject>> {
+    ) -> BoxFuture<'static, Result<Answer, ErrorObject>> {
         let registry = &self.registry;
         match request {
             ClientRequest::ListTools(params) => {
@@ -887,8 +887,8 @@ impl Server {
                 Box::pin(async move {
                     future
                         .await
+                        .map(Answer::Tool)
                         .map_err(HandlerError::into_error_object)
-                        .and_then(to_value)
                 })
             }
             ClientRequest::ListResources(params) => {
@@ -936,6 +936,7 @@ impl Server {
                         contents,
                         ..ReadResourceResult::default()
                     })
+                    .map(Answer::Json)
                 })
             }
             ClientRequest::ListPrompts(params) => {
@@ -964,6 +965,7 @@ impl Server {
                         .await
                         .map_err(HandlerError::into_error_object)
                         .and_then(to_value)
+                        .map(Answer::Json)
                 })
             }
             ClientRequest::Complete(params) => {
@@ -985,6 +987,7 @@ impl Server {
                         completion,
                         ..CompleteResult::default()
                     })
+                    .map(Answer::Json)
                 })
             }
             other => ready(Err(ErrorObject::new(
@@ -1243,8 +1246,37 @@ fn resource_not_found(era: Era, uri: &str) -> ErrorObject {
         .unwrap_or(error)
 }
 
-fn ready(value: Result<Value, ErrorObject>) -> BoxFuture<'static, Result<Value, ErrorObject>> {
-    Box::pin(std::future::ready(value))
+fn ready(value: Result<Value, ErrorObject>) -> BoxFuture<'static, Result<Answer, ErrorObject>> {
+    Box::pin(std::future::ready(value.map(Answer::Json)))
+}
+
+/// A request's result as a handler produced it. A tool's result stays typed until it is
+/// written, which saves building (and dropping) a JSON tree on every call.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// A `tools/call` result.
+    Tool(CallToolResult),
+    /// Any other result.
+    Json(Value),
+}
+
+impl Answer {
+    /// The result as JSON (a task keeps its result so).
+    pub(crate) fn into_value(self) -> Result<Value, ErrorObject> {
+        match self {
+            Self::Tool(result) => to_value(result),
+            Self::Json(value) => Ok(value),
+        }
+    }
+}
+
+impl serde::Serialize for Answer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Tool(result) => result.serialize(serializer),
+            Self::Json(value) => value.serialize(serializer),
+        }
+    }
 }
 
 fn to_value<T: serde::Serialize>(value: T) -> Result<Value, ErrorObject> {

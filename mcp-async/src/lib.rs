@@ -58,6 +58,7 @@ pub mod serve;
 pub mod server;
 pub mod skills;
 pub mod stack;
+pub mod stdio_pipes;
 mod tasks;
 mod timer;
 pub mod tls;

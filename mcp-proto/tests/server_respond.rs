@@ -4,25 +4,12 @@
 
 use std::time::Instant;
 
-use mcp_proto::engine::{
-    ServerConfig, ServerEndpoint, ServerError, ServerEvent, Transmit, TransportScope,
-};
+use mcp_proto::engine::{ServerEndpoint, ServerError, ServerEvent, Transmit, TransportScope};
 use mcp_proto::jsonrpc::{DecodeOptions, RequestId, decode_message};
-use mcp_proto::types::{Implementation, ServerCapabilities};
 use serde_json::{Value, json};
 
-const META: &str = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"progressToken":"p"}"#;
-
-fn server() -> ServerEndpoint {
-    let capabilities = ServerCapabilities {
-        tools: Some(Default::default()),
-        ..Default::default()
-    };
-    ServerEndpoint::new(ServerConfig::new(
-        Implementation::new("s", "1"),
-        capabilities,
-    ))
-}
+mod common;
+use common::{META, server};
 
 fn send(server: &mut ServerEndpoint, text: &str) -> RequestId {
     let message = decode_message(text.as_bytes(), &DecodeOptions::default()).unwrap();

@@ -269,6 +269,7 @@ mcp_async::stack_functions!(Smol);
 #[derive(Debug)]
 pub enum SmolStdin {
     /// A pipe, non-blocking.
+    #[cfg(unix)]
     Pipe(smol::Async<std::fs::File>),
     /// Anything else (a terminal, a file).
     Blocking(smol::Unblock<io::Stdin>),
@@ -276,10 +277,13 @@ pub enum SmolStdin {
 
 impl SmolStdin {
     fn open() -> Self {
-        match mcp_async::stdio_pipes::stdin_pipe().and_then(|file| smol::Async::new(file).ok()) {
-            Some(pipe) => Self::Pipe(pipe),
-            None => Self::Blocking(smol::Unblock::new(io::stdin())),
+        #[cfg(unix)]
+        if let Some(pipe) =
+            mcp_async::stdio_pipes::stdin_pipe().and_then(|file| smol::Async::new(file).ok())
+        {
+            return Self::Pipe(pipe);
         }
+        Self::Blocking(smol::Unblock::new(io::stdin()))
     }
 }
 
@@ -290,6 +294,7 @@ impl AsyncRead for SmolStdin {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
+            #[cfg(unix)]
             Self::Pipe(pipe) => Pin::new(pipe).poll_read(cx, buf),
             Self::Blocking(stdin) => Pin::new(stdin).poll_read(cx, buf),
         }
@@ -301,6 +306,7 @@ impl AsyncRead for SmolStdin {
 #[derive(Debug)]
 pub enum SmolStdout {
     /// A pipe, non-blocking.
+    #[cfg(unix)]
     Pipe(smol::Async<std::fs::File>),
     /// Anything else (a terminal, a file).
     Blocking(smol::Unblock<io::Stdout>),
@@ -308,10 +314,13 @@ pub enum SmolStdout {
 
 impl SmolStdout {
     fn open() -> Self {
-        match mcp_async::stdio_pipes::stdout_pipe().and_then(|file| smol::Async::new(file).ok()) {
-            Some(pipe) => Self::Pipe(pipe),
-            None => Self::Blocking(smol::Unblock::new(io::stdout())),
+        #[cfg(unix)]
+        if let Some(pipe) =
+            mcp_async::stdio_pipes::stdout_pipe().and_then(|file| smol::Async::new(file).ok())
+        {
+            return Self::Pipe(pipe);
         }
+        Self::Blocking(smol::Unblock::new(io::stdout()))
     }
 }
 
@@ -322,6 +331,7 @@ impl AsyncWrite for SmolStdout {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
+            #[cfg(unix)]
             Self::Pipe(pipe) => Pin::new(pipe).poll_write(cx, buf),
             Self::Blocking(stdout) => Pin::new(stdout).poll_write(cx, buf),
         }
@@ -329,6 +339,7 @@ impl AsyncWrite for SmolStdout {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
+            #[cfg(unix)]
             Self::Pipe(pipe) => Pin::new(pipe).poll_flush(cx),
             Self::Blocking(stdout) => Pin::new(stdout).poll_flush(cx),
         }
@@ -336,6 +347,7 @@ impl AsyncWrite for SmolStdout {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
+            #[cfg(unix)]
             Self::Pipe(pipe) => Pin::new(pipe).poll_close(cx),
             Self::Blocking(stdout) => Pin::new(stdout).poll_close(cx),
         }

@@ -47,3 +47,31 @@ fn pipe_of(fd: std::os::fd::BorrowedFd<'_>) -> Option<File> {
     let is_pipe = file.metadata().ok()?.file_type().is_fifo();
     is_pipe.then_some(file)
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::fd::AsFd;
+    use std::process::{Command, Stdio};
+
+    use super::pipe_of;
+
+    /// The ends of a child's pipes are taken; a regular file never is.
+    #[test]
+    #[allow(clippy::unwrap_used, clippy::expect_used)]
+    fn only_pipes_are_taken() {
+        let mut child = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("cat runs on every Unix");
+        let to_child = child.stdin.take().unwrap();
+        let from_child = child.stdout.take().unwrap();
+        assert!(pipe_of(to_child.as_fd()).is_some());
+        assert!(pipe_of(from_child.as_fd()).is_some());
+        drop(to_child);
+        let _ = child.wait();
+
+        let file = std::fs::File::open(std::env::current_exe().unwrap()).unwrap();
+        assert!(pipe_of(file.as_fd()).is_none());
+    }
+}

@@ -239,8 +239,11 @@ impl Stack for Smol {
     type Runtime = SmolRuntime;
     type Connector = SmolConnector;
     type Listener = SmolTcpListener;
-    type Stdin = SmolStdin;
-    type Stdout = SmolStdout;
+    /// A pipe read through the reactor (a spawned server's stdin), else stdin on a blocking
+    /// thread.
+    type Stdin = smol::io::BoxedReader;
+    /// A pipe written through the reactor, else stdout on a blocking thread.
+    type Stdout = smol::io::BoxedWriter;
 
     fn runtime() -> io::Result<SmolRuntime> {
         // smol's executor and reactor start on first use: there is always one.
@@ -258,100 +261,33 @@ impl Stack for Smol {
     }
 
     fn stdio() -> io::Result<(Self::Stdin, Self::Stdout)> {
-        Ok((SmolStdin::open(), SmolStdout::open()))
+        Ok((stdin_stream(), stdout_stream()))
     }
 }
 
 mcp_async::stack_functions!(Smol);
 
-/// This process's stdin: read through the reactor when it is a pipe (as when a client spawned
-/// the server), else on a blocking thread.
-#[derive(Debug)]
-pub enum SmolStdin {
-    /// A pipe, non-blocking.
+/// stdin through the reactor when it is a pipe (only pipes are made non-blocking, see
+/// `mcp_async::stdio_pipes`), else on a blocking thread.
+fn stdin_stream() -> smol::io::BoxedReader {
     #[cfg(unix)]
-    Pipe(smol::Async<std::fs::File>),
-    /// Anything else (a terminal, a file).
-    Blocking(smol::Unblock<io::Stdin>),
-}
-
-impl SmolStdin {
-    fn open() -> Self {
-        #[cfg(unix)]
-        if let Some(pipe) =
-            mcp_async::stdio_pipes::stdin_pipe().and_then(|file| smol::Async::new(file).ok())
-        {
-            return Self::Pipe(pipe);
-        }
-        Self::Blocking(smol::Unblock::new(io::stdin()))
+    if let Some(pipe) =
+        mcp_async::stdio_pipes::stdin_pipe().and_then(|file| smol::Async::new(file).ok())
+    {
+        return Box::pin(pipe);
     }
+    Box::pin(smol::Unblock::new(io::stdin()))
 }
 
-impl AsyncRead for SmolStdin {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            #[cfg(unix)]
-            Self::Pipe(pipe) => Pin::new(pipe).poll_read(cx, buf),
-            Self::Blocking(stdin) => Pin::new(stdin).poll_read(cx, buf),
-        }
-    }
-}
-
-/// This process's stdout: written through the reactor when it is a pipe, else on a blocking
-/// thread.
-#[derive(Debug)]
-pub enum SmolStdout {
-    /// A pipe, non-blocking.
+/// stdout through the reactor when it is a pipe, else on a blocking thread.
+fn stdout_stream() -> smol::io::BoxedWriter {
     #[cfg(unix)]
-    Pipe(smol::Async<std::fs::File>),
-    /// Anything else (a terminal, a file).
-    Blocking(smol::Unblock<io::Stdout>),
-}
-
-impl SmolStdout {
-    fn open() -> Self {
-        #[cfg(unix)]
-        if let Some(pipe) =
-            mcp_async::stdio_pipes::stdout_pipe().and_then(|file| smol::Async::new(file).ok())
-        {
-            return Self::Pipe(pipe);
-        }
-        Self::Blocking(smol::Unblock::new(io::stdout()))
+    if let Some(pipe) =
+        mcp_async::stdio_pipes::stdout_pipe().and_then(|file| smol::Async::new(file).ok())
+    {
+        return Box::pin(pipe);
     }
-}
-
-impl AsyncWrite for SmolStdout {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            #[cfg(unix)]
-            Self::Pipe(pipe) => Pin::new(pipe).poll_write(cx, buf),
-            Self::Blocking(stdout) => Pin::new(stdout).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            #[cfg(unix)]
-            Self::Pipe(pipe) => Pin::new(pipe).poll_flush(cx),
-            Self::Blocking(stdout) => Pin::new(stdout).poll_flush(cx),
-        }
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            #[cfg(unix)]
-            Self::Pipe(pipe) => Pin::new(pipe).poll_close(cx),
-            Self::Blocking(stdout) => Pin::new(stdout).poll_close(cx),
-        }
-    }
+    Box::pin(smol::Unblock::new(io::stdout()))
 }
 
 #[cfg(test)]

@@ -166,98 +166,6 @@ impl<T: tokio::io::AsyncWrite + Unpin> futures_lite::io::AsyncWrite for Compat<T
     }
 }
 
-/// This process's stdin: read through the reactor when it is a pipe (as when a client spawned
-/// the server), else on tokio's blocking thread.
-#[derive(Debug)]
-pub struct TokioStdin(StdinSource);
-
-#[derive(Debug)]
-enum StdinSource {
-    #[cfg(unix)]
-    Pipe(tokio::net::unix::pipe::Receiver),
-    Blocking(tokio::io::Stdin),
-}
-
-impl TokioStdin {
-    fn open() -> Self {
-        #[cfg(unix)]
-        if let Some(pipe) = mcp_async::stdio_pipes::stdin_pipe()
-            .and_then(|file| tokio::net::unix::pipe::Receiver::from_file(file).ok())
-        {
-            return Self(StdinSource::Pipe(pipe));
-        }
-        Self(StdinSource::Blocking(tokio::io::stdin()))
-    }
-}
-
-impl tokio::io::AsyncRead for TokioStdin {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match &mut self.0 {
-            #[cfg(unix)]
-            StdinSource::Pipe(pipe) => Pin::new(pipe).poll_read(cx, buf),
-            StdinSource::Blocking(stdin) => Pin::new(stdin).poll_read(cx, buf),
-        }
-    }
-}
-
-/// This process's stdout: written through the reactor when it is a pipe, else on tokio's
-/// blocking thread.
-#[derive(Debug)]
-pub struct TokioStdout(StdoutSink);
-
-#[derive(Debug)]
-enum StdoutSink {
-    #[cfg(unix)]
-    Pipe(tokio::net::unix::pipe::Sender),
-    Blocking(tokio::io::Stdout),
-}
-
-impl TokioStdout {
-    fn open() -> Self {
-        #[cfg(unix)]
-        if let Some(pipe) = mcp_async::stdio_pipes::stdout_pipe()
-            .and_then(|file| tokio::net::unix::pipe::Sender::from_file(file).ok())
-        {
-            return Self(StdoutSink::Pipe(pipe));
-        }
-        Self(StdoutSink::Blocking(tokio::io::stdout()))
-    }
-}
-
-impl tokio::io::AsyncWrite for TokioStdout {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match &mut self.0 {
-            #[cfg(unix)]
-            StdoutSink::Pipe(pipe) => Pin::new(pipe).poll_write(cx, buf),
-            StdoutSink::Blocking(stdout) => Pin::new(stdout).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        match &mut self.0 {
-            #[cfg(unix)]
-            StdoutSink::Pipe(pipe) => Pin::new(pipe).poll_flush(cx),
-            StdoutSink::Blocking(stdout) => Pin::new(stdout).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        match &mut self.0 {
-            #[cfg(unix)]
-            StdoutSink::Pipe(pipe) => Pin::new(pipe).poll_shutdown(cx),
-            StdoutSink::Blocking(stdout) => Pin::new(stdout).poll_shutdown(cx),
-        }
-    }
-}
-
 /// A child process started by [`TokioRuntime`] (killed if dropped).
 #[derive(Debug)]
 pub struct TokioChild(tokio::process::Child);
@@ -354,8 +262,11 @@ impl Stack for Tokio {
     type Runtime = TokioRuntime;
     type Connector = TokioConnector;
     type Listener = TokioTcpListener;
-    type Stdin = Compat<TokioStdin>;
-    type Stdout = Compat<TokioStdout>;
+    /// A pipe read through the reactor (a spawned server's stdin), else tokio's stdin (a
+    /// blocking thread).
+    type Stdin = futures_lite::io::BoxedReader;
+    /// A pipe written through the reactor, else tokio's stdout.
+    type Stdout = futures_lite::io::BoxedWriter;
 
     fn runtime() -> io::Result<TokioRuntime> {
         TokioRuntime::current()
@@ -375,8 +286,31 @@ impl Stack for Tokio {
 
     fn stdio() -> io::Result<(Self::Stdin, Self::Stdout)> {
         let _runtime = TokioRuntime::current()?;
-        Ok((Compat(TokioStdin::open()), Compat(TokioStdout::open())))
+        Ok((stdin_stream(), stdout_stream()))
     }
 }
 
 mcp_async::stack_functions!(Tokio);
+
+/// stdin through the reactor when it is a pipe (only pipes are made non-blocking, see
+/// `mcp_async::stdio_pipes`), else tokio's stdin (a blocking thread). Needs a runtime.
+fn stdin_stream() -> futures_lite::io::BoxedReader {
+    #[cfg(unix)]
+    if let Some(pipe) = mcp_async::stdio_pipes::stdin_pipe()
+        .and_then(|file| tokio::net::unix::pipe::Receiver::from_file(file).ok())
+    {
+        return Box::pin(Compat(pipe));
+    }
+    Box::pin(Compat(tokio::io::stdin()))
+}
+
+/// stdout through the reactor when it is a pipe, else tokio's stdout. Needs a runtime.
+fn stdout_stream() -> futures_lite::io::BoxedWriter {
+    #[cfg(unix)]
+    if let Some(pipe) = mcp_async::stdio_pipes::stdout_pipe()
+        .and_then(|file| tokio::net::unix::pipe::Sender::from_file(file).ok())
+    {
+        return Box::pin(Compat(pipe));
+    }
+    Box::pin(Compat(tokio::io::stdout()))
+}

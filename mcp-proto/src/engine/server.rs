@@ -1051,7 +1051,7 @@ impl ServerEndpoint {
         let parsed = ClientRequest::parse(method, params.as_ref());
         let meta_alone;
         let meta = match &parsed {
-            Ok(request) => request_meta(request),
+            Ok(request) => request.meta(),
             Err(_) => {
                 meta_alone = params.as_ref().and_then(Meta::from_params);
                 meta_alone.as_ref()
@@ -1303,31 +1303,6 @@ impl ServerEndpoint {
             // Notifications are never answered; an unknown or malformed one is dropped.
             Err(_) => {}
         }
-    }
-}
-
-/// The `_meta` of a client request's params (every one of them has the member).
-fn request_meta(request: &ClientRequest) -> Option<&Meta> {
-    match request {
-        ClientRequest::Discover(p) | ClientRequest::Ping(p) => p.meta.as_ref(),
-        ClientRequest::ListTools(p)
-        | ClientRequest::ListPrompts(p)
-        | ClientRequest::ListResources(p)
-        | ClientRequest::ListResourceTemplates(p)
-        | ClientRequest::ListSkills(p)
-        | ClientRequest::ListTasks(p) => p.meta.as_ref(),
-        ClientRequest::CallTool(p) => p.meta.as_ref(),
-        ClientRequest::GetPrompt(p) => p.meta.as_ref(),
-        ClientRequest::ReadResource(p) => p.meta.as_ref(),
-        ClientRequest::SubscriptionsListen(p) => p.meta.as_ref(),
-        ClientRequest::Complete(p) => p.meta.as_ref(),
-        ClientRequest::GetTask(p)
-        | ClientRequest::CancelTask(p)
-        | ClientRequest::GetTaskPayload(p) => p.meta.as_ref(),
-        ClientRequest::UpdateTask(p) => p.meta.as_ref(),
-        ClientRequest::Initialize(p) => p.meta.as_ref(),
-        ClientRequest::SetLevel(p) => p.meta.as_ref(),
-        ClientRequest::Subscribe(p) | ClientRequest::Unsubscribe(p) => p.meta.as_ref(),
     }
 }
 

@@ -25,6 +25,7 @@ use super::elicitation::{
 };
 use super::lifecycle::{InitializeRequestParams, InitializeResult, SetLevelRequestParams};
 use super::logging::LoggingMessageNotificationParams;
+use super::meta::Meta;
 use super::mrtr::MrtrResponse;
 use super::notifications::{CancelledNotificationParams, ProgressNotificationParams};
 use super::prompts::{GetPromptRequestParams, GetPromptResult, ListPromptsResult};
@@ -500,6 +501,32 @@ dispatch_enum! {
     }
 }
 
+impl ClientRequest {
+    /// The request's `_meta` (every client request's params have the member).
+    #[must_use]
+    pub fn meta(&self) -> Option<&Meta> {
+        match self {
+            Self::Discover(p) | Self::Ping(p) => p.meta.as_ref(),
+            Self::ListTools(p)
+            | Self::ListPrompts(p)
+            | Self::ListResources(p)
+            | Self::ListResourceTemplates(p)
+            | Self::ListSkills(p)
+            | Self::ListTasks(p) => p.meta.as_ref(),
+            Self::CallTool(p) => p.meta.as_ref(),
+            Self::GetPrompt(p) => p.meta.as_ref(),
+            Self::ReadResource(p) => p.meta.as_ref(),
+            Self::SubscriptionsListen(p) => p.meta.as_ref(),
+            Self::Complete(p) => p.meta.as_ref(),
+            Self::GetTask(p) | Self::CancelTask(p) | Self::GetTaskPayload(p) => p.meta.as_ref(),
+            Self::UpdateTask(p) => p.meta.as_ref(),
+            Self::Initialize(p) => p.meta.as_ref(),
+            Self::SetLevel(p) => p.meta.as_ref(),
+            Self::Subscribe(p) | Self::Unsubscribe(p) => p.meta.as_ref(),
+        }
+    }
+}
+
 dispatch_enum! {
     /// A request from server to client: legacy sessions only (modern servers never send
     /// requests; they use MRTR).
@@ -624,11 +651,26 @@ notification_conversions!(ClientNotification, ServerNotification);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::meta::Meta;
+    use crate::types::ProgressToken;
     use crate::types::version::ProtocolVersion;
 
     fn raw(text: &str) -> RawJson {
         RawJson::from_text(text).unwrap()
+    }
+
+    #[test]
+    fn a_requests_meta_is_its_params_meta() {
+        let call = ClientRequest::parse(
+            TOOLS_CALL,
+            Some(&raw(r#"{"_meta":{"progressToken":7},"name":"echo"}"#)),
+        )
+        .unwrap();
+        assert_eq!(
+            call.meta().map(|meta| meta.progress_token()),
+            Some(Ok(Some(ProgressToken::Number(7))))
+        );
+        let list = ClientRequest::parse(TOOLS_LIST, None).unwrap();
+        assert!(list.meta().is_none());
     }
 
     #[test]
